@@ -1,0 +1,36 @@
+"""Role checks for views: role_required() and the login manager's user loader."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask_login import current_user, login_required
+from werkzeug.exceptions import Forbidden
+
+from app.auth.models import Role, User
+from app.extensions import db, login_manager
+
+
+@login_manager.user_loader
+def load_user(user_key: str) -> User | None:
+    """Cookie holds "id.session_version": a bumped version (sign-out, password change) rejects old cookies."""
+    user_id, _, version = user_key.partition(".")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version) or not user.is_active:
+        return None
+    return user
+
+
+def role_required(*roles: Role):
+    """Signed-in users with one of roles only; others get 403 (anonymous users go to sign-in)."""
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                raise Forbidden()
+            return view(*args, **kwargs)
+        wrapped.allowed_roles = roles
+        return wrapped
+    return decorator

@@ -1,0 +1,93 @@
+"""Configuration from environment variables; the embedded default needs none of them."""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("TENDERBOX_INSTANCE", ROOT / "instance"))
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept under instance/."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    SECRET_KEY = _secret_key()
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'tenderbox.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    STORAGE_DIR = Path(os.environ.get("STORAGE_DIR", INSTANCE / "storage"))
+    OUTBOX_DIR = Path(os.environ.get("OUTBOX_DIR", INSTANCE / "outbox"))
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Tenderbox <no-reply@tenderbox.example>")
+    SERVER_NAME_FOR_LINKS = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+
+    # Celery: no broker configured means tasks run eagerly in the request (embedded default).
+    CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+    CELERY = {
+        "broker_url": CELERY_BROKER_URL or "memory://",
+        "task_always_eager": not CELERY_BROKER_URL,
+        "task_eager_propagates": False,
+        "task_ignore_result": True,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_time_limit": 120,
+        "task_soft_time_limit": 100,
+        "broker_transport_options": {"visibility_timeout": 3600},
+        "broker_connection_retry_on_startup": True,
+    }
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Hong_Kong"
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "app" / "translations")
+    LANGUAGES = {"en": "English", "zh_Hant": "繁體中文"}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _flag("SECURE_COOKIES", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_DURATION = timedelta(days=7)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    STAFF_IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("STAFF_IDLE_MINUTES", "30")))
+    # A vendor drafting for hours must not lose a form to an expired token: tie it to the session.
+    WTF_CSRF_TIME_LIMIT = None
+
+    TOKEN_MAX_AGE = timedelta(hours=24)
+    MAX_CONTENT_LENGTH = 60 * 1024 * 1024
+    PASSWORD_MIN_LENGTH = 12
+
+
+class TestConfig(Config):
+    TESTING = True
+    RATELIMIT_ENABLED = True
+    LOGIN_RATE_LIMIT = "5 per minute"
+    ARGON2_FAST = True
+    WTF_CSRF_ENABLED = False  # tests/app/test_security.py turns it back on and checks every form
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True

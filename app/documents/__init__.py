@@ -1,0 +1,1 @@
+"""Generated documents: Document rows, PDF rendering through WeasyPrint, and the render task."""

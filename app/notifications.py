@@ -1,0 +1,73 @@
+"""Outgoing mail: a Notification row per message (also the in-app list), sent by a task to the outbox."""
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from celery import shared_task
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from app.celery import after_commit
+from app.db import now_utc
+from app.extensions import db
+
+
+class Notification(db.Model):
+    __tablename__ = "notifications"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    to_email: so.Mapped[str] = so.mapped_column(sa.String(254))
+    subject: so.Mapped[str] = so.mapped_column(sa.String(250))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    link: so.Mapped[Optional[str]] = so.mapped_column(sa.String(500))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+    sent_at: so.Mapped[Optional[datetime]]
+    read_at: so.Mapped[Optional[datetime]]
+
+    def __repr__(self) -> str:
+        return f"<Notification {self.id} to {self.to_email}>"
+
+
+def notify(*, to_email: str, template: str, locale: str = "en", user=None, link: str | None = None, **context) -> Notification:
+    """Render templates/email/<template>.txt in the recipient's language and queue it for sending."""
+    with force_locale(locale or "en"):
+        text = render_template(f"email/{template}.txt", link=link, **context)
+    subject, _, body = text.partition("\n")
+    note = Notification(user_id=getattr(user, "id", None), to_email=to_email, subject=subject.strip(), body=body.strip(), link=link)
+    db.session.add(note)
+    db.session.flush()
+    after_commit(send_notification, note.id)
+    return note
+
+
+def outbox_path(note_id: int) -> Path:
+    return Path(current_app.config["OUTBOX_DIR"]) / f"{note_id:08d}.eml"
+
+
+@shared_task(name="app.send_notification")
+def send_notification(note_id: int) -> None:
+    """Write the message to the outbox once (idempotent: a sent message is not written again)."""
+    note = db.session.get(Notification, note_id)
+    if note is None or note.sent_at is not None:
+        return
+    msg = EmailMessage()
+    msg["From"] = current_app.config["MAIL_FROM"]
+    msg["To"] = note.to_email
+    msg["Subject"] = note.subject
+    msg["Date"] = format_datetime(now_utc())
+    msg["Message-ID"] = make_msgid(domain="tenderbox.example")
+    msg.set_content(note.body)
+    path = outbox_path(note.id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(bytes(msg))
+    tmp.replace(path)
+    note.sent_at = now_utc()
+    db.session.commit()

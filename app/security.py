@@ -1,0 +1,52 @@
+"""Security headers (CSP with no third-party origin) and the idle timeout for staff sessions."""
+from __future__ import annotations
+
+from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+from app.db import now_utc
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+def set_security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def enforce_staff_idle_timeout():
+    """Officers and panel members are signed out after a period without requests."""
+    if request.endpoint == "static" or not current_user.is_authenticated or not current_user.is_staff:
+        return None
+    now = int(now_utc().timestamp())
+    last = session.get("seen_at", now)
+    if now - last > current_app.config["STAFF_IDLE_TIMEOUT"].total_seconds():
+        logout_user()
+        session.clear()
+        flash(_("You were signed out after a period of inactivity."), "info")
+        return redirect(url_for("auth.login", next=request.path if request.method == "GET" else None))
+    session["seen_at"] = now
+    return None
+
+
+def init_security(app: Flask) -> None:
+    app.after_request(set_security_headers)
+    app.before_request(enforce_staff_idle_timeout)

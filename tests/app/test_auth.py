@@ -1,0 +1,152 @@
+"""Registration, verification, sign-in, sign-out, password reset and invitations through HTTP."""
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from freezegun import freeze_time
+
+from app.audit import AuditEvent
+from app.auth.models import Role, User, Vendor
+from app.documents.models import Document, DocumentStatus
+from app.extensions import db
+from app.notifications import Notification
+from tests.factories import PASSWORD, create_staff, create_vendor_user, wait_for
+
+REGISTRATION = {
+    "name_en": "Harbour Digital Services Limited", "name_zh": "海港數碼服務有限公司", "br_number": "12345678",
+    "address": "18 Harbour Road, Wan Chai", "contact_name": "Wong Siu Ming", "contact_phone": "2123 4567",
+    "name": "Wong Siu Ming", "email": "ming@harbour.example", "password": PASSWORD, "confirm": PASSWORD,
+}
+
+
+def _link_from_mail(to_email: str) -> str:
+    note = wait_for(lambda: db.session.scalar(sa.select(Notification).where(Notification.to_email == to_email)
+                                              .order_by(Notification.id.desc())))
+    assert note is not None, f"no mail to {to_email}"
+    return re.search(r"http://localhost(/\S+)", note.body).group(1)
+
+
+def test_vendor_registers_verifies_and_signs_in(client):
+    response = client.post("/register", data=REGISTRATION)
+    assert response.status_code == 200 and "Check your email" in response.get_data(as_text=True)
+    user = db.session.scalar(sa.select(User).where(User.email == "ming@harbour.example"))
+    assert user.vendor.br_number == "12345678" and user.email_verified_at is None
+
+    # Not verified yet: sign-in is refused with a clear message.
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert "verify your email" in response.get_data(as_text=True)
+
+    assert client.get(_link_from_mail(user.email)).status_code == 302
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert "Harbour Digital Services Limited" in client.get("/account").get_data(as_text=True)
+
+
+def test_registration_confirmation_pdf_is_rendered_for_that_vendor_only(client, login):
+    client.post("/register", data=REGISTRATION)
+    client.get(_link_from_mail("ming@harbour.example"))
+    doc = wait_for(lambda: db.session.scalar(sa.select(Document).where(Document.status == DocumentStatus.ready)))
+    assert doc is not None and doc.kind == "registration_confirmation" and len(doc.sha256) == 64
+    owner = db.session.scalar(sa.select(User).where(User.email == "ming@harbour.example"))
+    response = login(owner).get(f"/documents/{doc.id}")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    other = create_vendor_user()
+    assert login(other).get(f"/documents/{doc.id}").status_code == 404
+    assert login(create_staff(Role.officer)).get(f"/documents/{doc.id}").status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "document.downloaded")) == 1
+
+
+def test_registration_rejects_bad_input_next_to_the_field(client):
+    create_vendor_user(br_number="87654321", email="taken@vendor.example")
+    bad = {**REGISTRATION, "br_number": "87654321", "email": "not-an-email", "password": "short", "confirm": "short"}
+    page = client.post("/register", data=bad).get_data(as_text=True)
+    assert "already registered" in page
+    assert "valid email address" in page
+    assert "at least 12 characters" in page
+    page = client.post("/register", data={**REGISTRATION, "br_number": "1234-567", "email": "taken@vendor.example"}).get_data(as_text=True)
+    assert "8 digits" in page and "already exists" in page
+    page = client.post("/register", data={**REGISTRATION, "password": "password1234", "confirm": "password1234"}).get_data(as_text=True)
+    assert "too common" in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Vendor)) == 1
+
+
+def test_messages_are_in_the_users_language(client):
+    client.get("/language/zh_Hant")
+    page = client.post("/register", data={**REGISTRATION, "email": "bad"}).get_data(as_text=True)
+    assert "請輸入有效的電郵地址" in page
+    assert 'lang="zh-Hant"' in page
+
+
+def test_same_message_for_unknown_account_and_wrong_password(client):
+    user = create_vendor_user()
+    wrong = client.post("/login", data={"email": user.email, "password": "wrong password 123"}).get_data(as_text=True)
+    unknown = client.post("/login", data={"email": "nobody@x.example", "password": "wrong password 123"}).get_data(as_text=True)
+    assert "Email address or password is incorrect." in wrong and "Email address or password is incorrect." in unknown
+    failed = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "auth.sign_in_failed")).all()
+    assert len(failed) == 2
+
+
+def test_sign_in_is_throttled_per_account(app):
+    user = create_vendor_user()
+    codes = [app.test_client().post("/login", data={"email": user.email, "password": "nope nope nope"},
+                                    environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code for i in range(7)]
+    assert codes[:5] == [200] * 5 and codes[5:] == [429, 429]
+
+
+def test_sign_out_invalidates_a_copied_session_cookie(app, login):
+    user = create_vendor_user()
+    c = login(user)
+    cookie = c.get_cookie("session").value
+    assert c.get("/account").status_code == 200
+    c.post("/logout")
+    thief = app.test_client()
+    thief.set_cookie("session", cookie, domain="localhost")
+    assert thief.get("/account").status_code == 302  # sent to sign-in
+
+
+def test_password_reset_link_is_single_use_and_expires(client):
+    user = create_vendor_user()
+    client.post("/password/forgot", data={"email": user.email})
+    link = _link_from_mail(user.email)
+    new = "a much better passphrase 7"
+    assert client.post(link, data={"password": new, "confirm": new}).status_code == 302
+    assert client.post("/login", data={"email": user.email, "password": new}).status_code == 302
+    again = client.post(link, data={"password": "another passphrase 99", "confirm": "another passphrase 99"})
+    assert again.status_code == 400 and "already been used" in again.get_data(as_text=True)
+
+    client.post("/password/forgot", data={"email": user.email})
+    link = _link_from_mail(user.email)
+    with freeze_time(None) as frozen:
+        pass
+    from datetime import datetime, timedelta, timezone
+    with freeze_time(datetime.now(timezone.utc) + timedelta(hours=25)):
+        expired = client.get(link)
+    assert expired.status_code == 400 and "expired" in expired.get_data(as_text=True)
+
+
+def test_unknown_email_reset_gives_same_answer_and_sends_nothing(client):
+    page = client.post("/password/forgot", data={"email": "ghost@nowhere.example"}).get_data(as_text=True)
+    assert "If an account exists" in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
+
+
+def test_vendor_invites_a_colleague(client, login):
+    owner = create_vendor_user()
+    c = login(owner)
+    assert c.post("/account/users", data={"name": "Lee Ka Yan", "email": "kayan@vendor.example"}).status_code == 302
+    link = _link_from_mail("kayan@vendor.example")
+    new = "colleague passphrase 2026"
+    assert client.post(link, data={"password": new, "confirm": new}).status_code == 302
+    colleague = db.session.scalar(sa.select(User).where(User.email == "kayan@vendor.example"))
+    assert colleague.vendor_id == owner.vendor_id and colleague.role == Role.vendor
+
+
+def test_next_redirect_only_to_own_paths(client):
+    user = create_vendor_user()
+    for target, expected in [("https://evil.example/", "/"), ("//evil.example", "/"), ("/account", "/account")]:
+        c = client.application.test_client()
+        response = c.post(f"/login?next={target}", data={"email": user.email, "password": PASSWORD})
+        assert response.headers["Location"] == expected

@@ -1,0 +1,114 @@
+"""Test fixtures: a schema built by the migrations, fresh data per test, clients signed in per role.
+
+SQLite (default): the migrated database file is copied for every test.
+PostgreSQL (DATABASE_URL=postgresql+psycopg://...): migrated once, tables truncated after every test.
+A real Celery worker (CELERY_BROKER_URL set): tasks leave the process; tests wait for their effects.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import g
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+USING_POSTGRES = DATABASE_URL.startswith("postgresql")
+USING_WORKER = bool(os.environ.get("CELERY_BROKER_URL"))
+
+
+def _base_config(tmp: Path, uri: str) -> dict:
+    # With a real worker, the worker and the tests must share storage; the CI script sets both dirs.
+    shared = USING_WORKER and os.environ.get("STORAGE_DIR")
+    return {
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "STORAGE_DIR": Path(os.environ["STORAGE_DIR"]) if shared else tmp / "storage",
+        "OUTBOX_DIR": Path(os.environ["OUTBOX_DIR"]) if shared else tmp / "outbox",
+        "SERVER_NAME": "localhost",
+        "PREFERRED_URL_SCHEME": "http",
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory):
+    """Run the migrations once: the schema under test is the one the migrations build."""
+    if USING_POSTGRES:
+        engine = sa.create_engine(DATABASE_URL)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+        uri = DATABASE_URL
+    else:
+        uri = f"sqlite:///{tmp_path_factory.mktemp('template') / 'template.db'}"
+    app = _make_app(tmp_path_factory.mktemp("migrate"), uri)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return uri
+
+
+class IsolatedClient(FlaskClient):
+    """Requests reuse the test's app context; drop Flask-Login's cached user so each client is itself."""
+
+    def open(self, *args, **kwargs):
+        g.pop("_login_user", None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            g.pop("_login_user", None)
+
+
+def _make_app(tmp: Path, uri: str, **overrides):
+    config = {**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}, **_base_config(tmp, uri), **overrides}
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
+
+
+@pytest.fixture
+def app(migrated_database, tmp_path):
+    if USING_POSTGRES:
+        uri = migrated_database
+    else:
+        path = tmp_path / "test.db"
+        shutil.copyfile(migrated_database.removeprefix("sqlite:///"), path)
+        uri = f"sqlite:///{path}"
+    app = _make_app(tmp_path, uri)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        if USING_POSTGRES:
+            _truncate_all()
+        db.engine.dispose()
+
+
+def _truncate_all() -> None:
+    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def login(app):
+    """login(user) -> a test client signed in as user (through the real sign-in form)."""
+    from tests.factories import PASSWORD
+
+    def _login(user, password: str = PASSWORD):
+        c = app.test_client()
+        response = c.post("/login", data={"email": user.email, "password": password}, follow_redirects=False)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return c
+    return _login

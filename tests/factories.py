@@ -1,0 +1,48 @@
+"""create_<thing>() helpers that build committed test data through the real operations."""
+from __future__ import annotations
+
+import itertools
+import time
+
+from app.auth.models import Role, User, Vendor
+from app.auth.operations import create_staff_user, register_vendor
+from app.db import now_utc
+from app.extensions import db
+
+PASSWORD = "correct horse battery 42"
+_seq = itertools.count(1)
+
+
+def create_staff(role: Role = Role.officer, **overrides) -> User:
+    n = next(_seq)
+    user = create_staff_user(name=overrides.get("name", f"{role.value.title()} {n}"),
+                             email=overrides.get("email", f"{role.value}{n}@gov.example"),
+                             password=overrides.get("password", PASSWORD), role=role, actor="test")
+    db.session.commit()
+    return user
+
+
+def create_vendor_user(*, verified: bool = True, locale: str = "en", **overrides) -> User:
+    n = next(_seq)
+    user = register_vendor(
+        name_en=overrides.get("name_en", f"Vendor {n} Limited"), name_zh=overrides.get("name_zh", f"供應商{n}有限公司"),
+        br_number=overrides.get("br_number", f"{31000000 + n:08d}"), address="1 Harbour Road, Wan Chai, Hong Kong",
+        contact_name="Chan Tai Man", contact_phone="21234567", name=overrides.get("name", f"Vendor User {n}"),
+        email=overrides.get("email", f"user{n}@vendor{n}.example"), password=overrides.get("password", PASSWORD),
+        locale=locale)
+    if verified:
+        user.email_verified_at = now_utc()
+    db.session.commit()
+    return user
+
+
+def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2):
+    """Poll until predicate() is truthy (a real Celery worker works asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        db.session.expire_all()
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        db.session.rollback()
+        time.sleep(interval)
