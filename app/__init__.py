@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import ROOT, Config
 
@@ -17,6 +18,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     logging.basicConfig(level=logging.INFO)
+    if proxies := int(app.config.get("PROXY_COUNT", 0)):
+        # Behind a reverse proxy the client address (used for throttling and audit) is in X-Forwarded-For.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -52,6 +56,7 @@ def _init_extensions(app: Flask) -> None:
     import app.documents.tasks  # noqa: F401
     import app.notifications  # noqa: F401
     import app.auth.permissions  # noqa: F401
+    import eoi.models  # noqa: F401
 
 
 def _configure_sqlite(engine) -> None:

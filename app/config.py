@@ -54,9 +54,12 @@ class Config:
         "broker_connection_retry_on_startup": True,
     }
 
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Sign-in throttles: per account (the email typed) and per client address.
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    LOGIN_IP_RATE_LIMIT = os.environ.get("LOGIN_IP_RATE_LIMIT", "30 per minute")
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Asia/Hong_Kong"
@@ -84,6 +87,7 @@ class TestConfig(Config):
     TESTING = True
     RATELIMIT_ENABLED = True
     LOGIN_RATE_LIMIT = "5 per minute"
+    LOGIN_IP_RATE_LIMIT = "60 per minute"
     ARGON2_FAST = True
     WTF_CSRF_ENABLED = False  # tests/app/test_security.py turns it back on and checks every form
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ def _base_config(tmp: Path, uri: str) -> dict:
         "STORAGE_DIR": Path(os.environ["STORAGE_DIR"]) if shared else tmp / "storage",
         "OUTBOX_DIR": Path(os.environ["OUTBOX_DIR"]) if shared else tmp / "outbox",
         "SERVER_NAME": "localhost",
+        "RATELIMIT_KEY_PREFIX": f"t{uuid.uuid4().hex[:12]}",  # a shared Redis store must not carry counts between tests
         "PREFERRED_URL_SCHEME": "http",
     }
 
@@ -59,11 +61,13 @@ class IsolatedClient(FlaskClient):
     """Requests reuse the test's app context; drop Flask-Login's cached user so each client is itself."""
 
     def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
+        for cached in ("_login_user", "_flask_babel"):
+            g.pop(cached, None)
         try:
             return super().open(*args, **kwargs)
         finally:
-            g.pop("_login_user", None)
+            for cached in ("_login_user", "_flask_babel"):
+                g.pop(cached, None)
 
 
 def _make_app(tmp: Path, uri: str, **overrides):

@@ -1,0 +1,355 @@
+"""Exercises (EOI and tenders) with their questionnaire, documents, addenda and clarifications."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.auth.models import User, Vendor
+from app.db import now_utc
+from app.extensions import db
+from eoi.states import EXERCISE_TRANSITIONS, ExerciseKind, ExerciseState
+
+exercise_clusters = sa.Table(
+    "exercise_clusters", db.metadata,
+    sa.Column("exercise_id", sa.ForeignKey("exercises.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("cluster_id", sa.ForeignKey("service_clusters.id"), primary_key=True),
+)
+
+
+class ServiceCluster(db.Model):
+    __tablename__ = "service_clusters"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)
+    name_en: so.Mapped[str] = so.mapped_column(sa.String(200))
+    name_zh: so.Mapped[str] = so.mapped_column(sa.String(200))
+    description_en: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    description_zh: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    priority: so.Mapped[bool] = so.mapped_column(default=True)
+
+    def name(self, locale: str) -> str:
+        return self.name_zh if str(locale).startswith("zh") else self.name_en
+
+    def __repr__(self) -> str:
+        return f"<ServiceCluster {self.code}>"
+
+
+class ClusterSubscription(db.Model):
+    __tablename__ = "cluster_subscriptions"
+
+    vendor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("vendors.id"), primary_key=True)
+    cluster_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("service_clusters.id"), primary_key=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+
+    def __repr__(self) -> str:
+        return f"<ClusterSubscription vendor={self.vendor_id} cluster={self.cluster_id}>"
+
+
+class Exercise(db.Model):
+    __tablename__ = "exercises"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('eoi', 'tender')", name="known_kind"),
+        sa.CheckConstraint("(state = 'draft') OR (published_at IS NOT NULL)", name="published_has_time"),
+        sa.CheckConstraint("first_opener_id IS NULL OR second_opener_id IS NULL OR first_opener_id <> second_opener_id",
+                           name="two_different_openers"),
+        sa.CheckConstraint("(opened_at IS NULL) = (second_opener_id IS NULL)", name="opened_by_two"),
+    )
+    TRANSITIONS = EXERCISE_TRANSITIONS
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    kind: so.Mapped[ExerciseKind] = so.mapped_column(sa.Enum(ExerciseKind, native_enum=False, length=10))
+    reference: so.Mapped[str] = so.mapped_column(sa.String(40), unique=True)
+    title_en: so.Mapped[str] = so.mapped_column(sa.String(300))
+    title_zh: so.Mapped[str] = so.mapped_column(sa.String(300))
+    description_en: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    description_zh: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    state: so.Mapped[ExerciseState] = so.mapped_column(
+        sa.Enum(ExerciseState, native_enum=False, length=20), default=ExerciseState.draft, index=True)
+    parent_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("exercises.id"))
+    publication_at: so.Mapped[Optional[datetime]]
+    clarification_deadline: so.Mapped[Optional[datetime]]
+    closes_at: so.Mapped[Optional[datetime]] = so.mapped_column(index=True)
+    validity_until: so.Mapped[Optional[datetime]]
+    # An addendum issued within late_addendum_hours of closing moves closing at least min_extension_hours on.
+    late_addendum_hours: so.Mapped[int] = so.mapped_column(default=72)
+    min_extension_hours: so.Mapped[int] = so.mapped_column(default=72)
+    has_price_envelope: so.Mapped[bool] = so.mapped_column(default=False)
+    created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+    published_at: so.Mapped[Optional[datetime]]
+    closed_at: so.Mapped[Optional[datetime]]
+    first_opener_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    opening_started_at: so.Mapped[Optional[datetime]]
+    second_opener_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    opened_at: so.Mapped[Optional[datetime]]
+    price_opened_at: so.Mapped[Optional[datetime]]
+    cancel_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+
+    clusters: so.Mapped[list[ServiceCluster]] = so.relationship(secondary=exercise_clusters, order_by=ServiceCluster.code)
+    sections: so.Mapped[list["Section"]] = so.relationship(back_populates="exercise", order_by="Section.position",
+                                                          cascade="all, delete-orphan")
+    documents: so.Mapped[list["ExerciseDocument"]] = so.relationship(back_populates="exercise",
+                                                                    order_by="ExerciseDocument.id")
+    addenda: so.Mapped[list["Addendum"]] = so.relationship(back_populates="exercise", order_by="Addendum.number")
+    invitations: so.Mapped[list["Invitation"]] = so.relationship(back_populates="exercise", cascade="all, delete-orphan")
+    price_items: so.Mapped[list["PriceItem"]] = so.relationship(back_populates="exercise", order_by="PriceItem.position",
+                                                               cascade="all, delete-orphan")
+    parent: so.Mapped[Optional["Exercise"]] = so.relationship(remote_side=[id])
+
+    def title(self, locale) -> str:
+        return self.title_zh if str(locale).startswith("zh") else self.title_en
+
+    def description(self, locale) -> str:
+        return self.description_zh if str(locale).startswith("zh") else self.description_en
+
+    def is_closed_at(self, moment: datetime) -> bool:
+        """Invariant 2: closing is decided by the server clock against closes_at, whatever the stored state."""
+        return self.closes_at is None or moment >= self.closes_at
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.kind == ExerciseKind.tender
+
+    @property
+    def is_opened(self) -> bool:
+        return self.opened_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Exercise {self.id} {self.reference} {self.state.value}>"
+
+
+class Section(db.Model):
+    __tablename__ = "sections"
+    __table_args__ = (sa.UniqueConstraint("exercise_id", "position"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    exercise_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("exercises.id", ondelete="CASCADE"), index=True)
+    position: so.Mapped[int]
+    title_en: so.Mapped[str] = so.mapped_column(sa.String(300))
+    title_zh: so.Mapped[str] = so.mapped_column(sa.String(300))
+    guidance_en: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    guidance_zh: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    word_limit: so.Mapped[Optional[int]]
+    answer_required: so.Mapped[bool] = so.mapped_column(default=True)
+    attachment_required: so.Mapped[bool] = so.mapped_column(default=False)
+
+    exercise: so.Mapped[Exercise] = so.relationship(back_populates="sections")
+
+    def title(self, locale) -> str:
+        return self.title_zh if str(locale).startswith("zh") else self.title_en
+
+    def guidance(self, locale) -> str:
+        return self.guidance_zh if str(locale).startswith("zh") else self.guidance_en
+
+    def __repr__(self) -> str:
+        return f"<Section {self.exercise_id}.{self.position}>"
+
+
+class PriceItem(db.Model):
+    """A line of a tender's price schedule; vendors price each line in the sealed price envelope."""
+    __tablename__ = "price_items"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    exercise_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("exercises.id", ondelete="CASCADE"), index=True)
+    position: so.Mapped[int]
+    description_en: so.Mapped[str] = so.mapped_column(sa.String(300))
+    description_zh: so.Mapped[str] = so.mapped_column(sa.String(300))
+    unit: so.Mapped[str] = so.mapped_column(sa.String(40), default="lump sum")
+    quantity: so.Mapped[int] = so.mapped_column(default=1)
+
+    exercise: so.Mapped[Exercise] = so.relationship(back_populates="price_items")
+
+    def description(self, locale) -> str:
+        return self.description_zh if str(locale).startswith("zh") else self.description_en
+
+    def __repr__(self) -> str:
+        return f"<PriceItem {self.exercise_id}.{self.position}>"
+
+
+class Invitation(db.Model):
+    """A vendor invited to a restricted tender."""
+    __tablename__ = "invitations"
+    __table_args__ = (sa.UniqueConstraint("exercise_id", "vendor_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    exercise_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("exercises.id", ondelete="CASCADE"), index=True)
+    vendor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("vendors.id"), index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+
+    exercise: so.Mapped[Exercise] = so.relationship(back_populates="invitations")
+    vendor: so.Mapped[Vendor] = so.relationship()
+
+    def __repr__(self) -> str:
+        return f"<Invitation exercise={self.exercise_id} vendor={self.vendor_id}>"
+
+
+class StoredFile(db.Model):
+    """A file on disk under a generated name, with its SHA-256: tender documents and submission attachments."""
+    __tablename__ = "stored_files"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    storage_key: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
+    original_name: so.Mapped[str] = so.mapped_column(sa.String(255))
+    content_type: so.Mapped[str] = so.mapped_column(sa.String(100))
+    size: so.Mapped[int]
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    uploaded_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    uploaded_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+
+    def __repr__(self) -> str:
+        return f"<StoredFile {self.id} {self.sha256[:8]}>"
+
+
+class ExerciseDocument(db.Model):
+    __tablename__ = "exercise_documents"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    exercise_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("exercises.id", ondelete="CASCADE"), index=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    version: so.Mapped[int] = so.mapped_column(default=1)
+    file_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("stored_files.id"))
+    addendum_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("addenda.id"))
+    superseded: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+
+    exercise: so.Mapped[Exercise] = so.relationship(back_populates="documents")
+    file: so.Mapped[StoredFile] = so.relationship()
+
+    def __repr__(self) -> str:
+        return f"<ExerciseDocument {self.id} v{self.version}>"
+
+
+class Addendum(db.Model):
+    __tablename__ = "addenda"
+    __table_args__ = (sa.UniqueConstraint("exercise_id", "number"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    exercise_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("exercises.id", ondelete="CASCADE"), index=True)
+    number: so.Mapped[int]
+    text_en: so.Mapped[str] = so.mapped_column(sa.Text)
+    text_zh: so.Mapped[str] = so.mapped_column(sa.Text)
+    changes_requirements: so.Mapped[bool] = so.mapped_column(default=False)
+    previous_closes_at: so.Mapped[Optional[datetime]]
+    new_closes_at: so.Mapped[Optional[datetime]]
+    issued_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    issued_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+
+    exercise: so.Mapped[Exercise] = so.relationship(back_populates="addenda")
+
+    def text(self, locale) -> str:
+        return self.text_zh if str(locale).startswith("zh") else self.text_en
+
+    def __repr__(self) -> str:
+        return f"<Addendum {self.exercise_id}#{self.number}>"
+
+
+class InterestRegistration(db.Model):
+    """A vendor that registered interest in an exercise (it is then told of, and must acknowledge, addenda)."""
+    __tablename__ = "interest_registrations"
+
+    exercise_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("exercises.id", ondelete="CASCADE"), primary_key=True)
+    vendor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("vendors.id"), primary_key=True)
+    registered_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+
+    def __repr__(self) -> str:
+        return f"<InterestRegistration exercise={self.exercise_id} vendor={self.vendor_id}>"
+
+
+class Acknowledgement(db.Model):
+    __tablename__ = "acknowledgements"
+
+    addendum_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("addenda.id", ondelete="CASCADE"), primary_key=True)
+    vendor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("vendors.id"), primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+
+    def __repr__(self) -> str:
+        return f"<Acknowledgement addendum={self.addendum_id} vendor={self.vendor_id}>"
+
+
+class Clarification(db.Model):
+    """A vendor's question: private to it and the officers until published, anonymised, with the answer."""
+    __tablename__ = "clarifications"
+    __table_args__ = (
+        sa.CheckConstraint("(published_at IS NULL) OR (answer_en IS NOT NULL AND answer_zh IS NOT NULL)",
+                           name="published_has_answer"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    exercise_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("exercises.id", ondelete="CASCADE"), index=True)
+    vendor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("vendors.id"), index=True)
+    asked_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    question: so.Mapped[str] = so.mapped_column(sa.Text)
+    asked_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+    # The published wording, edited by the officer so it names no vendor.
+    public_question_en: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    public_question_zh: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    answer_en: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    answer_zh: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    answered_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    answered_at: so.Mapped[Optional[datetime]]
+    published_at: so.Mapped[Optional[datetime]]
+    number: so.Mapped[Optional[int]]
+
+    exercise: so.Mapped[Exercise] = so.relationship()
+
+    def public_question(self, locale) -> str:
+        return (self.public_question_zh if str(locale).startswith("zh") else self.public_question_en) or ""
+
+    def answer(self, locale) -> str:
+        return (self.answer_zh if str(locale).startswith("zh") else self.answer_en) or ""
+
+    def __repr__(self) -> str:
+        return f"<Clarification {self.id}>"
+
+
+class DeadlineIncident(db.Model):
+    """A platform failure near closing, recorded with evidence; the closing time is extended for everyone."""
+    __tablename__ = "deadline_incidents"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    exercise_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("exercises.id", ondelete="CASCADE"), index=True)
+    recorded_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    reason_en: so.Mapped[str] = so.mapped_column(sa.Text)
+    reason_zh: so.Mapped[str] = so.mapped_column(sa.Text)
+    evidence: so.Mapped[str] = so.mapped_column(sa.Text)
+    previous_closes_at: so.Mapped[datetime]
+    new_closes_at: so.Mapped[datetime]
+    recorded_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+
+    def reason(self, locale) -> str:
+        return self.reason_zh if str(locale).startswith("zh") else self.reason_en
+
+    def __repr__(self) -> str:
+        return f"<DeadlineIncident {self.id}>"
+
+
+class LateAttempt(db.Model):
+    """Every refused late action, with the server's time of receipt, for incident review."""
+    __tablename__ = "late_attempts"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    exercise_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("exercises.id", ondelete="CASCADE"), index=True)
+    vendor_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("vendors.id"))
+    user_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    action: so.Mapped[str] = so.mapped_column(sa.String(40))
+    received_at: so.Mapped[datetime]
+    closes_at: so.Mapped[datetime]
+
+    vendor: so.Mapped[Optional[Vendor]] = so.relationship()
+
+    def __repr__(self) -> str:
+        return f"<LateAttempt {self.id} {self.action}>"
+
+
+def minimum_closing_after_addendum(exercise: Exercise, issued_at: datetime) -> datetime | None:
+    """The earliest closing time allowed after an addendum issued at issued_at (None if no extension is forced)."""
+    if exercise.closes_at is None:
+        return None
+    if exercise.closes_at - issued_at <= timedelta(hours=exercise.late_addendum_hours):
+        return issued_at + timedelta(hours=exercise.min_extension_hours)
+    return None

@@ -1,0 +1,69 @@
+"""Exercise and submission states with their allowed transitions (used by app.states.transition)."""
+from __future__ import annotations
+
+import enum
+
+from flask_babel import lazy_gettext as _l
+
+
+class ExerciseKind(str, enum.Enum):
+    eoi = "eoi"
+    tender = "tender"
+
+    @property
+    def title(self) -> str:
+        return str({ExerciseKind.eoi: _l("Expression of Interest"), ExerciseKind.tender: _l("Restricted tender")}[self])
+
+
+class ExerciseState(str, enum.Enum):
+    draft = "draft"
+    published = "published"
+    closed = "closed"
+    opened = "opened"
+    evaluating = "evaluating"
+    decided = "decided"
+    concluded = "concluded"
+    cancelled = "cancelled"
+
+    @property
+    def title(self) -> str:
+        return str(EXERCISE_STATE_TITLES[self])
+
+
+EXERCISE_STATE_TITLES = {
+    ExerciseState.draft: _l("Draft"),
+    ExerciseState.published: _l("Open for submissions"),
+    ExerciseState.closed: _l("Closed"),
+    ExerciseState.opened: _l("Opened"),
+    ExerciseState.evaluating: _l("Under evaluation"),
+    ExerciseState.decided: _l("Decided"),
+    ExerciseState.concluded: _l("Concluded"),
+    ExerciseState.cancelled: _l("Cancelled"),
+}
+
+EXERCISE_TRANSITIONS = {
+    ExerciseState.draft: {ExerciseState.published, ExerciseState.cancelled},
+    ExerciseState.published: {ExerciseState.closed, ExerciseState.cancelled},
+    ExerciseState.closed: {ExerciseState.opened, ExerciseState.cancelled, ExerciseState.published},
+    ExerciseState.opened: {ExerciseState.evaluating, ExerciseState.cancelled},
+    ExerciseState.evaluating: {ExerciseState.decided, ExerciseState.cancelled},
+    ExerciseState.decided: {ExerciseState.concluded},
+}
+
+
+class SubmissionState(str, enum.Enum):
+    draft = "draft"
+    submitted = "submitted"
+    withdrawn = "withdrawn"
+
+    @property
+    def title(self) -> str:
+        return str({SubmissionState.draft: _l("Draft"), SubmissionState.submitted: _l("Submitted"),
+                    SubmissionState.withdrawn: _l("Withdrawn")}[self])
+
+
+SUBMISSION_TRANSITIONS = {
+    SubmissionState.draft: {SubmissionState.submitted},
+    SubmissionState.submitted: {SubmissionState.withdrawn},
+    SubmissionState.withdrawn: {SubmissionState.draft, SubmissionState.submitted},
+}
