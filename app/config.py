@@ -52,6 +52,10 @@ class Config:
         "task_soft_time_limit": 100,
         "broker_transport_options": {"visibility_timeout": 3600},
         "broker_connection_retry_on_startup": True,
+        "beat_schedule": {
+            "close-due-exercises": {"task": "eoi.close_due_exercises", "schedule": 15.0},
+            "sweep-documents": {"task": "app.sweep_documents", "schedule": 300.0},
+        },
     }
 
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))

@@ -3,5 +3,7 @@ import logging
 
 from flask import Blueprint
 
-bp = Blueprint("eoi", __name__, url_prefix="/exercises")
+bp = Blueprint("eoi", __name__)
 logger = logging.getLogger(__name__)
+
+from eoi import documents, models, tasks, views  # noqa: E402,F401

@@ -35,7 +35,7 @@ def ensure_fonts_present() -> None:
         # Imported here: render.py imports this module.
         from app.documents.render import DocumentRenderError
 
-        names = ", ".join(str(path.relative_to(ROOT)) for path in missing)
+        names = ", ".join(str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p) for p in missing)
         raise DocumentRenderError(
             f"prepared PDF fonts missing ({names}); run `{PREPARE_COMMAND}` from the repo root "
             "(needs Debian packages fonts-wqy-microhei and fonts-dejavu-core)"

@@ -1,0 +1,156 @@
+"""Uploads: streamed to a temporary file while hashed and size-checked, type decided by content,
+moved into place only when the transaction commits (deleted if it rolls back)."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import filetype
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.errors import DomainError
+from app.extensions import db
+
+CHUNK = 64 * 1024
+_PENDING_KEY = "tenderbox_pending_files"
+
+#: extension -> MIME types the content may have. Office files are ZIP containers, text has no magic.
+ALLOWED_TYPES = {
+    "pdf": {"application/pdf"},
+    "docx": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/zip"},
+    "xlsx": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/zip"},
+    "pptx": {"application/vnd.openxmlformats-officedocument.presentationml.presentation", "application/zip"},
+    "png": {"image/png"},
+    "jpg": {"image/jpeg"},
+    "jpeg": {"image/jpeg"},
+    "txt": {"text/plain"},
+    "csv": {"text/plain"},
+}
+CANONICAL_TYPE = {"pdf": "application/pdf",
+                  "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                  "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                  "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "txt": "text/plain", "csv": "text/csv"}
+
+
+class UploadRejected(DomainError):
+    default_message = _l("The file was not accepted.")
+
+
+@dataclass
+class SavedUpload:
+    storage_key: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def files_root() -> Path:
+    return Path(current_app.config["STORAGE_DIR"]) / "files"
+
+
+def safe_display_name(name: str | None) -> str:
+    """A name to show (never used as a path): no directories, no control characters, bounded length."""
+    name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").split("/")[-1])
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip().strip(".") or "file"
+    stem, dot, ext = name.rpartition(".")
+    return (stem[:120] + dot + ext[:10]) if dot else name[:120]
+
+
+def _extension(name: str) -> str:
+    return name.rpartition(".")[2].lower() if "." in name else ""
+
+
+def _sniff(head: bytes, ext: str) -> str | None:
+    kind = filetype.guess(head)
+    if kind is not None:
+        return kind.mime
+    if ext in {"txt", "csv"}:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # A cut multi-byte character at the end of the sniffed head is fine.
+            if exc.start < len(head) - 4:
+                return None
+        return "text/plain" if b"\x00" not in head else None
+    return None
+
+
+def save_upload(stream: BinaryIO, filename: str | None, *, max_bytes: int, allowed: set[str] | None = None) -> SavedUpload:
+    """Stream to a temporary name, hashing as it goes; reject by size (while streaming) or by content type."""
+    name = safe_display_name(filename)
+    ext = _extension(name)
+    allowed = allowed or set(ALLOWED_TYPES)
+    if ext not in allowed:
+        raise UploadRejected(_l("Files of type .%(ext)s are not accepted. Accepted: %(list)s.",
+                                ext=ext or "?", list=", ".join(sorted(allowed))))
+    root = files_root()
+    (root / "tmp").mkdir(parents=True, exist_ok=True)
+    key = uuid.uuid4().hex
+    tmp = root / "tmp" / key
+    digest, size, head = hashlib.sha256(), 0, b""
+    try:
+        with open(tmp, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise UploadRejected(_l("The file is larger than the %(mb)s MB limit.", mb=max_bytes // (1024 * 1024)))
+                if len(head) < 8192:
+                    head += chunk[: 8192 - len(head)]
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise UploadRejected(_l("The file is empty."))
+        detected = _sniff(head, ext)
+        if detected is None or detected not in ALLOWED_TYPES[ext]:
+            raise UploadRejected(_l("The file's content does not match its .%(ext)s extension.", ext=ext))
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _move_on_commit(tmp, root / key[:2] / key)
+    return SavedUpload(f"{key[:2]}/{key}", name, CANONICAL_TYPE[ext], size, digest.hexdigest())
+
+
+def _move_on_commit(tmp: Path, final: Path) -> None:
+    db.session().info.setdefault(_PENDING_KEY, []).append((tmp, final))
+
+
+@event.listens_for(Session, "after_commit")
+def _commit_files(session: Session) -> None:
+    for tmp, final in session.info.pop(_PENDING_KEY, []):
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, final)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _discard_files(session: Session, previous_transaction) -> None:
+    for tmp, _final in session.info.pop(_PENDING_KEY, []):
+        tmp.unlink(missing_ok=True)
+
+
+def stored_path(storage_key: str) -> Path:
+    path = (files_root() / storage_key).resolve()
+    if files_root().resolve() not in path.parents:
+        raise UploadRejected()
+    return path
+
+
+def clean_orphans(max_age_seconds: int = 3600) -> int:
+    """Remove temporary files left by crashed requests."""
+    import time
+    removed = 0
+    for path in (files_root() / "tmp").glob("*"):
+        if time.time() - path.stat().st_mtime > max_age_seconds:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -1,0 +1,296 @@
+"""Vendor actions on a submission: draft, upload, price, submit (with receipt), withdraw, re-confirm."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from app.audit import record
+from app.auth.models import User
+from app.db import now_utc
+from app.documents.service import queue_document
+from app.errors import DomainError
+from app.extensions import db
+from app.i18n import hk_datetime
+from app.states import transition
+from app.storage import SavedUpload
+from eoi.models import (Answer, Exercise, LateAttempt, PriceLine, Section, StoredFile, Submission, SubmissionFile,
+                        SubmissionVersion)
+from eoi.operations.exercises import unacknowledged_addenda
+from eoi.permissions import can_take_part
+from eoi.sealed import content_for_system, prices_for_system
+from eoi.states import ExerciseState, SubmissionState
+
+
+class SubmissionError(DomainError):
+    pass
+
+
+class SubmissionClosed(SubmissionError):
+    """Refused after closing; the message states the server's time of receipt and the closing time.
+    The caller rolls back, then calls record_late_attempt(exc) and commits, so the refusal is kept."""
+
+    def __init__(self, message, *, exercise: Exercise, actor: User, action: str, received):
+        super().__init__(message)
+        self.exercise_id, self.closes_at = exercise.id, exercise.closes_at
+        self.vendor_id, self.user_id = actor.vendor_id, actor.id
+        self.action, self.received = action, received
+
+
+@dataclass
+class SaveResult:
+    submission: Submission
+    overwrote: User | None  # someone else saved after the version this user was editing
+
+
+def word_count(text: str) -> int:
+    """Words for limits: Latin words by spaces, each CJK character counts as one word."""
+    count, in_word = 0, False
+    for ch in text or "":
+        if "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff":
+            count, in_word = count + 1, False
+        elif ch.isspace() or ch in "，。、；：！？,.;:!?()（）「」":
+            in_word = False
+        elif not in_word:
+            count, in_word = count + 1, True
+    return count
+
+
+def require_open(exercise: Exercise, *, actor: User, action: str) -> None:
+    """Invariant 2: the server clock decides. A late action is refused, recorded, and nothing is saved."""
+    received = now_utc()
+    if exercise.state == ExerciseState.published and not exercise.is_closed_at(received):
+        return
+    if exercise.closes_at is not None and exercise.state in (ExerciseState.published, ExerciseState.closed,
+                                                             ExerciseState.opened):
+        message = _l("Refused: received at %(received)s (server time), after the closing time of %(closes)s.",
+                     received=hk_datetime(received, "medium"), closes=hk_datetime(exercise.closes_at, "medium"))
+        raise SubmissionClosed(message, exercise=exercise, actor=actor, action=action, received=received)
+    raise SubmissionError(_l("This exercise is not open for submissions."))
+
+
+def record_late_attempt(refusal: SubmissionClosed) -> LateAttempt:
+    """Keep the refusal for incident review; called after the refused work was rolled back."""
+    attempt = LateAttempt(exercise_id=refusal.exercise_id, vendor_id=refusal.vendor_id, user_id=refusal.user_id,
+                          action=refusal.action, received_at=refusal.received, closes_at=refusal.closes_at)
+    db.session.add(attempt)
+    db.session.flush()
+    record(refusal.user_id and db.session.get(User, refusal.user_id), "submission.refused_late", attempt,
+           exercise_id=refusal.exercise_id, received_at=refusal.received.isoformat(),
+           closes_at=refusal.closes_at.isoformat())
+    return attempt
+
+
+def get_or_create_submission(exercise: Exercise, *, actor: User) -> Submission:
+    if not can_take_part(actor, exercise):
+        raise SubmissionError(_l("Your company cannot take part in this exercise."))
+    submission = db.session.scalar(sa.select(Submission).where(Submission.exercise_id == exercise.id,
+                                                               Submission.vendor_id == actor.vendor_id))
+    if submission is None:
+        require_open(exercise, actor=actor, action="start")
+        submission = Submission(exercise=exercise, vendor_id=actor.vendor_id)
+        db.session.add(submission)
+        db.session.flush()
+        record(actor, "submission.started", submission, exercise_id=exercise.id)
+    return submission
+
+
+def _lock(submission: Submission) -> Submission:
+    """Row lock on PostgreSQL (SQLite already serialises writers), so concurrent saves and submits queue."""
+    return db.session.scalars(sa.select(Submission).where(Submission.id == submission.id)
+                              .with_for_update().execution_options(populate_existing=True)).one()
+
+
+def _reopen_if_withdrawn(submission: Submission, actor: User) -> None:
+    if submission.state == SubmissionState.withdrawn:
+        transition(submission, SubmissionState.draft, actor=actor, action="submission.reopened")
+
+
+def _touch(submission: Submission, actor: User, expected_version: int | None) -> User | None:
+    overwrote = None
+    if expected_version is not None and submission.draft_version != expected_version and submission.last_saved_by_id != actor.id:
+        overwrote = db.session.get(User, submission.last_saved_by_id) if submission.last_saved_by_id else None
+    submission.draft_version += 1
+    submission.last_saved_by_id, submission.last_saved_at = actor.id, now_utc()
+    return overwrote
+
+
+def _require_editable(submission: Submission, actor: User, action: str) -> None:
+    require_open(submission.exercise, actor=actor, action=action)
+    if submission.state == SubmissionState.submitted:
+        raise SubmissionError(_l("Your proposal is submitted. Withdraw it first to make changes."))
+
+
+def save_draft(submission: Submission, *, actor: User, answers: dict[int, str], expected_version: int | None = None) -> SaveResult:
+    """Save answers (last save wins; the result names a colleague whose save this one replaced)."""
+    submission = _lock(submission)
+    _require_editable(submission, actor, "save")
+    _reopen_if_withdrawn(submission, actor)
+    sections = {s.id: s for s in submission.exercise.sections}
+    existing = {a.section_id: a for a in db.session.scalars(sa.select(Answer).where(Answer.submission_id == submission.id))}
+    for section_id, text in answers.items():
+        if section_id not in sections:
+            continue
+        text = (text or "").replace("\r\n", "\n")
+        if section_id in existing:
+            existing[section_id].text = text
+        else:
+            db.session.add(Answer(submission_id=submission.id, section_id=section_id, text=text))
+    overwrote = _touch(submission, actor, expected_version)
+    db.session.flush()
+    record(actor, "submission.draft_saved", submission, draft_version=submission.draft_version)  # never the content
+    return SaveResult(submission, overwrote)
+
+
+def add_submission_file(submission: Submission, upload: SavedUpload, *, actor: User, section: Section | None) -> SubmissionFile:
+    submission = _lock(submission)
+    _require_editable(submission, actor, "upload")
+    _reopen_if_withdrawn(submission, actor)
+    stored = StoredFile(storage_key=upload.storage_key, original_name=upload.original_name, content_type=upload.content_type,
+                        size=upload.size, sha256=upload.sha256, uploaded_by_id=actor.id)
+    item = SubmissionFile(submission_id=submission.id, file=stored, section_id=section.id if section else None)
+    db.session.add(item)
+    _touch(submission, actor, None)
+    db.session.flush()
+    record(actor, "submission.file_added", submission, file_id=item.id, size=upload.size)  # no name or hash: sealed
+    return item
+
+
+def remove_submission_file(submission: Submission, item: SubmissionFile, *, actor: User) -> None:
+    submission = _lock(submission)
+    _require_editable(submission, actor, "remove_file")
+    _reopen_if_withdrawn(submission, actor)
+    db.session.delete(item)  # the stored file stays: an earlier submitted version may list it
+    _touch(submission, actor, None)
+    db.session.flush()
+    record(actor, "submission.file_removed", submission, file_id=item.id)
+
+
+def parse_price(value: str) -> Decimal:
+    """Strict HKD amount: digits with optional thousands commas and up to 2 decimals, not negative."""
+    cleaned = (value or "").replace(",", "").replace("HK$", "").strip()
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation as exc:
+        raise SubmissionError(_l("Enter an amount in Hong Kong dollars, e.g. 1,250,000.00.")) from exc
+    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2 or amount >= Decimal("1e12"):
+        raise SubmissionError(_l("Enter an amount in Hong Kong dollars, e.g. 1,250,000.00."))
+    return amount.quantize(Decimal("0.01"))
+
+
+def save_prices(submission: Submission, *, actor: User, prices: dict[int, Decimal]) -> None:
+    submission = _lock(submission)
+    _require_editable(submission, actor, "price")
+    _reopen_if_withdrawn(submission, actor)
+    items = {i.id for i in submission.exercise.price_items}
+    existing = {p.price_item_id: p for p in db.session.scalars(sa.select(PriceLine).where(PriceLine.submission_id == submission.id))}
+    for item_id, amount in prices.items():
+        if item_id not in items:
+            continue
+        if item_id in existing:
+            existing[item_id].unit_price = amount
+        else:
+            db.session.add(PriceLine(submission_id=submission.id, price_item_id=item_id, unit_price=amount))
+    _touch(submission, actor, None)
+    db.session.flush()
+    record(actor, "submission.prices_saved", submission)  # never the amounts
+
+
+def completeness_problems(submission: Submission) -> list[str]:
+    content = content_for_system(submission, purpose="completeness check")
+    problems = []
+    files_by_section = {f.section_id for f in content.files}
+    for section in submission.exercise.sections:
+        text = content.answers.get(section.id, "")
+        label = f"{section.position}. {section.title_en}"
+        if section.answer_required and not text.strip():
+            problems.append(str(_l("Section %(s)s needs an answer.", s=label)))
+        if section.word_limit and word_count(text) > section.word_limit:
+            problems.append(str(_l("Section %(s)s is over its limit of %(n)s words.", s=label, n=section.word_limit)))
+        if section.attachment_required and section.id not in files_by_section:
+            problems.append(str(_l("Section %(s)s needs an attachment.", s=label)))
+    if submission.exercise.has_price_envelope:
+        prices = prices_for_system(submission, purpose="completeness check")
+        if any(item.id not in prices.lines for item in submission.exercise.price_items):
+            problems.append(str(_l("Price every line of the price schedule.")))
+    return problems
+
+
+def _manifest(submission: Submission) -> dict:
+    content = content_for_system(submission, purpose="manifest")
+    prices = prices_for_system(submission, purpose="manifest")
+    return {
+        "exercise": submission.exercise.reference,
+        "vendor_id": submission.vendor_id,
+        "answers": {str(k): v for k, v in sorted(content.answers.items())},
+        "files": [{"id": f.file.id, "name": f.file.original_name, "size": f.file.size, "sha256": f.file.sha256,
+                   "section_id": f.section_id} for f in content.files],
+        "prices": {str(k): str(v) for k, v in sorted(prices.lines.items())},
+    }
+
+
+def submit_submission(submission: Submission, *, actor: User, draft_version: int) -> SubmissionVersion:
+    """Submit in one step: server-clock closing check, addenda acknowledged, complete; answered with a receipt.
+    Idempotent: resending the same draft version returns the same receipt (no second submission)."""
+    submission = _lock(submission)
+    current = submission.current_version
+    if submission.state == SubmissionState.submitted and current and current.from_draft_version == draft_version:
+        return current
+    require_open(submission.exercise, actor=actor, action="submit")
+    if submission.state == SubmissionState.submitted:
+        raise SubmissionError(_l("Your proposal is already submitted."))
+    if draft_version != submission.draft_version:
+        raise SubmissionError(_l("The proposal changed since you opened this page. Review it and submit again."))
+    if missing := unacknowledged_addenda(submission.exercise, submission.vendor_id):
+        raise SubmissionError(_l("Acknowledge addendum no. %(n)s before submitting.", n=", ".join(str(a.number) for a in missing)))
+    if problems := completeness_problems(submission):
+        raise SubmissionError(_l("Your proposal is not complete: %(list)s", list=" ".join(problems)))
+    manifest = json.dumps(_manifest(submission), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    number = len(submission.versions) + 1
+    now = now_utc()
+    version = SubmissionVersion(submission=submission, number=number, submitted_at=now, submitted_by_id=actor.id,
+                                from_draft_version=draft_version, manifest=manifest,
+                                sha256=hashlib.sha256(manifest.encode()).hexdigest(),
+                                receipt_number=f"{submission.exercise.reference}-R{submission.id:04d}-{number:02d}")
+    db.session.add(version)
+    db.session.flush()
+    submission.current_version, submission.submitted_at, submission.needs_reconfirmation = version, now, False
+    transition(submission, SubmissionState.submitted, actor=actor, action="submission.submitted",
+               receipt_number=version.receipt_number, sha256=version.sha256)
+    doc = queue_document("submission_receipt", version, language=actor.locale or "en", vendor_id=submission.vendor_id,
+                         actor=actor)
+    version.receipt_document_id = doc.id
+    return version
+
+
+def withdraw_submission(submission: Submission, *, actor: User) -> Submission:
+    """Withdraw before closing; the version stays on record, marked withdrawn."""
+    submission = _lock(submission)
+    require_open(submission.exercise, actor=actor, action="withdraw")
+    if submission.current_version is not None:
+        submission.current_version.withdrawn_at = now_utc()
+    submission.submitted_at = None
+    transition(submission, SubmissionState.withdrawn, actor=actor, action="submission.withdrawn")
+    return submission
+
+
+def reconfirm_submission(submission: Submission, *, actor: User) -> Submission:
+    """After an addendum that changed requirements, the vendor confirms its submission still stands."""
+    submission = _lock(submission)
+    require_open(submission.exercise, actor=actor, action="reconfirm")
+    if submission.state != SubmissionState.submitted or not submission.needs_reconfirmation:
+        raise SubmissionError(_l("Nothing to re-confirm."))
+    if missing := unacknowledged_addenda(submission.exercise, submission.vendor_id):
+        raise SubmissionError(_l("Acknowledge addendum no. %(n)s first.", n=", ".join(str(a.number) for a in missing)))
+    submission.needs_reconfirmation = False
+    record(actor, "submission.reconfirmed", submission)
+    return submission
+
+
+def counts_as_submitted(submission: Submission) -> bool:
+    """Only a submitted, re-confirmed (when required) latest version counts at opening."""
+    return submission.state == SubmissionState.submitted and not submission.needs_reconfirmation

@@ -1,0 +1,72 @@
+"""Who may see and do what in exercises. The sealed box and vendors-see-only-their-own live here."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.auth.models import Role, User
+from app.extensions import db
+from eoi.models import Exercise, Invitation, Submission
+from eoi.states import ExerciseState
+
+MANAGERS = frozenset({Role.officer})
+PUBLIC_STATES = frozenset(set(ExerciseState) - {ExerciseState.draft})
+
+
+def is_officer(user) -> bool:
+    return getattr(user, "is_authenticated", False) and user.role in MANAGERS
+
+
+def can_manage_exercise(user) -> bool:
+    """Officers set up, publish, answer, issue addenda and open."""
+    return is_officer(user)
+
+
+def is_invited(vendor_id: int | None, exercise: Exercise) -> bool:
+    if vendor_id is None:
+        return False
+    return db.session.scalar(sa.select(Invitation.id).where(
+        Invitation.exercise_id == exercise.id, Invitation.vendor_id == vendor_id)) is not None
+
+
+def can_view_exercise(user, exercise: Exercise) -> bool:
+    """Published exercises are public; drafts only for officers. A restricted tender shows its page to all
+    (the fact of the tender is public) but its documents only to invited vendors (see can_download_tender_docs)."""
+    return exercise.state in PUBLIC_STATES or is_officer(user)
+
+
+def can_download_exercise_documents(user, exercise: Exercise) -> bool:
+    if is_officer(user):
+        return True
+    if exercise.state not in PUBLIC_STATES:
+        return False
+    if not exercise.is_restricted:
+        return True
+    return getattr(user, "is_authenticated", False) and is_invited(user.vendor_id, exercise)
+
+
+def can_take_part(user, exercise: Exercise) -> bool:
+    """Vendors may draft and submit in an EOI, or in a tender they were invited to."""
+    if not getattr(user, "is_authenticated", False) or user.role != Role.vendor:
+        return False
+    if exercise.state in (ExerciseState.draft, ExerciseState.cancelled):
+        return False
+    return not exercise.is_restricted or is_invited(user.vendor_id, exercise)
+
+
+def owns_submission(user, submission: Submission) -> bool:
+    """Invariant 8: a vendor's users see only their own company's submission."""
+    return getattr(user, "is_authenticated", False) and user.vendor_id is not None and user.vendor_id == submission.vendor_id
+
+
+def can_read_technical_content(user: User, submission: Submission) -> bool:
+    """Invariant 1: before opening, only the vendor itself; after opening, officers too (panel rules come later)."""
+    if owns_submission(user, submission):
+        return True
+    return submission.exercise.is_opened and is_officer(user)
+
+
+def can_read_price(user: User, submission: Submission) -> bool:
+    """Invariant 4: price envelopes open only after the technical evaluation is final."""
+    if owns_submission(user, submission):
+        return True
+    return submission.exercise.price_opened_at is not None and is_officer(user)
