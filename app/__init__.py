@@ -28,7 +28,17 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_error_handlers(app)
     from app.cli import register_cli
     register_cli(app)
+    _register_demo_cli(app)
     return app
+
+
+def _register_demo_cli(app: Flask) -> None:
+    """The demo loader spans every area, so it lives beside wsgi.py, outside app/."""
+    try:
+        from demo import register_demo_cli
+    except ImportError:  # an installation without the demo module
+        return
+    register_demo_cli(app)
 
 
 def _init_extensions(app: Flask) -> None:

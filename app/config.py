@@ -34,7 +34,7 @@ class Config:
     STORAGE_DIR = Path(os.environ.get("STORAGE_DIR", INSTANCE / "storage"))
     OUTBOX_DIR = Path(os.environ.get("OUTBOX_DIR", INSTANCE / "outbox"))
     MAIL_FROM = os.environ.get("MAIL_FROM", "Tenderbox <no-reply@tenderbox.example>")
-    SERVER_NAME_FOR_LINKS = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")  # for links in emails sent outside a request
 
     # Celery: no broker configured means tasks run eagerly in the request (embedded default).
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

@@ -1,6 +1,8 @@
 """Declarative base with a constraint naming convention, a UTC datetime type and now_utc()."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -16,8 +18,22 @@ NAMING_CONVENTION = {
 }
 
 
+_simulated_now: ContextVar[datetime | None] = ContextVar("simulated_now", default=None)
+
+
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    """The server clock in UTC (the demo loader may replay history at a simulated time)."""
+    return _simulated_now.get() or datetime.now(timezone.utc)
+
+
+@contextmanager
+def simulated_time(moment: datetime):
+    """Run operations as if at moment (used only by the demo loader to tell the 2006 story)."""
+    token = _simulated_now.set(moment)
+    try:
+        yield
+    finally:
+        _simulated_now.reset(token)
 
 
 class UTCDateTime(sa.types.TypeDecorator):

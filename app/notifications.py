@@ -10,7 +10,7 @@ from typing import Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from celery import shared_task
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 
 from app.celery import after_commit
@@ -71,3 +71,11 @@ def send_notification(note_id: int) -> None:
     tmp.replace(path)
     note.sent_at = now_utc()
     db.session.commit()
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for emails, built from the request, or from PUBLIC_URL in tasks and the CLI."""
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    return base + current_app.url_map.bind("localhost").build(endpoint, values)

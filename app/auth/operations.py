@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from app.audit import record
@@ -13,7 +12,7 @@ from app.db import now_utc
 from app.documents.service import queue_document
 from app.errors import DomainError
 from app.extensions import db
-from app.notifications import notify
+from app.notifications import external_url, notify
 
 
 class AccountError(DomainError):
@@ -21,7 +20,7 @@ class AccountError(DomainError):
 
 
 def _link(endpoint: str, **values) -> str:
-    return url_for(endpoint, _external=True, **values)
+    return external_url(endpoint, **values)
 
 
 def register_vendor(*, name_en, name_zh, br_number, address, contact_name, contact_phone,

@@ -140,7 +140,7 @@ def verify_documents() -> list[tuple[Document, str]]:
     for doc in db.session.scalars(sa.select(Document).where(Document.status == DocumentStatus.ready).order_by(Document.id)):
         try:
             read_verified(doc)
-        except DomainError as exc:
+        except DomainError:
             problems.append((doc, "missing file" if not document_path(doc).exists() else "hash mismatch"))
     return problems
 

@@ -7,7 +7,7 @@ from typing import Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.auth.models import User, Vendor
+from app.auth.models import Vendor
 from app.db import now_utc
 from app.extensions import db
 from eoi.states import EXERCISE_TRANSITIONS, ExerciseKind, ExerciseState
@@ -217,6 +217,7 @@ class ExerciseDocument(db.Model):
 
     exercise: so.Mapped[Exercise] = so.relationship(back_populates="documents")
     file: so.Mapped[StoredFile] = so.relationship()
+    addendum: so.Mapped[Optional["Addendum"]] = so.relationship()
 
     def __repr__(self) -> str:
         return f"<ExerciseDocument {self.id} v{self.version}>"

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from app.audit import record
@@ -14,7 +13,7 @@ from app.db import now_utc
 from app.documents.service import queue_document
 from app.errors import DomainError
 from app.extensions import db
-from app.notifications import notify
+from app.notifications import external_url, notify
 from app.states import transition
 from app.storage import SavedUpload
 from eoi.models import (Addendum, Acknowledgement, Clarification, ClusterSubscription, DeadlineIncident, Exercise,
@@ -281,7 +280,7 @@ def _vendor_users(vendor_ids) -> list[User]:
 
 
 def _notify(users, template: str, exercise: Exercise, **context) -> None:
-    link = url_for("eoi.exercise_detail", exercise_id=exercise.id, _external=True)
+    link = external_url("eoi.exercise_detail", exercise_id=exercise.id)
     for user in users:
         locale = user.locale or "en"
         notify(to_email=user.email, template=template, locale=locale, user=user, link=link,

@@ -65,8 +65,9 @@ def test_page_is_accessible(new_page, viewport, role, target):
     page.add_script_tag(path=str(AXE))
     results = page.evaluate("() => axe.run()")
     violations = [v for v in results["violations"] if v["impact"] in BLOCKING]
-    assert not violations, f"{page.url}:\n" + "\n".join(
-        f"- {v['id']} ({v['impact']}): {v['help']} {[n['target'] for n in v['nodes']]}" for v in violations)
+    if violations:
+        pytest.fail(f"axe on {page.url}:\n" + "\n".join(
+            f"- {v['id']} ({v['impact']}): {v['help']} {[n['target'] for n in v['nodes']]}" for v in violations))
 
     if viewport == "phone":
         widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")

@@ -1,0 +1,271 @@
+"""Demo data: the 2006 Expression of Interest story of DESIGN.md, replayed through the real operations.
+
+`flask seed-demo` loads it once (it refuses to load twice). Every account's password is DEMO_PASSWORD.
+"""
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+
+from app.auth.models import Role, User
+from app.auth.operations import create_staff_user, register_vendor
+from app.db import now_utc, simulated_time
+from app.extensions import db
+from app.i18n import HK
+from app.storage import save_upload
+from eoi import operations as ops
+from eoi.models import Exercise, PriceItem, Section, ServiceCluster
+from eoi.states import ExerciseKind
+
+DEMO_PASSWORD = "Tenderbox-demo-2006"
+
+CLUSTERS = [
+    ("BT", "Business and Trade", "工商業", "Licences, company registration, trade declarations and support for SMEs.", "牌照、公司註冊、貿易報關及中小企支援。"),
+    ("ED", "Education and Training", "教育及培訓", "School places, continuing education and scholarship services.", "學位分配、持續進修及獎學金服務。"),
+    ("EM", "Employment", "就業", "Job matching, labour rights information and training schemes.", "職位配對、勞工權益資訊及培訓計劃。"),
+    ("HM", "Health and Medical", "健康及醫療", "Clinic bookings, health information and elderly care services.", "診所預約、健康資訊及長者護理服務。"),
+    ("RC", "Recreation, Culture and Leisure", "康樂、文化及消閒", "Venue bookings, libraries, museums and cultural programmes.", "場地預訂、圖書館、博物館及文化節目。"),
+    ("TT", "Transport and Travel", "交通及旅遊", "Driving licences, vehicle licensing, traffic news and travel services.", "駕駛執照、車輛牌照、交通消息及旅遊服務。"),
+    ("EC", "Environment and Community", "環境及社區", "Recycling, community facilities and district services.", "回收、社區設施及地區服務。"),
+]
+
+STAFF = [
+    ("admin@tenderbox.example", "Ada Lam", Role.admin),
+    ("officer.chan@tenderbox.example", "Chan Wai Man", Role.officer),
+    ("officer.leung@tenderbox.example", "Leung Mei Ling", Role.officer),
+    ("approver.ho@tenderbox.example", "Ho Kin Wah", Role.approver),
+    ("panel.cheung@tenderbox.example", "Cheung Siu Fong", Role.panel),
+    ("panel.wong@tenderbox.example", "Wong Ka Ho", Role.panel),
+    ("panel.lau@tenderbox.example", "Lau Yuk Ying", Role.panel),
+]
+
+VENDORS = [
+    ("Harbour Digital Services Limited", "海港數碼服務有限公司", "30117001", "harbour", "Ivy Tsang", "BT", "revenue-sharing concession"),
+    ("Lion Rock Systems Limited", "獅子山系統有限公司", "30117002", "lionrock", "Kenneth Yip", "ED", "service-fee contract"),
+    ("Victoria Peak Technology Limited", "太平山科技有限公司", "30117003", "vpeak", "Grace Poon", "HM", "joint venture"),
+    ("Pearl Delta Solutions Limited", "珠三角方案有限公司", "30117004", "pearldelta", "Raymond Kwok", "TT", "revenue-sharing concession"),
+    ("Kowloon Data Centre Limited", "九龍數據中心有限公司", "30117005", "kdc", "Winnie Lo", "BT", "service-fee contract"),
+    ("Tsing Ma Networks Limited", "青馬網絡有限公司", "30117006", "tsingma", "Alan Fung", "TT", "joint venture"),
+    ("Star Ferry e-Services Limited", "天星電子服務有限公司", "30117007", "starferry", "Joyce Mak", "RC", "revenue-sharing concession"),
+    ("Bauhinia Consulting Limited", "紫荊顧問有限公司", "30117008", "bauhinia", "Patrick Siu", "EM", "service-fee contract"),
+    ("Sai Kung Software Limited", "西貢軟件有限公司", "30117009", "saikung", "Cindy Ng", "EC", "joint venture"),
+    ("Jade Gateway Holdings Limited", "翠門控股有限公司", "30117010", "jadegate", "Vincent Tam", "ED", "revenue-sharing concession"),
+    ("Typhoon Shelter Hosting Limited", "避風塘寄存服務有限公司", "30117011", "typhoon", "Helen Chow", "HM", "service-fee contract"),
+    ("Lantau Portal Partners Limited", "大嶼門戶夥伴有限公司", "30117012", "lantau", "Eric So", "RC", "joint venture"),
+]
+
+SECTIONS = [
+    ("Company profile and relevant experience", "公司簡介及相關經驗",
+     "Describe your company, its financial standing and similar e-government or portal work.",
+     "請介紹 貴公司、財務狀況及類似的電子政府或入門網站工作經驗。", 800, False),
+    ("Proposed PPP model and clusters of interest", "建議的公私營合作模式及有興趣的服務群組",
+     "Which clusters would you operate, under which partnership model, and why?",
+     "請說明 貴公司有意營運的服務群組、合作模式及理由。", 1500, False),
+    ("Value-added services and revenue model", "增值服務及收入模式",
+     "Explain the services you would add and how they would be funded without charging citizens for core services.",
+     "請說明擬提供的增值服務，以及在不向市民收取核心服務費用的前提下如何融資。", 1000, False),
+    ("Technical approach, open standards and interoperability", "技術方案、開放標準及互通性",
+     "Describe the architecture; attach a diagram (PDF). Explain how you would use open and interoperable standards.",
+     "請描述系統架構並附上架構圖（PDF），說明如何採用開放及可互通的標準。", 1200, True),
+]
+
+
+def _at(y, m, d, hh=10, mm=0) -> datetime:
+    return datetime(y, m, d, hh, mm, tzinfo=HK).astimezone(timezone.utc)
+
+
+def _pdf(title: str, body: str) -> bytes:
+    from app.documents.render import render_pdf
+    from flask import render_template
+    return render_pdf(render_template("pdf/demo_attachment.html", title=title, body=body, lang="en"))
+
+
+def _upload(data: bytes, name: str):
+    return save_upload(io.BytesIO(data), name, max_bytes=20 * 1024 * 1024)
+
+
+def _answers(vendor_idx: int, name_en: str, name_zh: str, cluster: ServiceCluster, model: str) -> list[str]:
+    years = 6 + vendor_idx
+    staff = 40 + vendor_idx * 15
+    return [
+        f"{name_en} has delivered public-facing web services in Hong Kong for {years} years and employs {staff} "
+        f"professional staff. We operated online booking and payment services for two bureaux and hold ISO 9001 and "
+        f"ISO 27001 certification.\n\n{name_zh}在香港提供公共網上服務已有{years}年，聘有{staff}名專業人員，"
+        f"曾為兩個政策局營運網上預約及繳費服務，並持有ISO 9001及ISO 27001認證。",
+        f"We propose to operate the {cluster.name_en} cluster under a {model}. The cluster suits partnership because "
+        f"its services share a citizen journey that can be improved end to end, with measurable service levels.\n\n"
+        f"我們建議以「{model}」模式營運「{cluster.name_zh}」服務群組。該群組的服務屬同一市民使用流程，"
+        f"適合以公私營合作方式全面改善，並可設定可量度的服務水平。",
+        f"Value-added services: reminders by SMS and email, a personalised dashboard, and sponsored content clearly "
+        f"separated from government information. Core transactions stay free; revenue comes from optional premium "
+        f"alerts and advertising that meets the portal's brand guidelines.\n\n"
+        f"增值服務包括短訊及電郵提示、個人化版面，以及與政府資訊清楚區分的贊助內容。核心交易維持免費，"
+        f"收入來自自選的進階提示服務及符合入門網站品牌指引的廣告。",
+        f"Architecture: a service layer on open standards (XML web services, W3C accessibility guidelines, the "
+        f"Government's interoperability framework), hosted in two data centres in Hong Kong with 99.{5 + vendor_idx % 4}% "
+        f"availability. The attached diagram shows the components.\n\n"
+        f"系統架構採用開放標準（XML網絡服務、W3C無障礙指引及政府互通架構），在香港兩個數據中心寄存，"
+        f"可用率達99.{5 + vendor_idx % 4}%。附件架構圖列出各組件。",
+    ]
+
+
+def seed_demo() -> None:
+    if db.session.scalar(sa.select(User.id).where(User.email == STAFF[0][0])):
+        raise click.ClickException("demo data is already loaded")
+    clusters = {}
+    for code, en, zh, den, dzh in CLUSTERS:
+        clusters[code] = ServiceCluster(code=code, name_en=en, name_zh=zh, description_en=den, description_zh=dzh)
+        db.session.add(clusters[code])
+    with simulated_time(_at(2006, 6, 1)):
+        staff = {email: create_staff_user(name=name, email=email, password=DEMO_PASSWORD, role=role, actor="demo")
+                 for email, name, role in STAFF}
+    officer1, officer2 = staff["officer.chan@tenderbox.example"], staff["officer.leung@tenderbox.example"]
+    vendors = []
+    for i, (en, zh, br, slug, contact, code, model) in enumerate(VENDORS):
+        with simulated_time(_at(2006, 7, 3 + i)):
+            user = register_vendor(name_en=en, name_zh=zh, br_number=br, address=f"{10 + i} Connaught Road Central, Hong Kong",
+                                   contact_name=contact, contact_phone=f"2{i:03d}{5000 + i:04d}"[:8], name=contact,
+                                   email=f"{slug}@vendors.example", password=DEMO_PASSWORD, locale="en" if i % 3 else "zh_Hant")
+            user.email_verified_at = now_utc()
+            ops.set_subscriptions(user.vendor, {clusters[code].id}, actor=user)
+        vendors.append((user, clusters[code], model))
+    db.session.commit()
+
+    eoi = _eoi_exercise(clusters, officer1, vendors)
+    _eoi_responses(eoi, vendors)
+    with simulated_time(_at(2006, 9, 29, 12, 0, )):
+        ops.close_exercise(eoi)
+    with simulated_time(_at(2006, 9, 29, 12, 3)):
+        try:
+            ops.withdraw_submission(ops.get_or_create_submission(eoi, actor=vendors[11][0]), actor=vendors[11][0])
+        except ops.SubmissionClosed as refusal:
+            db.session.rollback()
+            ops.record_late_attempt(refusal)
+    db.session.commit()
+    with simulated_time(_at(2006, 9, 29, 14, 30)):
+        ops.start_opening(eoi, actor=officer1)
+    with simulated_time(_at(2006, 9, 29, 14, 35)):
+        ops.confirm_opening(eoi, actor=officer2, password=DEMO_PASSWORD)
+    db.session.commit()
+    _tender_in_progress(eoi, clusters["BT"], officer1, officer2, vendors)
+    db.session.commit()
+
+
+def _eoi_exercise(clusters, officer, vendors) -> Exercise:
+    with simulated_time(_at(2006, 7, 20)):
+        eoi = ops.create_exercise(
+            actor=officer, kind=ExerciseKind.eoi, reference="OSP/EOI/2006/01",
+            title_en="Expression of Interest: public-private partnership for the service clusters of the One-Stop Access Portal",
+            title_zh="「一站式入門網站」服務群組公私營合作意向書",
+            description_en=("The Government invites expressions of interest from the private sector in partnering to develop "
+                            "and operate the priority service clusters of the One-Stop Access Portal, with a unified brand, "
+                            "open and interoperable standards and shared infrastructure. Responses will inform the "
+                            "restricted tenders for the operation and management of individual clusters."),
+            description_zh=("政府現邀請私營機構就合作發展及營運「一站式入門網站」的優先服務群組表達意向。入門網站採用統一品牌、"
+                            "開放及可互通的標準和共用基礎設施。所得意見將用於其後個別服務群組營運及管理的局限性招標。"),
+            clusters=list(clusters.values()), publication_at=_at(2006, 8, 1), clarification_deadline=_at(2006, 9, 1, 17),
+            closes_at=_at(2006, 9, 22, 12), validity_until=_at(2007, 3, 31, 17))
+        for pos, (ten, tzh, gen, gzh, limit, attach) in enumerate(SECTIONS, start=1):
+            eoi.sections.append(Section(position=pos, title_en=ten, title_zh=tzh, guidance_en=gen, guidance_zh=gzh,
+                                        word_limit=limit, attachment_required=attach))
+        ops.add_exercise_document(eoi, _upload(_pdf("Invitation for Expressions of Interest",
+                                                    "Background, scope, the seven priority service clusters and how to respond."),
+                                               "osp-eoi-invitation.pdf"), title="Invitation for Expressions of Interest", actor=officer)
+        ops.add_exercise_document(eoi, _upload(_pdf("One-Stop Access Portal: service cluster overview",
+                                                    "Stage 1 to Stage 4 of the portal plan and the services in each cluster."),
+                                               "osp-cluster-overview.pdf"), title="Service cluster overview", actor=officer)
+    db.session.commit()
+    with simulated_time(_at(2006, 8, 1)):
+        ops.publish_exercise(eoi, actor=officer)
+    db.session.commit()
+    questions = [
+        (vendors[1][0], "May a consortium of two companies respond jointly?", "Yes. Name the lead company and describe each member's role in section 1.",
+         "兩間公司組成的財團可否共同提交意向書？", "可以。請在第1部分註明主導公司並說明各成員的角色。"),
+        (vendors[4][0], "Will the Government share traffic statistics of the existing e-services?",
+         "Aggregated 2005 usage figures per cluster are in the cluster overview document, version 1.",
+         "政府會否提供現有電子服務的使用統計？", "各服務群組2005年的總計使用數字載於服務群組概覽文件第1版。"),
+    ]
+    for n, (user, q_en, a_en, q_zh, a_zh) in enumerate(questions):
+        with simulated_time(_at(2006, 8, 10 + n * 7)):
+            item = ops.ask_clarification(eoi, actor=user, question=q_en)
+        with simulated_time(_at(2006, 8, 14 + n * 7)):
+            ops.answer_clarification(item, actor=officer, question_en=q_en, question_zh=q_zh, answer_en=a_en, answer_zh=a_zh)
+        db.session.commit()
+    with simulated_time(_at(2006, 9, 5)):
+        ops.issue_addendum(eoi, actor=officer, changes_requirements=False, new_closes_at=_at(2006, 9, 29, 12),
+                           text_en="The closing time is extended to 29 September 2006, 12:00 noon, to allow respondents to reflect the answers to the clarifications.",
+                           text_zh="截止時間延至2006年9月29日中午12時，讓回應者可考慮澄清問題的答覆。")
+    db.session.commit()
+    return eoi
+
+
+def _eoi_responses(eoi: Exercise, vendors) -> None:
+    for i, (user, cluster, model) in enumerate(vendors):
+        vendor = user.vendor
+        with simulated_time(_at(2006, 9, 6 + i, 9 + i % 6, 15)):
+            ops.register_interest(eoi, actor=user)
+            for addendum in ops.unacknowledged_addenda(eoi, vendor.id):
+                ops.acknowledge_addendum(addendum, actor=user)
+            submission = ops.get_or_create_submission(eoi, actor=user)
+            texts = _answers(i, vendor.name_en, vendor.name_zh, cluster, model)
+            ops.save_draft(submission, actor=user, answers={s.id: t for s, t in zip(eoi.sections, texts)})
+            diagram = _upload(_pdf(f"{vendor.name_en}: technical architecture", "Portal front end, service layer, "
+                                   "shared identity and payment services, two Hong Kong data centres."), "architecture.pdf")
+            ops.add_submission_file(submission, diagram, actor=user, section=eoi.sections[3])
+            ops.submit_submission(submission, actor=user, draft_version=submission.draft_version)
+        db.session.commit()
+        if i == 2:  # one vendor withdraws, improves its answer and resubmits: two versions on record
+            with simulated_time(_at(2006, 9, 27, 16, 40)):
+                ops.withdraw_submission(submission, actor=user)
+                ops.save_draft(submission, actor=user, answers={eoi.sections[1].id: texts[1] + "\n\nRevised after addendum no. 1."})
+                ops.submit_submission(submission, actor=user, draft_version=submission.draft_version)
+            db.session.commit()
+
+
+def _tender_in_progress(eoi: Exercise, cluster: ServiceCluster, officer1, officer2, vendors) -> None:
+    """A restricted tender for one cluster, open now, for the EOI's respondents."""
+    now = now_utc()
+    tender = ops.create_exercise(
+        actor=officer1, kind=ExerciseKind.tender, reference="OSP/T/BT/01", parent_id=eoi.id, has_price_envelope=True,
+        title_en="Restricted tender: operation and management of the Business and Trade cluster",
+        title_zh="局限性招標：「工商業」服務群組的營運及管理",
+        description_en="A five-year PPP contract to operate, manage and develop the Business and Trade cluster of the portal.",
+        description_zh="為期五年的公私營合作合約，營運、管理及發展入門網站的「工商業」服務群組。",
+        clusters=[cluster], publication_at=now, clarification_deadline=now + timedelta(days=10),
+        closes_at=now + timedelta(days=21), validity_until=now + timedelta(days=180))
+    for pos, (ten, tzh, gen, gzh, limit, attach) in enumerate(SECTIONS[1:], start=1):
+        tender.sections.append(Section(position=pos, title_en=ten, title_zh=tzh, guidance_en=gen, guidance_zh=gzh,
+                                       word_limit=limit, attachment_required=attach))
+    for pos, (en, zh, unit, qty) in enumerate([
+            ("Set-up and migration of existing services", "設置及遷移現有服務", "lump sum", 1),
+            ("Annual operation and management fee", "每年營運及管理費", "year", 5),
+            ("Content and service development (per release)", "內容及服務開發（每次發布）", "release", 10)], start=1):
+        tender.price_items.append(PriceItem(position=pos, description_en=en, description_zh=zh, unit=unit, quantity=qty))
+    ops.add_exercise_document(tender, _upload(_pdf("Tender document: Business and Trade cluster",
+                                                   "Scope, service levels, KPIs, contract terms and the price schedule."),
+                                              "osp-t-bt-01-tender.pdf"), title="Tender document", actor=officer1)
+    db.session.flush()
+    ops.carry_over_from_eoi(tender, actor=officer1)
+    ops.publish_exercise(tender, actor=officer2)
+    db.session.commit()
+    user = vendors[0][0]
+    submission = ops.get_or_create_submission(tender, actor=user)
+    ops.save_draft(submission, actor=user, answers={tender.sections[0].id: "Draft: operating model to be finalised."})
+    ops.save_prices(submission, actor=user, prices={tender.price_items[0].id: Decimal("2800000.00")})
+
+
+def register_demo_cli(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Load the 2006 EOI story (refuses to load twice)."""
+        try:
+            seed_demo()
+        except click.ClickException as exc:
+            click.echo(f"seed-demo: {exc.message}; nothing changed")
+            return
+        click.echo(f"demo data loaded; every demo account's password is {DEMO_PASSWORD}")

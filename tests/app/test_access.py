@@ -1,0 +1,315 @@
+"""Who may use which route: the role x route matrix over the whole URL map, and vendor A vs vendor B.
+
+Adding a route? Add ONE line to ROUTE_ACCESS below saying who may use it, e.g.
+    "eoi.exercise_publish": {OFFICER},
+    "eoi.exercise_list": PUBLIC,
+    "eoi.submission_edit": {"GET": {VENDOR}, "POST": {VENDOR}},   # per HTTP method, when they differ
+If the route takes the id of something a vendor company owns, also add a line to VENDOR_OBJECTS
+(or name the argument in NOT_VENDOR_OWNED when it is not a vendor-owned object).
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Callable, Union
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from app.auth import operations as ops
+from app.auth.models import Role, User
+from app.documents.models import Document, DocumentStatus
+from app.extensions import db
+from tests.factories import create_staff, create_vendor_user, wait_for
+
+PUBLIC = "public"  # anyone, signed in or not
+AUTHENTICATED = "authenticated"  # any signed-in user (object checks inside the view)
+ADMIN, OFFICER, APPROVER, PANEL, VENDOR = Role.admin, Role.officer, Role.approver, Role.panel, Role.vendor
+STAFF = frozenset({ADMIN, OFFICER, APPROVER, PANEL})
+
+Who = Union[str, frozenset, set]
+Access = Union[Who, dict]  # a Who for every method, or {"GET": Who, "POST": Who}
+
+# endpoint -> who may use it. Every endpoint in app.url_map (except static) must be here.
+ROUTE_ACCESS: dict[str, Access] = {
+    # app/main.py
+    "main.home": PUBLIC,
+    "main.set_language": PUBLIC,
+    "main.healthz": PUBLIC,
+    "main.document_download": AUTHENTICATED,  # object check: other companies get 404
+    "main.document_retry": AUTHENTICATED,  # object check: other companies get 404
+    # app/auth/views.py
+    "auth.register": PUBLIC,
+    "auth.verify_email": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": AUTHENTICATED,
+    "auth.forgot_password": PUBLIC,
+    "auth.reset_password": PUBLIC,
+    "auth.account": AUTHENTICATED,
+    "auth.invite_user": {VENDOR},
+    "auth.accept_invitation": PUBLIC,
+    # app/admin/views.py
+    "admin.users": {ADMIN},
+    "admin.user_new": {ADMIN},
+    "admin.user_toggle": {ADMIN},
+    "admin.audit_log": {ADMIN},
+    # eoi/views/public.py
+    "eoi.exercise_list": PUBLIC,
+    "eoi.exercise_detail": PUBLIC,  # published exercises only (drafts 404)
+    "eoi.exercise_document_download": PUBLIC,
+    # eoi/views/officer.py
+    "eoi.manage_exercises": {OFFICER},
+    "eoi.exercise_new": {OFFICER},
+    "eoi.exercise_edit": {OFFICER},
+    "eoi.exercise_manage": {OFFICER},
+    "eoi.exercise_publish": {OFFICER},
+    "eoi.exercise_cancel": {OFFICER},
+    "eoi.section_new": {OFFICER},
+    "eoi.section_edit": {OFFICER},
+    "eoi.section_move": {OFFICER},
+    "eoi.section_delete": {OFFICER},
+    "eoi.price_item_new": {OFFICER},
+    "eoi.price_item_delete": {OFFICER},
+    "eoi.exercise_document_new": {OFFICER},
+    "eoi.exercise_document_file": {OFFICER},
+    "eoi.exercise_invitations": {OFFICER},
+    "eoi.exercise_invite_from_eoi": {OFFICER},
+    "eoi.manage_clarifications": {OFFICER},
+    "eoi.clarification_answer": {OFFICER},
+    "eoi.addendum_new": {OFFICER},
+    "eoi.incident_new": {OFFICER},
+    "eoi.opening": {OFFICER},
+    "eoi.opening_start": {OFFICER},
+    "eoi.opening_confirm": {OFFICER},
+    "eoi.manage_submission": {OFFICER},
+    "eoi.manage_submission_file": {OFFICER},
+    # eoi/views/vendor.py
+    # scoring/ (panels, conflicts, score sheets, moderation)
+    # contracts/ (decisions, awards, contracts, KPIs)
+}
+
+# URL argument naming an object a vendor company owns -> (vendor user -> list of URL values for that company's
+# objects). Used by test_vendor_b_gets_404_for_every_object_of_vendor_a.
+VENDOR_OBJECTS: dict[str, Callable[[User], list[dict]]] = {
+    "doc_id": lambda user: [{"doc_id": doc_id} for doc_id in db.session.scalars(
+        sa.select(Document.id).where(Document.vendor_id == user.vendor_id))],
+}
+# id-like URL arguments on vendor-reachable routes that do not name a vendor-owned object.
+NOT_VENDOR_OWNED: set[str] = {
+    "exercise_id",  # a published exercise is public
+    "document_id",  # an exercise's tender document (ExerciseDocument), public once published
+}
+
+ROLES = [None, ADMIN, OFFICER, APPROVER, PANEL, VENDOR]  # None = anonymous
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+DUMMY_ID = 987_654
+
+
+def _rules(app):
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+
+
+def _methods(rule) -> list[str]:
+    return sorted(m for m in rule.methods if m in METHODS)
+
+
+def who_may(endpoint: str, method: str) -> Who:
+    access = ROUTE_ACCESS[endpoint]
+    return access[method] if isinstance(access, dict) else access
+
+
+def allowed_role(endpoint: str, method: str) -> Role | None:
+    """One role allowed to use the route (None = anonymous will do); for tests that need 'an allowed user'."""
+    who = who_may(endpoint, method)
+    if who == PUBLIC:
+        return None
+    if who == AUTHENTICATED:
+        return VENDOR
+    return sorted(who, key=lambda r: r.value)[0]
+
+
+def expectation(endpoint: str, method: str, role: Role | None) -> str:
+    who = who_may(endpoint, method)
+    if who == PUBLIC:
+        return "allowed"
+    if role is None:
+        return "login"
+    if who == AUTHENTICATED or role in who:
+        return "allowed"
+    return "forbidden"
+
+
+def dummy_values(rule) -> dict:
+    """A value for every URL argument that the converter accepts; ids that exist are not needed."""
+    values = {}
+    for name, converter in rule._converters.items():
+        kind = type(converter).__name__
+        if kind == "IntegerConverter":
+            values[name] = DUMMY_ID
+        elif kind == "FloatConverter":
+            values[name] = 1.5
+        elif kind == "UUIDConverter":
+            values[name] = uuid.UUID(int=DUMMY_ID)
+        elif kind == "AnyConverter":
+            values[name] = sorted(converter.items)[0]
+        else:  # string / path / custom
+            values[name] = "x"
+    return values
+
+
+def build(app, rule, values: dict, method: str) -> str:
+    return app.url_map.bind("localhost").build(rule.endpoint, values, method=method, force_external=False)
+
+
+def is_login_redirect(response) -> bool:
+    return response.status_code in (301, 302, 303, 307, 308) and \
+        urlsplit(response.headers.get("Location", "")).path == "/login"
+
+
+def verdict(response, expected: str) -> str | None:
+    """None if the response matches the expectation, else what was wrong."""
+    code = response.status_code
+    if expected == "login":
+        return None if is_login_redirect(response) else f"expected 302 to /login, got {code} {response.headers.get('Location', '')}"
+    if expected == "forbidden":
+        return None if code == 403 else f"expected 403, got {code} {response.headers.get('Location', '')}"
+    if code == 403 or code == 401:
+        return f"allowed role refused with {code}"
+    if is_login_redirect(response):
+        return "allowed role sent to sign-in"
+    if code >= 500:
+        return f"server error {code}"
+    return None
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The table covers the URL map, exactly.
+
+def test_every_route_has_an_access_decision(app):
+    by_endpoint: dict[str, list] = {}
+    for rule in _rules(app):
+        by_endpoint.setdefault(rule.endpoint, []).append(rule)
+    missing = sorted(set(by_endpoint) - set(ROUTE_ACCESS))
+    assert not missing, (
+        "routes with no access decision; add one line per endpoint to ROUTE_ACCESS in tests/app/test_access.py:\n"
+        + "\n".join(f"    {e!r}: ...,  # {', '.join(f'{_methods(r)} {r.rule}' for r in by_endpoint[e])}" for e in missing))
+    stale = sorted(set(ROUTE_ACCESS) - set(by_endpoint))
+    assert not stale, f"ROUTE_ACCESS names endpoints that are not in the URL map (remove them): {stale}"
+
+
+def test_access_table_entries_are_well_formed(app):
+    problems = []
+    methods_of = {}
+    for rule in _rules(app):
+        methods_of.setdefault(rule.endpoint, set()).update(_methods(rule))
+    for endpoint, access in ROUTE_ACCESS.items():
+        entries = access.items() if isinstance(access, dict) else [(m, access) for m in methods_of.get(endpoint, ())]
+        if isinstance(access, dict) and endpoint in methods_of and set(access) != methods_of[endpoint]:
+            problems.append(f"{endpoint}: per-method entry has {sorted(access)}, route has {sorted(methods_of[endpoint])}")
+        for method, who in entries:
+            if who in (PUBLIC, AUTHENTICATED):
+                continue
+            if not isinstance(who, (set, frozenset)) or not who or not all(isinstance(r, Role) for r in who):
+                problems.append(f"{endpoint} {method}: {who!r} is not 'public', 'authenticated' or a set of Roles")
+    assert not problems, "\n".join(problems)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The matrix: every route x anonymous + each role. One app per role, many requests.
+
+def _user_for(role: Role) -> User:
+    return create_vendor_user() if role == VENDOR else create_staff(role)
+
+
+def _signed_in(client) -> bool:
+    with client.session_transaction() as session:
+        return "_user_id" in session
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: "anonymous" if r is None else r.value)
+def test_role_route_matrix(app, login, role):
+    client = app.test_client() if role is None else login(_user_for(role))
+    failures, checked = [], 0
+    for rule in sorted(_rules(app), key=lambda r: (r.endpoint, r.rule)):
+        if rule.endpoint not in ROUTE_ACCESS:
+            failures.append(f"{rule.endpoint} ({rule.rule}): no access decision in ROUTE_ACCESS")
+            continue
+        for method in _methods(rule):
+            expected = expectation(rule.endpoint, method, role)
+            url = build(app, rule, dummy_values(rule), method)
+            response = client.open(url, method=method, data={} if method != "GET" else None)
+            checked += 1
+            if problem := verdict(response, expected):
+                failures.append(f"{method} {url} ({rule.endpoint}) as {role.value if role else 'anonymous'}: {problem}")
+            if role is not None and method != "GET" and not _signed_in(client):
+                client = login(_user_for(role))  # e.g. sign-out: carry on with a fresh session
+    assert checked >= len(ROUTE_ACCESS)
+    assert not failures, f"{len(failures)} access violation(s):\n" + "\n".join(failures)
+
+
+def test_matrix_would_catch_a_route_that_forgets_its_role_check(app, login, monkeypatch):
+    """Guard against a matrix that passes on anything: an unchecked admin view must be reported."""
+    from app.admin import views
+    monkeypatch.setitem(app.view_functions, "admin.users", views.users.__wrapped__)
+    response = login(_user_for(VENDOR)).get("/admin/users")
+    assert verdict(response, expectation("admin.users", "GET", VENDOR)) is not None
+    assert verdict(app.test_client().get("/admin/users"), "login") is not None
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Vendor A's objects, asked for by vendor B: 404 (never 403, so ids are not confirmed).
+
+def _vendor_with_document() -> User:
+    user = create_vendor_user(verified=False)
+    ops.verify_email(user, user.email)  # queues the registration confirmation PDF
+    db.session.commit()
+    doc = wait_for(lambda: db.session.scalar(sa.select(Document).where(
+        Document.vendor_id == user.vendor_id, Document.status == DocumentStatus.ready)))
+    assert doc is not None, "vendor A's registration confirmation was never rendered"
+    return user
+
+
+def _id_arguments(rule) -> list[str]:
+    return [name for name, conv in rule._converters.items()
+            if type(conv).__name__ in ("IntegerConverter", "UUIDConverter")]
+
+
+def _vendor_reachable(rule, method) -> bool:
+    if rule.endpoint not in ROUTE_ACCESS:
+        return True  # undecided routes are treated as reachable (test_every_route_has_... names them)
+    who = who_may(rule.endpoint, method)
+    return who in (PUBLIC, AUTHENTICATED) or VENDOR in who
+
+
+def test_every_id_argument_on_a_vendor_route_has_an_ownership_decision(app):
+    undecided = sorted({f"{arg} (in {rule.endpoint} {rule.rule})" for rule in _rules(app) for method in _methods(rule)
+                        if _vendor_reachable(rule, method) for arg in _id_arguments(rule)
+                        if arg not in VENDOR_OBJECTS and arg not in NOT_VENDOR_OWNED})
+    assert not undecided, ("id arguments on routes a vendor can reach, with no decision: add them to VENDOR_OBJECTS "
+                           "or NOT_VENDOR_OWNED in tests/app/test_access.py: " + ", ".join(undecided))
+
+
+def test_vendor_b_gets_404_for_every_object_of_vendor_a(app, login):
+    vendor_a = _vendor_with_document()
+    vendor_b = create_vendor_user()
+    client_a, client_b = login(vendor_a), login(vendor_b)
+    failures, checked = [], []
+    for rule in sorted(_rules(app), key=lambda r: r.endpoint):
+        owned = [arg for arg in rule.arguments if arg in VENDOR_OBJECTS]
+        for method in _methods(rule):
+            if not owned or not _vendor_reachable(rule, method):
+                continue
+            for arg in owned:
+                for values in VENDOR_OBJECTS[arg](vendor_a):
+                    if not set(rule.arguments) <= set(values):
+                        continue
+                    url = build(app, rule, {k: values[k] for k in rule.arguments}, method)
+                    as_b = client_b.open(url, method=method, data={})
+                    if as_b.status_code != 404:
+                        failures.append(f"{method} {url} ({rule.endpoint}) as vendor B: {as_b.status_code}, expected 404")
+                    as_a = client_a.open(url, method=method, data={})
+                    if as_a.status_code in (403, 404) or is_login_redirect(as_a):
+                        failures.append(f"{method} {url} ({rule.endpoint}) as its owner vendor A: {as_a.status_code}")
+                    checked.append(url)
+    assert not failures, "\n".join(failures)
+    assert checked, "vendor isolation exercised no URL: no route takes an id in VENDOR_OBJECTS"

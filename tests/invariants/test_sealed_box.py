@@ -1,0 +1,146 @@
+"""Invariant 1 (sealed box): before opening, no route shows a submission's answers, files or price to anyone
+but the vendor itself — officers and administrators included. Walks every registered GET route."""
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from app.auth.models import Role
+from app.db import now_utc
+from app.extensions import db
+from app.storage import save_upload
+from eoi import operations as ops
+from eoi.models import Exercise, PriceItem, Section, ServiceCluster, Submission
+from eoi.states import ExerciseKind
+from tests.factories import PASSWORD, create_staff, create_vendor_user, wait_for
+
+ANSWER_MARKER = "Zebra-Quokka proprietary approach 7731"
+FILE_NAME_MARKER = "secret-architecture-4419.pdf"
+FILE_BYTES = b"%PDF-1.4\n% sealed file body Platypus-Sealed-9927\n%%EOF\n"
+PRICE = Decimal("9876543.21")
+PRICE_MARKERS = ("9876543.21", "9,876,543.21")
+
+
+def build_world():
+    """A published tender with a price envelope, one vendor's complete submission, and a spare pair of officers."""
+    officer = create_staff(Role.officer)
+    second = create_staff(Role.officer)
+    admin = create_staff(Role.admin)
+    vendor_user = create_vendor_user()
+    cluster = ServiceCluster(code="BT", name_en="Business and Trade", name_zh="工商業")
+    db.session.add(cluster)
+    now = now_utc()
+    exercise = ops.create_exercise(actor=officer, kind=ExerciseKind.tender, reference="T/SEALED/1", title_en="Sealed test",
+                                   title_zh="密封測試", description_en="d", description_zh="描述", clusters=[cluster],
+                                   publication_at=now, clarification_deadline=now + timedelta(days=1),
+                                   closes_at=now + timedelta(days=2), has_price_envelope=True)
+    exercise.sections.append(Section(position=1, title_en="Approach", title_zh="方案", word_limit=500))
+    exercise.price_items.append(PriceItem(position=1, description_en="Operation", description_zh="營運", quantity=1))
+    ops.add_exercise_document(exercise, save_upload(io.BytesIO(b"%PDF-1.4\npublic tender doc\n%%EOF\n"), "tender.pdf",
+                                                    max_bytes=10**6), title="Tender document", actor=officer)
+    ops.invite_vendors(exercise, [vendor_user.vendor], actor=officer)
+    ops.publish_exercise(exercise, actor=officer)
+    db.session.commit()
+    submission = ops.get_or_create_submission(exercise, actor=vendor_user)
+    ops.save_draft(submission, actor=vendor_user, answers={exercise.sections[0].id: ANSWER_MARKER})
+    ops.add_submission_file(submission, save_upload(io.BytesIO(FILE_BYTES), FILE_NAME_MARKER, max_bytes=10**6),
+                            actor=vendor_user, section=exercise.sections[0])
+    ops.save_prices(submission, actor=vendor_user, prices={exercise.price_items[0].id: PRICE})
+    ops.submit_submission(submission, actor=vendor_user, draft_version=submission.draft_version)
+    db.session.commit()
+    return exercise, submission, officer, second, admin, vendor_user
+
+
+def _markers(submission: Submission) -> list[str]:
+    import hashlib
+    return [ANSWER_MARKER, FILE_NAME_MARKER, "Platypus-Sealed-9927", hashlib.sha256(FILE_BYTES).hexdigest(), *PRICE_MARKERS]
+
+
+def _urls(app, max_id: int) -> list[str]:
+    """Every GET route, with each int converter filled by every id up to max_id (ids overlap across tables)."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or "GET" not in rule.methods:
+            continue
+        args = sorted(rule.arguments)
+        choices = []
+        for arg in args:
+            converter = rule._converters[arg].__class__.__name__
+            choices.append(range(1, max_id + 1) if converter == "IntegerConverter" else ["zh_Hant", "x"])
+        for combo in itertools.product(*choices):
+            try:
+                with app.test_request_context():
+                    from flask import url_for
+                    urls.append(url_for(rule.endpoint, **dict(zip(args, combo))))
+            except Exception:
+                continue
+    return sorted(set(urls))
+
+
+def _leaks(body: bytes, markers: list[str]) -> list[str]:
+    text = body.decode("utf-8", "replace")
+    return [m for m in markers if m in text or m.encode() in body]
+
+
+def _walk(client, urls, markers):
+    leaks = {}
+    for url in urls:
+        response = client.get(url)
+        found = _leaks(response.data, markers)
+        if response.mimetype == "application/pdf":
+            found += _pdf_leaks(response.data, markers)
+        if found:
+            leaks[url] = found
+    return leaks
+
+
+def _pdf_leaks(data: bytes, markers: list[str]) -> list[str]:
+    import subprocess
+    import tempfile
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(data)
+        f.flush()
+        text = subprocess.run(["pdftotext", f.name, "-"], capture_output=True, text=True).stdout
+    return [m for m in markers if m in re.sub(r"\s+", " ", text)]
+
+
+@pytest.mark.parametrize("role", [Role.officer, Role.admin, Role.approver, Role.panel])
+def test_no_route_reveals_sealed_content_before_opening(app, login, role):
+    exercise, submission, officer, _second, admin, _vendor = build_world()
+    viewer = {Role.officer: officer, Role.admin: admin}.get(role) or create_staff(role)
+    client = login(viewer)
+    max_id = max(8, db.session.scalar(sa.select(sa.func.max(Submission.id))) or 0)
+    urls = _urls(app, max_id)
+    assert len(urls) > 40, "the walk must cover the app's routes"
+    assert _walk(client, urls, _markers(submission)) == {}
+
+
+def test_the_walk_detects_content_once_opened(app, login):
+    """Positive control: the same walk finds the answer after the two-officer opening, so it can fail."""
+    exercise, submission, officer, second, _admin, vendor = build_world()
+    from freezegun import freeze_time
+    with freeze_time(exercise.closes_at + timedelta(seconds=1)):
+        ops.start_opening(exercise, actor=officer)
+        ops.confirm_opening(exercise, actor=second, password=PASSWORD)
+        db.session.commit()
+        leaks = _walk(login(officer), _urls(app, 8), [ANSWER_MARKER])
+    assert any(ANSWER_MARKER in found for found in leaks.values())
+
+
+def test_vendor_sees_its_own_content(app, login):
+    _exercise, submission, *_rest, vendor = build_world()
+    leaks = _walk(login(vendor), _urls(app, 8), [ANSWER_MARKER])
+    assert leaks, "the vendor's own edit page shows its answer"
+
+
+def test_audit_log_holds_no_sealed_content(app):
+    build_world()
+    from app.audit import AuditEvent
+    details = " ".join(db.session.scalars(sa.select(AuditEvent.details)))
+    assert not [m for m in (ANSWER_MARKER, FILE_NAME_MARKER, *PRICE_MARKERS) if m in details]
