@@ -94,3 +94,6 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (main_bp, auth_bp, admin_bp, eoi_bp, scoring_bp, contracts_bp):
         app.register_blueprint(blueprint)
+    if app.config.get("BENCH_ROUTES"):  # the benchmark's bare upload endpoint, off unless BENCH_ROUTES=1
+        from app.bench_routes import bp as bench_bp
+        app.register_blueprint(bench_bp)

@@ -85,6 +85,8 @@ class Config:
     TOKEN_MAX_AGE = timedelta(hours=24)
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024
     PASSWORD_MIN_LENGTH = 12
+    # bench/deadline_rush.py only: registers app/bench_routes.py (a bare upload endpoint). Never on in production.
+    BENCH_ROUTES = _flag("BENCH_ROUTES", False)
 
 
 class TestConfig(Config):

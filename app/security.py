@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user, logout_user, user_logged_in
 
 from app.db import now_utc
 
@@ -39,14 +39,20 @@ def enforce_staff_idle_timeout():
     now = int(now_utc().timestamp())
     last = session.get("seen_at", now)
     if now - last > current_app.config["STAFF_IDLE_TIMEOUT"].total_seconds():
-        logout_user()
         session.clear()
+        logout_user()  # after clear(): it marks the remember-me cookie for deletion in the session
         flash(_("You were signed out after a period of inactivity."), "info")
         return redirect(url_for("auth.login", next=request.path if request.method == "GET" else None))
     session["seen_at"] = now
     return None
 
 
+def _start_idle_clock(_app, user, **_extra) -> None:
+    """The idle period starts at sign-in, not at the first request after it."""
+    session["seen_at"] = int(now_utc().timestamp())
+
+
 def init_security(app: Flask) -> None:
     app.after_request(set_security_headers)
     app.before_request(enforce_staff_idle_timeout)
+    user_logged_in.connect(_start_idle_clock, app)

@@ -40,6 +40,6 @@ if [ ! -f node_modules/axe-core/axe.min.js ]; then
 fi
 
 .venv/bin/python scripts/prepare_fonts.py
-.venv/bin/pybabel compile -q -d app/translations
+.venv/bin/pybabel compile -d app/translations >/dev/null
 FLASK_APP=wsgi .venv/bin/flask db upgrade >/dev/null 2>&1 || FLASK_APP=wsgi .venv/bin/flask db upgrade
 echo "setup: done"

@@ -110,6 +110,13 @@ class Exercise(db.Model):
         return self.closes_at is None or moment >= self.closes_at
 
     @property
+    def effective_state(self) -> ExerciseState:
+        """What to show: a published exercise past its closing time is closed even before the periodic task runs."""
+        if self.state == ExerciseState.published and self.is_closed_at(now_utc()):
+            return ExerciseState.closed
+        return self.state
+
+    @property
     def is_restricted(self) -> bool:
         return self.kind == ExerciseKind.tender
 

@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
 from app.auth.forms import ConfirmForm
-from app.auth.models import Role
+from app.auth.models import Role, Vendor
 from app.auth.permissions import role_required
 from app.db import now_utc
 from app.documents.models import Document
@@ -269,7 +269,9 @@ def _render_clarifications(exercise: Exercise, failed: ClarificationAnswerForm |
     items = db.session.scalars(sa.select(Clarification).where(Clarification.exercise_id == exercise.id)
                                .order_by(Clarification.published_at.is_not(None), Clarification.asked_at)).all()
     forms = {i.id: failed if i.id == failed_id else _answer_form(i) for i in items if i.published_at is None}
-    return render_template("eoi/officer/clarifications.html", exercise=exercise, items=items, forms=forms)
+    vendors = {v.id: v for v in db.session.scalars(sa.select(Vendor).where(Vendor.id.in_({i.vendor_id for i in items})))}
+    return render_template("eoi/officer/clarifications.html", exercise=exercise, items=items, forms=forms,
+                           vendors=vendors)
 
 
 @bp.get("/manage/exercises/<int:exercise_id>/clarifications")

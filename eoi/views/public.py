@@ -140,10 +140,13 @@ def exercise_document_download(exercise_id: int, document_id: int):
     # 404 (not 403) for a restricted tender's documents, so uninvited users learn nothing about them.
     if doc is None or doc.exercise_id != exercise.id or not can_download_exercise_documents(current_user, exercise):
         raise NotFound()
+    path = stored_path(doc.file.storage_key)
+    if not path.is_file():
+        raise NotFound()
     if current_user.is_authenticated:
         record(current_user, "exercise.document_downloaded", exercise, document_id=doc.id, version=doc.version)
         db.session.commit()
-    response = send_file(stored_path(doc.file.storage_key), mimetype=doc.file.content_type, as_attachment=True,
+    response = send_file(path, mimetype=doc.file.content_type, as_attachment=True,
                          download_name=doc.file.original_name, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -1,0 +1,473 @@
+"""Officer pages through HTTP: set-up, publication checklist, clarifications, addenda (forced extension),
+deadline incidents, the two-officer opening with its record, and the sealed box on the officer's dashboard."""
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from freezegun import freeze_time
+
+from app.audit import AuditEvent
+from app.auth.models import Role
+from app.db import now_utc
+from app.documents.models import Document, DocumentStatus
+from app.extensions import db
+from app.i18n import HK
+from eoi import operations as ops
+from eoi.models import (Addendum, Clarification, DeadlineIncident, Exercise, ExerciseDocument, Invitation, LateAttempt,
+                        Section)
+from eoi.operations import SubmissionClosed, record_late_attempt
+from eoi.states import ExerciseKind, ExerciseState
+from tests.eoi.factories import (PDF_BYTES, create_cluster, create_draft, create_published, create_submission)
+from tests.eoi.routes_officer import ROUTE_ACCESS_OFFICER
+from tests.factories import PASSWORD, create_staff, create_vendor_user
+
+
+def hk_input(moment: datetime) -> str:
+    """What an officer types into a datetime-local input for moment (Hong Kong time)."""
+    return moment.astimezone(HK).strftime("%Y-%m-%dT%H:%M")
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def officer():
+    return create_staff(Role.officer)
+
+
+@pytest.fixture
+def as_officer(login, officer):
+    return login(officer)
+
+
+# --- who may use the officer pages --------------------------------------------------------------------------
+
+def test_route_table_covers_every_manage_route(app):
+    manage = {r.endpoint for r in app.url_map.iter_rules() if r.rule.startswith("/manage/")}
+    assert manage == set(ROUTE_ACCESS_OFFICER)
+
+
+@pytest.mark.parametrize("role", [None, Role.vendor, Role.admin, Role.approver, Role.panel],
+                         ids=lambda r: "anonymous" if r is None else r.value)
+def test_only_officers_reach_officer_pages(app, login, role):
+    exercise = create_draft()
+    client = app.test_client() if role is None else login(
+        create_vendor_user() if role == Role.vendor else create_staff(role))
+    refused = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint not in ROUTE_ACCESS_OFFICER:
+            continue
+        values = {a: exercise.id if a != "direction" else "up" for a in rule.arguments}
+        url = app.url_map.bind("localhost").build(rule.endpoint, values)
+        for method in ROUTE_ACCESS_OFFICER[rule.endpoint]:
+            response = client.open(url, method=method, data={})
+            expected = 302 if role is None else 403
+            if response.status_code != expected or (role is None and "/login" not in response.headers["Location"]):
+                refused.append(f"{method} {url}: {response.status_code}")
+    assert not refused, refused
+    assert db.session.get(Exercise, exercise.id).state == ExerciseState.draft
+
+
+# --- set-up -------------------------------------------------------------------------------------------------
+
+def test_officer_creates_an_exercise_with_hong_kong_times_stored_in_utc(as_officer):
+    cluster = create_cluster("ET")
+    closes = datetime(2031, 7, 1, 12, 0, tzinfo=HK)
+    response = as_officer.post("/manage/exercises/new", data={
+        "kind": "eoi", "reference": "OSP/EOI/2031/01", "title_en": "One-stop portal EOI", "title_zh": "一站式入門網站",
+        "description_en": "PPP opportunities.", "description_zh": "公私營合作機會。", "clusters": [str(cluster.id)],
+        "parent_id": "0", "publication_at": "2031-06-01T09:00", "clarification_deadline": "2031-06-20T17:00",
+        "closes_at": "2031-07-01T12:00", "validity_until": "", "late_addendum_hours": "72", "min_extension_hours": "48"})
+    assert response.status_code == 302
+    exercise = db.session.scalar(sa.select(Exercise).where(Exercise.reference == "OSP/EOI/2031/01"))
+    assert response.headers["Location"].endswith(f"/manage/exercises/{exercise.id}")
+    assert exercise.closes_at == closes.astimezone(timezone.utc) == datetime(2031, 7, 1, 4, 0, tzinfo=timezone.utc)
+    assert exercise.state == ExerciseState.draft and exercise.clusters == [cluster]
+    assert exercise.min_extension_hours == 48 and exercise.validity_until is None
+    page = text(as_officer.get(f"/manage/exercises/{exercise.id}"))
+    assert "Add at least one questionnaire section." in page  # the publication checklist
+    edit = text(as_officer.get(f"/manage/exercises/{exercise.id}/edit"))
+    assert 'value="2031-07-01T12:00"' in edit  # shown back in Hong Kong time
+    listing = text(as_officer.get("/manage/exercises"))
+    assert "OSP/EOI/2031/01" in listing and "New exercise" in listing
+
+
+def test_exercise_form_refuses_a_duplicate_reference(as_officer, officer):
+    existing = create_draft(officer)
+    response = as_officer.post("/manage/exercises/new", data={
+        "kind": "eoi", "reference": existing.reference, "title_en": "Again", "parent_id": "0",
+        "late_addendum_hours": "72", "min_extension_hours": "72"})
+    assert response.status_code == 200
+    assert "Another exercise already uses this reference." in text(response)
+    assert db.session.scalar(sa.select(sa.func.count(Exercise.id))) == 1
+
+
+def test_edit_changes_a_draft_but_not_a_published_exercise(as_officer, officer):
+    draft = create_draft(officer)
+    data = {"kind": "eoi", "reference": draft.reference, "title_en": "Renamed", "title_zh": draft.title_zh,
+            "parent_id": "0", "closes_at": hk_input(draft.closes_at), "late_addendum_hours": "72",
+            "min_extension_hours": "72", "clusters": [str(c.id) for c in draft.clusters]}
+    assert as_officer.post(f"/manage/exercises/{draft.id}/edit", data=data).status_code == 302
+    assert db.session.get(Exercise, draft.id).title_en == "Renamed"
+    published = create_published(officer)
+    response = as_officer.post(f"/manage/exercises/{published.id}/edit", data={**data, "reference": published.reference})
+    assert response.status_code == 200 and "not possible while the exercise is" in text(response)
+    db.session.expire_all()
+    assert db.session.get(Exercise, published.id).title_en != "Renamed"
+
+
+def test_sections_are_added_edited_reordered_and_deleted(as_officer, officer):
+    exercise = create_draft(officer, complete=False)
+    for title in ("Company profile", "Technical approach", "Business model"):
+        response = as_officer.post(f"/manage/exercises/{exercise.id}/sections/new", data={
+            "title_en": title, "title_zh": "章節", "word_limit": "800", "answer_required": "y"})
+        assert response.status_code == 302
+    missing = as_officer.post(f"/manage/exercises/{exercise.id}/sections/new", data={"title_en": "No Chinese"})
+    assert missing.status_code == 200 and "This field is required." in text(missing)
+
+    def titles():
+        db.session.expire_all()
+        return [(s.position, s.title_en) for s in db.session.get(Exercise, exercise.id).sections]
+
+    assert titles() == [(1, "Company profile"), (2, "Technical approach"), (3, "Business model")]
+    third = db.session.scalar(sa.select(Section).where(Section.title_en == "Business model"))
+    as_officer.post(f"/manage/sections/{third.id}/move/up")
+    assert titles() == [(1, "Company profile"), (2, "Business model"), (3, "Technical approach")]
+    first = db.session.scalar(sa.select(Section).where(Section.title_en == "Company profile"))
+    as_officer.post(f"/manage/sections/{first.id}/edit", data={
+        "title_en": "Company and team", "title_zh": "公司及團隊", "word_limit": "", "attachment_required": "y"})
+    edited = db.session.get(Section, first.id)
+    assert (edited.title_en, edited.word_limit, edited.answer_required, edited.attachment_required) == (
+        "Company and team", None, False, True)
+    as_officer.post(f"/manage/sections/{first.id}/delete")
+    assert titles() == [(1, "Business model"), (2, "Technical approach")]
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
+        AuditEvent.action.startswith("exercise.section_"))) == 6
+
+
+def test_price_lines_only_for_a_price_envelope(as_officer, officer):
+    tender = create_draft(officer, kind=ExerciseKind.tender, has_price_envelope=True)
+    response = as_officer.post(f"/manage/exercises/{tender.id}/price-items/new", data={
+        "description_en": "Annual operation fee", "description_zh": "每年營運費", "unit": "year", "quantity": "5"})
+    assert response.status_code == 302
+    assert [(i.description_en, i.quantity) for i in db.session.get(Exercise, tender.id).price_items] == [
+        ("Annual operation fee", 5)]
+    eoi = create_draft(officer)
+    refused = as_officer.post(f"/manage/exercises/{eoi.id}/price-items/new", data={
+        "description_en": "Fee", "description_zh": "費用", "unit": "year", "quantity": "1"})
+    assert "This exercise has no price envelope." in text(refused)
+    assert db.session.get(Exercise, eoi.id).price_items == []
+
+
+def test_document_upload_records_its_sha256_and_versions(as_officer, officer):
+    import hashlib
+    exercise = create_draft(officer, complete=False)
+    for body in (PDF_BYTES, PDF_BYTES + b"% revised\n"):
+        response = as_officer.post(f"/manage/exercises/{exercise.id}/documents/new", data={
+            "title": "Invitation for EOI", "file": (io.BytesIO(body), "invitation.pdf")},
+            content_type="multipart/form-data")
+        assert response.status_code == 302
+    docs = db.session.scalars(sa.select(ExerciseDocument).where(ExerciseDocument.exercise_id == exercise.id)
+                              .order_by(ExerciseDocument.version)).all()
+    assert [(d.version, d.superseded) for d in docs] == [(1, True), (2, False)]
+    page = text(as_officer.get(f"/manage/exercises/{exercise.id}"))
+    assert hashlib.sha256(PDF_BYTES + b"% revised\n").hexdigest() in page
+    assert hashlib.sha256(PDF_BYTES).hexdigest() in page  # earlier versions stay listed
+    download = as_officer.get(f"/manage/documents/{docs[1].id}/file")
+    assert download.status_code == 200 and download.data == PDF_BYTES + b"% revised\n"
+    wrong = as_officer.post(f"/manage/exercises/{exercise.id}/documents/new", data={
+        "title": "Script", "file": (io.BytesIO(b"MZ\x90\x00binary"), "setup.exe")}, content_type="multipart/form-data")
+    assert wrong.status_code == 200 and "Files of type .exe are not accepted" in text(wrong)
+    assert db.session.scalar(sa.select(sa.func.count(ExerciseDocument.id))) == 2
+
+
+# --- publication --------------------------------------------------------------------------------------------
+
+def test_publish_refuses_an_incomplete_exercise_with_the_list_of_what_to_fix(as_officer, officer):
+    exercise = create_draft(officer, complete=False, description_zh="")
+    response = as_officer.post(f"/manage/exercises/{exercise.id}/publish", follow_redirects=True)
+    page = text(response)
+    assert "cannot be published yet" in page
+    for problem in ("Chinese description is missing.", "Choose at least one service cluster.",
+                    "Add at least one questionnaire section.", "Upload at least one tender document."):
+        assert problem in page
+    db.session.expire_all()
+    assert db.session.get(Exercise, exercise.id).state == ExerciseState.draft
+
+
+def test_publish_refuses_dates_out_of_order(as_officer, officer):
+    now = now_utc()
+    exercise = create_draft(officer, clarification_deadline=now + timedelta(days=12), closes_at=now + timedelta(days=10),
+                            validity_until=now + timedelta(days=9))
+    page = text(as_officer.post(f"/manage/exercises/{exercise.id}/publish", follow_redirects=True))
+    assert "The clarification deadline must come before the closing time." in page
+    assert "The validity period must end after the closing time." in page
+    db.session.expire_all()
+    assert db.session.get(Exercise, exercise.id).state == ExerciseState.draft
+
+
+def test_publish_a_complete_exercise(as_officer, officer):
+    exercise = create_draft(officer)
+    page = text(as_officer.get(f"/manage/exercises/{exercise.id}"))
+    assert "Everything needed for publication is in place." in page
+    response = as_officer.post(f"/manage/exercises/{exercise.id}/publish", follow_redirects=True)
+    assert "The exercise is published." in text(response)
+    db.session.expire_all()
+    published = db.session.get(Exercise, exercise.id)
+    assert published.state == ExerciseState.published and published.published_at is not None
+
+
+# --- invitations --------------------------------------------------------------------------------------------
+
+def test_invite_chosen_vendors_and_the_eoi_respondents(as_officer, officer):
+    respondent, chosen, bystander = create_vendor_user(), create_vendor_user(), create_vendor_user()
+    eoi = create_published(officer)
+    create_submission(eoi, respondent)
+    tender = create_draft(officer, kind=ExerciseKind.tender, parent_id=eoi.id)
+    form = text(as_officer.get(f"/manage/exercises/{tender.id}/invitations"))
+    assert chosen.vendor.name_en in form and "<fieldset" in form
+    response = as_officer.post(f"/manage/exercises/{tender.id}/invitations", data={"vendors": [str(chosen.vendor_id)]})
+    assert response.status_code == 302
+    as_officer.post(f"/manage/exercises/{tender.id}/invitations/from-eoi")
+    invited = set(db.session.scalars(sa.select(Invitation.vendor_id).where(Invitation.exercise_id == tender.id)))
+    assert invited == {chosen.vendor_id, respondent.vendor_id}
+    assert bystander.vendor_id not in invited
+
+
+# --- clarifications -----------------------------------------------------------------------------------------
+
+def test_officer_answers_a_clarification_which_is_published_anonymised(as_officer, officer):
+    vendor = create_vendor_user(name_en="Harbour Systems Limited")
+    exercise = create_published(officer)
+    item = ops.ask_clarification(exercise, actor=vendor, question="Harbour Systems asks: is hosting in scope?")
+    db.session.commit()
+    page = text(as_officer.get(f"/manage/exercises/{exercise.id}/clarifications"))
+    assert "Harbour Systems Limited" in page  # officers see who asked
+    assert f'id="c{item.id}-question_en"' in page and "is hosting in scope?</textarea>" in page  # prefilled
+    incomplete = as_officer.post(f"/manage/clarifications/{item.id}/answer", data={
+        f"c{item.id}-question_en": "Is hosting in scope?", f"c{item.id}-question_zh": "寄存服務是否包括在內？",
+        f"c{item.id}-answer_en": "Yes."})
+    assert incomplete.status_code == 400 and "This field is required." in text(incomplete)
+    assert db.session.get(Clarification, item.id).published_at is None
+    response = as_officer.post(f"/manage/clarifications/{item.id}/answer", data={
+        f"c{item.id}-question_en": "Is hosting in scope?", f"c{item.id}-question_zh": "寄存服務是否包括在內？",
+        f"c{item.id}-answer_en": "Yes, see section 4.", f"c{item.id}-answer_zh": "是，見第4節。"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    item = db.session.get(Clarification, item.id)
+    assert item.published_at is not None and item.number == 1
+    assert item.public_question_en == "Is hosting in scope?" and item.answer_zh == "是，見第4節。"
+
+
+# --- addenda ------------------------------------------------------------------------------------------------
+
+def test_early_addendum_keeps_closing_and_attaches_documents(as_officer, officer):
+    exercise = create_published(officer)
+    closes = exercise.closes_at
+    page = text(as_officer.get(f"/manage/exercises/{exercise.id}/addenda/new"))
+    assert "within 72 hours of the closing time" in page and "If you issue it now" not in page
+    response = as_officer.post(f"/manage/exercises/{exercise.id}/addenda/new", data={
+        "text_en": "Section 3 is clarified.", "text_zh": "第3節已予澄清。",
+        "documents": [(io.BytesIO(PDF_BYTES + b"% add\n"), "Invitation.pdf")]}, content_type="multipart/form-data")
+    assert response.status_code == 302
+    db.session.expire_all()
+    exercise = db.session.get(Exercise, exercise.id)
+    addendum = db.session.scalar(sa.select(Addendum).where(Addendum.exercise_id == exercise.id))
+    assert addendum.number == 1 and addendum.new_closes_at is None and exercise.closes_at == closes
+    versions = [(d.title, d.version, d.superseded, d.addendum_id) for d in exercise.documents]
+    assert versions == [("Invitation", 1, True, None), ("Invitation", 2, False, addendum.id)]
+
+
+def test_late_addendum_forces_the_minimum_extension(login, officer):
+    exercise = create_published(officer, min_extension_hours=48)
+    late = exercise.closes_at - timedelta(hours=10)
+    with freeze_time(late):
+        client = login(officer)
+        page = text(client.get(f"/manage/exercises/{exercise.id}/addenda/new"))
+        assert "If you issue it now, closing moves to at least" in page
+        response = client.post(f"/manage/exercises/{exercise.id}/addenda/new", data={
+            "text_en": "The service levels change.", "text_zh": "服務水平有變。", "changes_requirements": "y"})
+        assert response.status_code == 302
+    db.session.expire_all()
+    exercise = db.session.get(Exercise, exercise.id)
+    assert exercise.closes_at == late + timedelta(hours=48)
+    addendum = db.session.scalar(sa.select(Addendum).where(Addendum.exercise_id == exercise.id))
+    assert addendum.changes_requirements and addendum.new_closes_at == late + timedelta(hours=48)
+
+
+def test_addendum_cannot_move_closing_earlier(as_officer, officer):
+    exercise = create_published(officer)
+    closes = exercise.closes_at
+    response = as_officer.post(f"/manage/exercises/{exercise.id}/addenda/new", data={
+        "text_en": "Earlier.", "text_zh": "提早。", "new_closes_at": hk_input(closes - timedelta(days=1))})
+    assert response.status_code == 200 and "An addendum can only move the closing time later." in text(response)
+    db.session.expire_all()
+    assert db.session.get(Exercise, exercise.id).closes_at == closes
+    assert db.session.scalar(sa.select(sa.func.count(Addendum.id))) == 0
+
+
+# --- deadline incidents and late attempts -------------------------------------------------------------------
+
+def test_incident_after_closing_extends_for_everyone_and_late_attempts_are_listed(app, login, officer):
+    vendor = create_vendor_user(name_en="Latecomer Limited")
+    exercise = create_published(officer)
+    after = exercise.closes_at + timedelta(minutes=3)
+    with freeze_time(after):
+        # The refusal message formats times in the user's language, which needs a request.
+        with app.test_request_context(), pytest.raises(SubmissionClosed) as refusal:
+            ops.get_or_create_submission(exercise, actor=vendor)
+        db.session.rollback()
+        record_late_attempt(refusal.value)
+        ops.close_exercise(exercise)
+        db.session.commit()
+        client = login(officer)
+        page = text(client.get(f"/manage/exercises/{exercise.id}"))
+        assert "Latecomer Limited" in page and "Late attempts refused" in page
+        new_closing = after + timedelta(days=1)
+        response = client.post(f"/manage/exercises/{exercise.id}/incident", data={
+            "reason_en": "The portal was unavailable for 40 minutes.", "reason_zh": "網站停止運作40分鐘。",
+            "evidence": "Monitoring alert 2031-123; hosting provider report.", "new_closes_at": hk_input(new_closing)})
+        assert response.status_code == 302
+    db.session.expire_all()
+    exercise = db.session.get(Exercise, exercise.id)
+    assert exercise.state == ExerciseState.published
+    assert exercise.closes_at == new_closing.replace(second=0, microsecond=0)
+    incident = db.session.scalar(sa.select(DeadlineIncident))
+    assert incident.reason_zh == "網站停止運作40分鐘。" and db.session.scalar(sa.select(sa.func.count(LateAttempt.id))) == 1
+
+
+def test_incident_needs_a_later_closing_time(as_officer, officer):
+    exercise = create_published(officer)
+    response = as_officer.post(f"/manage/exercises/{exercise.id}/incident", data={
+        "reason_en": "Outage", "reason_zh": "故障", "evidence": "Logs", "new_closes_at": hk_input(exercise.closes_at)})
+    assert "The new closing time must be later" in text(response)
+    assert db.session.scalar(sa.select(sa.func.count(DeadlineIncident.id))) == 0
+
+
+# --- the sealed box and the two-officer opening -------------------------------------------------------------
+
+ANSWER = "Kangaroo-Lantern proprietary design 5521"
+FILE_NAME = "confidential-solution-8832.pdf"
+PRICE = Decimal("4455667.89")
+
+
+@pytest.fixture
+def sealed_tender(officer):
+    vendor = create_vendor_user(name_en="Sealed Bidder Limited")
+    tender = create_published(officer, kind=ExerciseKind.tender, vendors=[vendor], price_envelope=True)
+    submission = create_submission(tender, vendor, answer=ANSWER, file_name=FILE_NAME, price=PRICE)
+    return tender, submission, vendor
+
+
+def test_dashboard_before_opening_shows_who_submitted_but_no_content(as_officer, sealed_tender):
+    tender, submission, _vendor = sealed_tender
+    page = text(as_officer.get(f"/manage/exercises/{tender.id}"))
+    assert "Sealed Bidder Limited" in page and submission.current_version.receipt_number in page
+    for secret in (ANSWER, FILE_NAME, "4455667.89", "4,455,667.89"):
+        assert secret not in page
+    assert f"/manage/submissions/{submission.id}" not in page
+    refused = as_officer.get(f"/manage/submissions/{submission.id}", follow_redirects=True)
+    assert "sealed until the tender box is opened" in text(refused) and ANSWER not in text(refused)
+    sealed_file = as_officer.get(f"/manage/submissions/{submission.id}/files/1")
+    assert sealed_file.status_code == 302
+
+
+def _close(tender):
+    return freeze_time(tender.closes_at + timedelta(minutes=5))
+
+
+def test_opening_needs_a_second_different_officer(login, officer, sealed_tender):
+    tender, submission, _vendor = sealed_tender
+    with _close(tender):
+        first = login(officer)
+        assert first.post(f"/manage/exercises/{tender.id}/opening/start").status_code == 302
+        page = text(first.post(f"/manage/exercises/{tender.id}/opening/confirm", data={"password": PASSWORD},
+                               follow_redirects=True))
+        assert "A second, different officer must confirm the opening." in page
+        db.session.expire_all()
+        assert db.session.get(Exercise, tender.id).opened_at is None
+
+
+def test_opening_refuses_a_wrong_password_and_keeps_the_attempt(login, officer, sealed_tender):
+    tender, _submission, _vendor = sealed_tender
+    second = create_staff(Role.officer)
+    with _close(tender):
+        login(officer).post(f"/manage/exercises/{tender.id}/opening/start")
+        page = text(login(second).post(f"/manage/exercises/{tender.id}/opening/confirm",
+                                       data={"password": "not the password 99"}, follow_redirects=True))
+    assert "Your password was not correct; the box stays sealed." in page
+    db.session.expire_all()
+    assert db.session.get(Exercise, tender.id).state == ExerciseState.closed
+    assert db.session.scalar(sa.select(AuditEvent.id).where(AuditEvent.action == "exercise.opening_reauth_failed",
+                                                            AuditEvent.actor_id == second.id))
+
+
+def test_two_officer_opening_produces_the_opening_record(login, officer, sealed_tender):
+    tender, submission, vendor = sealed_tender
+    second = create_staff(Role.officer, name="Second Officer")
+    with _close(tender):
+        first = login(officer)
+        first.post(f"/manage/exercises/{tender.id}/opening/start")
+        confirming = login(second)
+        page = text(confirming.get(f"/manage/exercises/{tender.id}/opening"))
+        assert 'type="password"' in page
+        response = confirming.post(f"/manage/exercises/{tender.id}/opening/confirm", data={"password": PASSWORD},
+                                   follow_redirects=True)
+        assert "The tender box is opened." in text(response)
+        db.session.expire_all()
+        exercise = db.session.get(Exercise, tender.id)
+        assert exercise.state == ExerciseState.opened and exercise.second_opener_id == second.id
+        record = db.session.scalar(sa.select(Document).where(
+            Document.kind == "opening_record", Document.subject_type == "Exercise", Document.subject_id == tender.id))
+        assert record is not None and record.status == DocumentStatus.ready, getattr(record, "failure_reason", None)
+        opening_page = text(first.get(f"/manage/exercises/{tender.id}/opening"))
+        assert f"/documents/{record.id}" in opening_page
+        download = first.get(f"/documents/{record.id}")
+        assert download.status_code == 200 and download.mimetype == "application/pdf"
+        assert login(vendor).get(f"/documents/{record.id}").status_code == 404
+        opened = text(first.get(f"/manage/submissions/{submission.id}"))
+        assert ANSWER in opened and FILE_NAME in opened
+        assert "4455667.89" not in opened and "4,455,667.89" not in opened  # price stays sealed (invariant 4)
+        file_id = db.session.scalar(sa.text("SELECT id FROM submission_files WHERE submission_id = :s"),
+                                    {"s": submission.id})
+        attachment = first.get(f"/manage/submissions/{submission.id}/files/{file_id}")
+        assert attachment.status_code == 200 and attachment.data.startswith(b"%PDF")
+
+
+def test_opening_record_lists_every_submission_with_receipt_and_sha256(login, officer, sealed_tender, tmp_path):
+    import shutil
+    import subprocess
+    tender, submission, _vendor = sealed_tender
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext not installed (poppler-utils)")
+    second = create_staff(Role.officer, name="Mary Second")
+    with _close(tender):
+        ops.start_opening(tender, actor=officer)
+        ops.confirm_opening(tender, actor=second, password=PASSWORD)
+        db.session.commit()
+    record = db.session.scalar(sa.select(Document).where(Document.kind == "opening_record"))
+    response = login(officer).get(f"/documents/{record.id}")
+    pdf = tmp_path / "record.pdf"
+    pdf.write_bytes(response.data)
+    content = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    flat = "".join(content.split())
+    assert submission.current_version.receipt_number in content
+    assert submission.current_version.sha256 in flat
+    assert "Sealed Bidder Limited" in content and "Mary Second" in content and tender.reference in content
+    assert ANSWER not in content
+
+
+def test_cancel_needs_a_reason(as_officer, officer):
+    exercise = create_published(officer)
+    empty = as_officer.post(f"/manage/exercises/{exercise.id}/cancel", data={"reason": ""})
+    assert empty.status_code == 200 and "This field is required." in text(empty)
+    response = as_officer.post(f"/manage/exercises/{exercise.id}/cancel", data={"reason": "Scope changed by policy."})
+    assert response.status_code == 302
+    db.session.expire_all()
+    cancelled = db.session.get(Exercise, exercise.id)
+    assert cancelled.state == ExerciseState.cancelled and cancelled.cancel_reason == "Scope changed by policy."
