@@ -101,11 +101,11 @@ def _answers(vendor_idx: int, name_en: str, name_zh: str, cluster: ServiceCluste
         f"its services share a citizen journey that can be improved end to end, with measurable service levels.\n\n"
         f"我們建議以「{model}」模式營運「{cluster.name_zh}」服務群組。該群組的服務屬同一市民使用流程，"
         f"適合以公私營合作方式全面改善，並可設定可量度的服務水平。",
-        f"Value-added services: reminders by SMS and email, a personalised dashboard, and sponsored content clearly "
-        f"separated from government information. Core transactions stay free; revenue comes from optional premium "
-        f"alerts and advertising that meets the portal's brand guidelines.\n\n"
-        f"增值服務包括短訊及電郵提示、個人化版面，以及與政府資訊清楚區分的贊助內容。核心交易維持免費，"
-        f"收入來自自選的進階提示服務及符合入門網站品牌指引的廣告。",
+        "Value-added services: reminders by SMS and email, a personalised dashboard, and sponsored content clearly "
+        "separated from government information. Core transactions stay free; revenue comes from optional premium "
+        "alerts and advertising that meets the portal's brand guidelines.\n\n"
+        "增值服務包括短訊及電郵提示、個人化版面，以及與政府資訊清楚區分的贊助內容。核心交易維持免費，"
+        "收入來自自選的進階提示服務及符合入門網站品牌指引的廣告。",
         f"Architecture: a service layer on open standards (XML web services, W3C accessibility guidelines, the "
         f"Government's interoperability framework), hosted in two data centres in Hong Kong with 99.{5 + vendor_idx % 4}% "
         f"availability. The attached diagram shows the components.\n\n"

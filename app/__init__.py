@@ -57,6 +57,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = None
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Hong_Kong")
+    # Flask-Limiter keeps the FIRST app's RATELIMIT_KEY_PREFIX on the shared extension object (`_key_prefix or
+    # config`); every app must use its own, or apps sharing a Redis store share their counters.
+    limiter._key_prefix = app.config.get("RATELIMIT_KEY_PREFIX", "")
     limiter.init_app(app)
     init_i18n(app)
     init_security(app)

@@ -21,6 +21,10 @@ def register_cli(app: Flask) -> None:
         from app.auth.passwords import password_problem
         if problem := password_problem(password, email=email):
             raise click.ClickException(f"password rejected: {problem.replace('_', ' ')}")
+        import sqlalchemy as sa
+        from app.auth.models import User
+        if db.session.scalar(sa.select(User.id).where(User.email == email.strip().lower())):
+            raise click.ClickException(f"an account with the email address {email.strip().lower()} already exists")
         user = create_staff_user(name=name, email=email, password=password, role=Role.admin, actor="cli")
         db.session.commit()
         click.echo(f"administrator {user.email} created")

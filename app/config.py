@@ -95,6 +95,7 @@ class TestConfig(Config):
     LOGIN_RATE_LIMIT = "5 per minute"
     LOGIN_IP_RATE_LIMIT = "60 per minute"
     ARGON2_FAST = True
+    BENCH_ROUTES = False  # whatever the environment says: the route matrix tests see the real routes only
     WTF_CSRF_ENABLED = False  # tests/app/test_security.py turns it back on and checks every form
 
 

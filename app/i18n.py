@@ -6,7 +6,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 
 HK = ZoneInfo("Asia/Hong_Kong")
@@ -15,6 +15,8 @@ HK = ZoneInfo("Asia/Hong_Kong")
 def select_locale() -> str:
     """Session choice first (the language switch), then the user's saved choice, then the browser."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI, Celery task: no session, user or browser to ask
+        return current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
     if session.get("lang") in languages:
         return session["lang"]
     from flask_login import current_user

@@ -104,7 +104,7 @@ def save_upload(stream: BinaryIO, filename: str | None, *, max_bytes: int, allow
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise UploadRejected(_l("The file is larger than the %(mb)s MB limit.", mb=max_bytes // (1024 * 1024)))
+                    raise UploadRejected(_l("The file is larger than the %(mb)s MB limit.", mb=f"{max_bytes / (1024 * 1024):g}"))
                 if len(head) < 8192:
                     head += chunk[: 8192 - len(head)]
                 digest.update(chunk)

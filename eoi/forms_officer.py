@@ -2,15 +2,31 @@
 deadline incidents and the two-officer opening. Dates are typed in Hong Kong time and stored in UTC."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
-from wtforms import (BooleanField, DateTimeLocalField, IntegerField, PasswordField, RadioField, SelectField,
-                     SelectMultipleField, StringField, TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.models import Vendor
@@ -27,7 +43,7 @@ EXERCISE_FIELDS = ("kind", "reference", "title_en", "title_zh", "description_en"
 
 def hk_to_utc(value: datetime | None) -> datetime | None:
     """A naive Hong Kong local time from a datetime-local input, as an aware UTC datetime."""
-    return value.replace(tzinfo=HK).astimezone(timezone.utc) if value else None
+    return value.replace(tzinfo=HK).astimezone(UTC) if value else None
 
 
 def utc_to_hk(value: datetime | None) -> datetime | None:

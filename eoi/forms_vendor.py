@@ -149,5 +149,6 @@ class SubmitForm(FlaskForm):
 
 
 class WithdrawForm(FlaskForm):
-    confirm = BooleanField(_l("Yes, withdraw our proposal. We understand it will not be considered unless we submit again before closing."),
+    confirm = BooleanField(_l("Yes, withdraw our proposal. We understand it will not be considered unless we submit "
+                              "again before closing."),
                            validators=[DataRequired(message=_l("Tick the box to confirm the withdrawal."))])

@@ -69,3 +69,14 @@ def content_for_system(submission: Submission, *, purpose: str) -> TechnicalCont
 
 def prices_for_system(submission: Submission, *, purpose: str) -> PriceContent:
     return _prices(submission)
+
+
+def version_manifest_for(user, version) -> dict:
+    """What one submitted version contained (answers, files with hashes, prices), under the same seal."""
+    import json
+    if not can_read_technical_content(user, version.submission):
+        raise SealedContent()
+    manifest = json.loads(version.manifest)
+    if not can_read_price(user, version.submission):
+        manifest["prices"] = {}
+    return manifest

@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 import time
 
-from app.auth.models import Role, User, Vendor
+from app.auth.models import Role, User
 from app.auth.operations import create_staff_user, register_vendor
 from app.db import now_utc
 from app.extensions import db

@@ -71,9 +71,9 @@ def _parse_day(value: str | None):
 def _audit_query(args):
     query = sa.select(AuditEvent)
     if action := (args.get("action") or "").strip():
-        query = query.where(AuditEvent.action.startswith(action[:80]))
+        query = query.where(AuditEvent.action.startswith(action[:80], autoescape=True))
     if actor := (args.get("actor") or "").strip():
-        query = query.where(AuditEvent.actor_label.contains(actor[:254]))
+        query = query.where(AuditEvent.actor_label.contains(actor[:254], autoescape=True))
     if object_type := (args.get("object_type") or "").strip():
         query = query.where(AuditEvent.object_type == object_type[:60])
     if day_from := _parse_day(args.get("from")):

@@ -87,8 +87,8 @@ def login():
 def logout():
     ops.sign_out(current_user._get_current_object())
     db.session.commit()
-    logout_user()
     session.clear()
+    logout_user()  # after clear(): it marks the remember-me cookie for deletion
     flash(_("You are signed out."), "success")
     return redirect(url_for("main.home"))
 

@@ -145,7 +145,13 @@ def verify_documents() -> list[tuple[Document, str]]:
     return problems
 
 
-def stale_documents(older_than: timedelta = timedelta(minutes=10)) -> list[Document]:
+def requeue_stale_documents(older_than: timedelta = timedelta(minutes=10)) -> list[int]:
+    """Set documents stuck in queued/rendering back to queued; returns their ids."""
     cutoff = now_utc() - older_than
-    return list(db.session.scalars(sa.select(Document).where(
-        Document.status.in_([DocumentStatus.queued, DocumentStatus.rendering]), Document.updated_at < cutoff)))
+    result = db.session.execute(
+        sa.update(Document)
+        .where(Document.status.in_([DocumentStatus.queued, DocumentStatus.rendering]), Document.updated_at < cutoff)
+        .values(status=DocumentStatus.queued, updated_at=now_utc())
+        .returning(Document.id)
+    )
+    return [row.id for row in result]

@@ -5,9 +5,8 @@ import logging
 
 from celery import shared_task
 
-from app.db import now_utc
-from app.documents.models import Document, DocumentStatus
-from app.documents.service import build_pdf, claim_document, mark_failed, stale_documents, store_rendered
+from app.documents.models import Document
+from app.documents.service import build_pdf, claim_document, mark_failed, requeue_stale_documents, store_rendered
 from app.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -33,11 +32,10 @@ def render_document(doc_id: int) -> None:
 
 @shared_task(name="app.sweep_documents")
 def sweep_documents() -> int:
-    """Re-queue documents stuck in queued/rendering (a worker died mid-task)."""
-    stuck = stale_documents()
-    for doc in stuck:
-        doc.status, doc.updated_at = DocumentStatus.queued, now_utc()
+    """Re-queue documents stuck in queued/rendering (a worker died mid-task), by compare-and-set so a
+    document that became ready meanwhile is left alone."""
+    ids = requeue_stale_documents()
     db.session.commit()
-    for doc in stuck:
-        render_document.delay(doc.id)
-    return len(stuck)
+    for doc_id in ids:  # sent after the commit, so the worker sees them queued
+        render_document.delay(doc_id)
+    return len(ids)

@@ -350,6 +350,8 @@ def start_opening(exercise: Exercise, *, actor: User) -> None:
     _require_officer(actor)
     close_exercise(exercise, actor=actor)
     _require_state(exercise, ExerciseState.closed)
+    if exercise.first_opener_id not in (None, actor.id):
+        raise ExerciseError(_l("The opening was already started by another officer; confirm it as the second officer."))
     exercise.first_opener_id, exercise.opening_started_at = actor.id, now_utc()
     record(actor, "exercise.opening_started", exercise)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from app.audit import record
@@ -206,7 +207,7 @@ def completeness_problems(submission: Submission) -> list[str]:
     files_by_section = {f.section_id for f in content.files}
     for section in submission.exercise.sections:
         text = content.answers.get(section.id, "")
-        label = f"{section.position}. {section.title_en}"
+        label = f"{section.position}. {section.title(get_locale())}"
         if section.answer_required and not text.strip():
             problems.append(str(_l("Section %(s)s needs an answer.", s=label)))
         if section.word_limit and word_count(text) > section.word_limit:

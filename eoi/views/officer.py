@@ -2,7 +2,7 @@
 deadline incidents, follow submissions (names and receipts only until opening) and open the box with a second officer."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, send_file, url_for
@@ -19,14 +19,34 @@ from app.errors import DomainError
 from app.extensions import db
 from app.storage import safe_display_name, save_upload, stored_path
 from eoi import bp
-from eoi.forms_officer import (AddendumForm, CancelForm, ClarificationAnswerForm, DocumentForm, ExerciseForm,
-                               IncidentForm, InvitationForm, OpeningConfirmForm, PriceItemForm, SectionForm, hk_to_utc)
-from eoi.models import (Clarification, DeadlineIncident, Exercise, ExerciseDocument, LateAttempt, PriceItem, Section,
-                        Submission, minimum_closing_after_addendum)
+from eoi.forms_officer import (
+    AddendumForm,
+    CancelForm,
+    ClarificationAnswerForm,
+    DocumentForm,
+    ExerciseForm,
+    IncidentForm,
+    InvitationForm,
+    OpeningConfirmForm,
+    PriceItemForm,
+    SectionForm,
+    hk_to_utc,
+)
+from eoi.models import (
+    Clarification,
+    DeadlineIncident,
+    Exercise,
+    ExerciseDocument,
+    LateAttempt,
+    PriceItem,
+    Section,
+    Submission,
+    minimum_closing_after_addendum,
+)
 from eoi.operations import exercises as ops
 from eoi.operations import setup
 from eoi.sealed import SealedContent, technical_content_for
-from eoi.states import ExerciseKind, ExerciseState, SubmissionState
+from eoi.states import ExerciseState, SubmissionState
 
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024
 DOCUMENT_TYPES = {"pdf", "docx", "xlsx"}

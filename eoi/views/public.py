@@ -8,7 +8,6 @@ from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
 from app.audit import record
-from app.auth.forms import ConfirmForm
 from app.db import now_utc
 from app.extensions import db
 from app.storage import stored_path
@@ -68,12 +67,6 @@ def exercise_query(filters: dict[str, str], now):
     return query.order_by(*_ORDER.get(filters.get("sort") or "closing", _ORDER["closing"]))
 
 
-def status_title(exercise: Exercise, now) -> str:
-    if exercise.state == ExerciseState.published and exercise.is_closed_at(now):
-        return ExerciseState.closed.title
-    return exercise.state.title
-
-
 @bp.get("/exercises")
 def exercise_list():
     clusters = db.session.scalars(sa.select(ServiceCluster).order_by(ServiceCluster.code)).all()
@@ -81,8 +74,7 @@ def exercise_list():
     now = now_utc()
     page = db.paginate(exercise_query(form.filters(), now), page=request.args.get("page", 1, type=int),
                        per_page=PAGE_SIZE, max_per_page=PAGE_SIZE, error_out=False)
-    rows = [(e, status_title(e, now)) for e in page.items]
-    return render_template("eoi/public/exercise_list.html", form=form, page=page, rows=rows)
+    return render_template("eoi/public/exercise_list.html", form=form, page=page)
 
 
 def _vendor_panel(exercise: Exercise) -> dict:
@@ -117,12 +109,12 @@ def render_exercise_detail(exercise: Exercise, *, question_form: ClarificationFo
     incidents = db.session.scalars(sa.select(DeadlineIncident).where(DeadlineIncident.exercise_id == exercise.id)
                                    .order_by(DeadlineIncident.recorded_at)).all()
     context = {
-        "exercise": exercise, "status_title": status_title(exercise, now), "clarifications": clarifications,
+        "exercise": exercise, "clarifications": clarifications,
         "incidents": incidents, "can_download": can_download_exercise_documents(current_user, exercise),
-        "is_open": exercise.state == ExerciseState.published and not exercise.is_closed_at(now),
+        "is_open": exercise.effective_state == ExerciseState.published,
         "questions_open": exercise.state == ExerciseState.published and exercise.clarification_deadline is not None
         and now < exercise.clarification_deadline,
-        "question_form": question_form or ClarificationForm(), "confirm_form": ConfirmForm(),
+        "question_form": question_form or ClarificationForm(),
         **_vendor_panel(exercise),
     }
     return render_template("eoi/public/exercise_detail.html", **context), status

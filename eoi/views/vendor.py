@@ -5,7 +5,6 @@ submission cannot even be addressed; a file id that is not in the company's own 
 """
 from __future__ import annotations
 
-import json
 
 import sqlalchemy as sa
 from flask import current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
@@ -34,7 +33,7 @@ from eoi.operations import (SubmissionClosed, acknowledge_addendum, add_submissi
                             register_interest, remove_submission_file, save_draft, save_prices, set_subscriptions,
                             submit_submission, unacknowledged_addenda, withdraw_submission, word_count)
 from eoi.permissions import can_take_part, owns_submission
-from eoi.sealed import SealedContent, price_content_for, technical_content_for
+from eoi.sealed import SealedContent, price_content_for, technical_content_for, version_manifest_for
 from eoi.states import ExerciseState, SubmissionState
 from eoi.views.public import load_public_exercise, render_exercise_detail
 
@@ -155,7 +154,7 @@ def notifications():
     notes = db.session.scalars(sa.select(Notification).where(Notification.user_id == current_user.id)
                                .order_by(Notification.created_at.desc(), Notification.id.desc())
                                .limit(NOTIFICATIONS_SHOWN)).all()
-    return render_template("eoi/vendor/notifications.html", notes=notes, form=ConfirmForm())
+    return render_template("eoi/vendor/notifications.html", notes=notes)
 
 
 @bp.post("/notifications/read")
@@ -173,7 +172,12 @@ def notifications_read():
 # --- the proposal -----------------------------------------------------------------------------------
 
 def _is_open(exercise: Exercise) -> bool:
-    return exercise.state == ExerciseState.published and not exercise.is_closed_at(now_utc())
+    """Open for submissions by the server clock (the operations check again when acting)."""
+    return exercise.effective_state == ExerciseState.published
+
+
+def _max_upload() -> int:
+    return current_app.config.get("SUBMISSION_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD)
 
 
 def _section_files(files) -> dict:
@@ -218,9 +222,10 @@ def _render_edit(submission: Submission, *, draft_form=None, price_form=None, up
         "price_total": prices.total(exercise.price_items) if prices else None,
         "problems": completeness_problems(submission) if editable else [],
         "unacknowledged": unacknowledged_addenda(exercise, submission.vendor_id),
-        "history": _history(submission), "confirm_form": ConfirmForm(formdata=None),
+        "history": _history(submission),
         "submit_form": SubmitForm(formdata=None, data={"draft_version": submission.draft_version}),
         "withdraw_form": WithdrawForm(formdata=None),
+        "max_upload": _max_upload(),
         "last_saved_by": submission.last_saved_by_id and db.session.get(User, submission.last_saved_by_id),
     }
     return render_template("eoi/vendor/submission_edit.html", **context), status
@@ -300,10 +305,10 @@ def submission_upload(exercise_id: int):
     section = _section_of(exercise, form.section_id.data)
     anchor = f"files-{section.id if section else 'general'}"
     if not form.validate_on_submit():
-        return _render_edit(submission, upload_error=(anchor, " ".join(form.file.errors)), status=400)
+        return _render_edit(submission, upload_error=(anchor, " ".join(map(str, form.file.errors))), status=400)
     try:
         upload = save_upload(form.file.data.stream, form.file.data.filename,
-                             max_bytes=current_app.config.get("SUBMISSION_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD))
+                             max_bytes=_max_upload())
     except DomainError as exc:
         db.session.rollback()
         return _render_edit(submission, upload_error=(anchor, exc.message), status=400)
@@ -395,15 +400,15 @@ def submission_submit(exercise_id: int):
 def submission_receipt(exercise_id: int):
     exercise = _exercise_for_vendor(exercise_id)
     submission = _own_submission(exercise)
-    technical_content_for(current_user, submission)  # the sealed-content gate: the manifest lists the vendor's files
     version = submission.current_version or (submission.versions[-1] if submission.versions else None)
     if version is None:
         flash(_("Your proposal has not been submitted yet."), "error")
         return _to_edit(exercise)
     document = db.session.get(Document, version.receipt_document_id) if version.receipt_document_id else None
     return render_template("eoi/vendor/submission_receipt.html", exercise=exercise, submission=submission,
-                           version=version, files=json.loads(version.manifest)["files"], document=document,
-                           history=_history(submission), withdraw_form=WithdrawForm(formdata=None), is_open=_is_open(exercise))
+                           version=version, files=version_manifest_for(current_user, version)["files"], document=document,
+                           history=_history(submission), withdraw_form=WithdrawForm(formdata=None),
+                           is_open=_is_open(exercise))
 
 
 @bp.post("/exercises/<int:exercise_id>/submission/withdraw")
@@ -413,7 +418,7 @@ def submission_withdraw(exercise_id: int):
     submission = _own_submission(exercise)
     form = WithdrawForm()
     if not form.validate_on_submit():
-        flash(" ".join(form.confirm.errors) or _("Tick the box to confirm the withdrawal."), "error")
+        flash(" ".join(map(str, form.confirm.errors)) or _("Tick the box to confirm the withdrawal."), "error")
         return redirect(url_for("eoi.submission_receipt", exercise_id=exercise.id, _anchor="withdraw"))
     _done, error = _run(withdraw_submission, submission, actor=_user())
     if error:

@@ -43,7 +43,7 @@ def _some_activity(login) -> None:
 
 
 def _run(app, *args):
-    db.session.commit()  # the CLI runs in its own app context and session
+    db.session.commit()  # the CLI reuses the test's app context and session: start it clean
     result = app.test_cli_runner().invoke(args=list(args))
     return result, result.output  # Click >= 8.2: stdout and stderr interleaved
 

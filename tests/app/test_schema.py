@@ -18,10 +18,29 @@ def _differences(connection) -> list:
     return compare_metadata(context, db.metadata)
 
 
+def _describe(diff) -> str:
+    """One readable line per difference (alembic's tuples print unreadably for constraints)."""
+    if isinstance(diff, list):  # column modifications come as lists of tuples
+        return "; ".join(_describe(d) for d in diff)
+    kind, *rest = diff
+    if kind in ("add_fk", "remove_fk"):
+        fk = rest[0]
+        return (f"{kind} {fk.name}: {fk.parent.name}({', '.join(c.name for c in fk.columns)}) -> "
+                f"{fk.referred_table.name}({', '.join(e.column.name for e in fk.elements)})")
+    if kind in ("add_table", "remove_table"):
+        return f"{kind} {rest[0].name}"
+    if kind in ("add_column", "remove_column"):
+        return f"{kind} {rest[1]}.{rest[2].name}"
+    if kind in ("add_index", "remove_index", "add_constraint", "remove_constraint"):
+        return f"{kind} {rest[0].name} on {rest[0].table.name}"
+    return repr(diff)
+
+
 def test_migrations_match_the_models(app):
     with db.engine.connect() as connection:
         diff = _differences(connection)
-    assert diff == [], "models and migrations differ (run `flask db migrate`):\n" + "\n".join(map(str, diff))
+    assert diff == [], ("the schema the migrations build differs from the models (add a migration):\n"
+                        + "\n".join(map(_describe, diff)))
 
 
 def test_the_comparison_sees_a_model_the_migrations_lack(app):
@@ -68,7 +87,8 @@ def _down_and_up(uri: str, tmp_path) -> None:
             with db.engine.connect() as connection:
                 assert _tables(connection) == built
                 assert "audit_events_no_update" in _guard_triggers(connection)
-                assert _differences(connection) == []
+                diff = _differences(connection)
+                assert diff == [], "after down and up again:\n" + "\n".join(map(_describe, diff))
         finally:
             db.session.remove()
             db.engine.dispose()

@@ -38,11 +38,10 @@ def create_draft(officer: User | None = None, *, kind: ExerciseKind = ExerciseKi
     officer = officer or create_staff(Role.officer)
     n = next(_seq)
     now = now_utc()
-    fields = dict(kind=kind, reference=f"TEST/{kind.value.upper()}/{n}", title_en=f"Exercise {n}", title_zh=f"活動{n}",
-                  description_en="What the exercise is about.", description_zh="活動內容。",
-                  clusters=[create_cluster()] if complete else [], publication_at=now,
-                  clarification_deadline=now + timedelta(days=5), closes_at=now + timedelta(days=10))
-    fields.update(overrides)
+    fields = {"kind": kind, "reference": f"TEST/{kind.value.upper()}/{n}", "title_en": f"Exercise {n}",
+              "title_zh": f"活動{n}", "description_en": "What the exercise is about.", "description_zh": "活動內容。",
+              "clusters": [create_cluster()] if complete else [], "publication_at": now,
+              "clarification_deadline": now + timedelta(days=5), "closes_at": now + timedelta(days=10), **overrides}
     exercise = ops.create_exercise(actor=officer, **fields)
     if complete:
         setup.add_section(exercise, actor=officer, title_en="Approach", title_zh="方案", guidance_en="", guidance_zh="",

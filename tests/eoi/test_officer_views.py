@@ -3,7 +3,7 @@ deadline incidents, the two-officer opening with its record, and the sealed box 
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,13 +17,27 @@ from app.documents.models import Document, DocumentStatus
 from app.extensions import db
 from app.i18n import HK
 from eoi import operations as ops
-from eoi.models import (Addendum, Clarification, DeadlineIncident, Exercise, ExerciseDocument, Invitation, LateAttempt,
-                        Section)
+from eoi.models import (
+    Addendum,
+    Clarification,
+    DeadlineIncident,
+    Exercise,
+    ExerciseDocument,
+    Invitation,
+    LateAttempt,
+    Section,
+)
 from eoi.operations import SubmissionClosed, record_late_attempt
 from eoi.states import ExerciseKind, ExerciseState
-from tests.eoi.factories import (PDF_BYTES, create_cluster, create_draft, create_published, create_submission)
+from tests.eoi.factories import (
+    PDF_BYTES,
+    create_cluster,
+    create_draft,
+    create_published,
+    create_submission,
+)
 from tests.eoi.routes_officer import ROUTE_ACCESS_OFFICER
-from tests.factories import PASSWORD, create_staff, create_vendor_user
+from tests.factories import PASSWORD, create_staff, create_vendor_user, wait_for
 
 
 def hk_input(moment: datetime) -> str:
@@ -33,6 +47,12 @@ def hk_input(moment: datetime) -> str:
 
 def text(response) -> str:
     return response.get_data(as_text=True)
+
+
+def committed() -> None:
+    """Drop this session's view of the data: what follows reads only what a request committed
+    (the test client's requests share the test's session)."""
+    db.session.rollback()
 
 
 @pytest.fixture
@@ -84,9 +104,10 @@ def test_officer_creates_an_exercise_with_hong_kong_times_stored_in_utc(as_offic
         "parent_id": "0", "publication_at": "2031-06-01T09:00", "clarification_deadline": "2031-06-20T17:00",
         "closes_at": "2031-07-01T12:00", "validity_until": "", "late_addendum_hours": "72", "min_extension_hours": "48"})
     assert response.status_code == 302
+    committed()
     exercise = db.session.scalar(sa.select(Exercise).where(Exercise.reference == "OSP/EOI/2031/01"))
     assert response.headers["Location"].endswith(f"/manage/exercises/{exercise.id}")
-    assert exercise.closes_at == closes.astimezone(timezone.utc) == datetime(2031, 7, 1, 4, 0, tzinfo=timezone.utc)
+    assert exercise.closes_at == closes.astimezone(UTC) == datetime(2031, 7, 1, 4, 0, tzinfo=UTC)
     assert exercise.state == ExerciseState.draft and exercise.clusters == [cluster]
     assert exercise.min_extension_hours == 48 and exercise.validity_until is None
     page = text(as_officer.get(f"/manage/exercises/{exercise.id}"))
@@ -113,11 +134,12 @@ def test_edit_changes_a_draft_but_not_a_published_exercise(as_officer, officer):
             "parent_id": "0", "closes_at": hk_input(draft.closes_at), "late_addendum_hours": "72",
             "min_extension_hours": "72", "clusters": [str(c.id) for c in draft.clusters]}
     assert as_officer.post(f"/manage/exercises/{draft.id}/edit", data=data).status_code == 302
+    committed()
     assert db.session.get(Exercise, draft.id).title_en == "Renamed"
     published = create_published(officer)
     response = as_officer.post(f"/manage/exercises/{published.id}/edit", data={**data, "reference": published.reference})
     assert response.status_code == 200 and "not possible while the exercise is" in text(response)
-    db.session.expire_all()
+    committed()
     assert db.session.get(Exercise, published.id).title_en != "Renamed"
 
 
@@ -131,7 +153,7 @@ def test_sections_are_added_edited_reordered_and_deleted(as_officer, officer):
     assert missing.status_code == 200 and "This field is required." in text(missing)
 
     def titles():
-        db.session.expire_all()
+        committed()
         return [(s.position, s.title_en) for s in db.session.get(Exercise, exercise.id).sections]
 
     assert titles() == [(1, "Company profile"), (2, "Technical approach"), (3, "Business model")]
@@ -141,6 +163,7 @@ def test_sections_are_added_edited_reordered_and_deleted(as_officer, officer):
     first = db.session.scalar(sa.select(Section).where(Section.title_en == "Company profile"))
     as_officer.post(f"/manage/sections/{first.id}/edit", data={
         "title_en": "Company and team", "title_zh": "公司及團隊", "word_limit": "", "attachment_required": "y"})
+    committed()
     edited = db.session.get(Section, first.id)
     assert (edited.title_en, edited.word_limit, edited.answer_required, edited.attachment_required) == (
         "Company and team", None, False, True)
@@ -155,6 +178,7 @@ def test_price_lines_only_for_a_price_envelope(as_officer, officer):
     response = as_officer.post(f"/manage/exercises/{tender.id}/price-items/new", data={
         "description_en": "Annual operation fee", "description_zh": "每年營運費", "unit": "year", "quantity": "5"})
     assert response.status_code == 302
+    committed()
     assert [(i.description_en, i.quantity) for i in db.session.get(Exercise, tender.id).price_items] == [
         ("Annual operation fee", 5)]
     eoi = create_draft(officer)
@@ -172,6 +196,7 @@ def test_document_upload_records_its_sha256_and_versions(as_officer, officer):
             "title": "Invitation for EOI", "file": (io.BytesIO(body), "invitation.pdf")},
             content_type="multipart/form-data")
         assert response.status_code == 302
+    committed()
     docs = db.session.scalars(sa.select(ExerciseDocument).where(ExerciseDocument.exercise_id == exercise.id)
                               .order_by(ExerciseDocument.version)).all()
     assert [(d.version, d.superseded) for d in docs] == [(1, True), (2, False)]
@@ -196,7 +221,7 @@ def test_publish_refuses_an_incomplete_exercise_with_the_list_of_what_to_fix(as_
     for problem in ("Chinese description is missing.", "Choose at least one service cluster.",
                     "Add at least one questionnaire section.", "Upload at least one tender document."):
         assert problem in page
-    db.session.expire_all()
+    committed()
     assert db.session.get(Exercise, exercise.id).state == ExerciseState.draft
 
 
@@ -207,7 +232,7 @@ def test_publish_refuses_dates_out_of_order(as_officer, officer):
     page = text(as_officer.post(f"/manage/exercises/{exercise.id}/publish", follow_redirects=True))
     assert "The clarification deadline must come before the closing time." in page
     assert "The validity period must end after the closing time." in page
-    db.session.expire_all()
+    committed()
     assert db.session.get(Exercise, exercise.id).state == ExerciseState.draft
 
 
@@ -217,7 +242,7 @@ def test_publish_a_complete_exercise(as_officer, officer):
     assert "Everything needed for publication is in place." in page
     response = as_officer.post(f"/manage/exercises/{exercise.id}/publish", follow_redirects=True)
     assert "The exercise is published." in text(response)
-    db.session.expire_all()
+    committed()
     published = db.session.get(Exercise, exercise.id)
     assert published.state == ExerciseState.published and published.published_at is not None
 
@@ -234,6 +259,7 @@ def test_invite_chosen_vendors_and_the_eoi_respondents(as_officer, officer):
     response = as_officer.post(f"/manage/exercises/{tender.id}/invitations", data={"vendors": [str(chosen.vendor_id)]})
     assert response.status_code == 302
     as_officer.post(f"/manage/exercises/{tender.id}/invitations/from-eoi")
+    committed()
     invited = set(db.session.scalars(sa.select(Invitation.vendor_id).where(Invitation.exercise_id == tender.id)))
     assert invited == {chosen.vendor_id, respondent.vendor_id}
     assert bystander.vendor_id not in invited
@@ -258,7 +284,7 @@ def test_officer_answers_a_clarification_which_is_published_anonymised(as_office
         f"c{item.id}-question_en": "Is hosting in scope?", f"c{item.id}-question_zh": "寄存服務是否包括在內？",
         f"c{item.id}-answer_en": "Yes, see section 4.", f"c{item.id}-answer_zh": "是，見第4節。"})
     assert response.status_code == 302
-    db.session.expire_all()
+    committed()
     item = db.session.get(Clarification, item.id)
     assert item.published_at is not None and item.number == 1
     assert item.public_question_en == "Is hosting in scope?" and item.answer_zh == "是，見第4節。"
@@ -275,7 +301,7 @@ def test_early_addendum_keeps_closing_and_attaches_documents(as_officer, officer
         "text_en": "Section 3 is clarified.", "text_zh": "第3節已予澄清。",
         "documents": [(io.BytesIO(PDF_BYTES + b"% add\n"), "Invitation.pdf")]}, content_type="multipart/form-data")
     assert response.status_code == 302
-    db.session.expire_all()
+    committed()
     exercise = db.session.get(Exercise, exercise.id)
     addendum = db.session.scalar(sa.select(Addendum).where(Addendum.exercise_id == exercise.id))
     assert addendum.number == 1 and addendum.new_closes_at is None and exercise.closes_at == closes
@@ -293,7 +319,7 @@ def test_late_addendum_forces_the_minimum_extension(login, officer):
         response = client.post(f"/manage/exercises/{exercise.id}/addenda/new", data={
             "text_en": "The service levels change.", "text_zh": "服務水平有變。", "changes_requirements": "y"})
         assert response.status_code == 302
-    db.session.expire_all()
+    committed()
     exercise = db.session.get(Exercise, exercise.id)
     assert exercise.closes_at == late + timedelta(hours=48)
     addendum = db.session.scalar(sa.select(Addendum).where(Addendum.exercise_id == exercise.id))
@@ -306,20 +332,19 @@ def test_addendum_cannot_move_closing_earlier(as_officer, officer):
     response = as_officer.post(f"/manage/exercises/{exercise.id}/addenda/new", data={
         "text_en": "Earlier.", "text_zh": "提早。", "new_closes_at": hk_input(closes - timedelta(days=1))})
     assert response.status_code == 200 and "An addendum can only move the closing time later." in text(response)
-    db.session.expire_all()
+    committed()
     assert db.session.get(Exercise, exercise.id).closes_at == closes
     assert db.session.scalar(sa.select(sa.func.count(Addendum.id))) == 0
 
 
 # --- deadline incidents and late attempts -------------------------------------------------------------------
 
-def test_incident_after_closing_extends_for_everyone_and_late_attempts_are_listed(app, login, officer):
+def test_incident_after_closing_extends_for_everyone_and_late_attempts_are_listed(login, officer):
     vendor = create_vendor_user(name_en="Latecomer Limited")
     exercise = create_published(officer)
     after = exercise.closes_at + timedelta(minutes=3)
     with freeze_time(after):
-        # The refusal message formats times in the user's language, which needs a request.
-        with app.test_request_context(), pytest.raises(SubmissionClosed) as refusal:
+        with pytest.raises(SubmissionClosed) as refusal:
             ops.get_or_create_submission(exercise, actor=vendor)
         db.session.rollback()
         record_late_attempt(refusal.value)
@@ -333,7 +358,7 @@ def test_incident_after_closing_extends_for_everyone_and_late_attempts_are_liste
             "reason_en": "The portal was unavailable for 40 minutes.", "reason_zh": "網站停止運作40分鐘。",
             "evidence": "Monitoring alert 2031-123; hosting provider report.", "new_closes_at": hk_input(new_closing)})
         assert response.status_code == 302
-    db.session.expire_all()
+    committed()
     exercise = db.session.get(Exercise, exercise.id)
     assert exercise.state == ExerciseState.published
     assert exercise.closes_at == new_closing.replace(second=0, microsecond=0)
@@ -382,14 +407,14 @@ def _close(tender):
 
 
 def test_opening_needs_a_second_different_officer(login, officer, sealed_tender):
-    tender, submission, _vendor = sealed_tender
+    tender, _submission, _vendor = sealed_tender
     with _close(tender):
         first = login(officer)
         assert first.post(f"/manage/exercises/{tender.id}/opening/start").status_code == 302
         page = text(first.post(f"/manage/exercises/{tender.id}/opening/confirm", data={"password": PASSWORD},
                                follow_redirects=True))
         assert "A second, different officer must confirm the opening." in page
-        db.session.expire_all()
+        committed()
         assert db.session.get(Exercise, tender.id).opened_at is None
 
 
@@ -401,7 +426,7 @@ def test_opening_refuses_a_wrong_password_and_keeps_the_attempt(login, officer, 
         page = text(login(second).post(f"/manage/exercises/{tender.id}/opening/confirm",
                                        data={"password": "not the password 99"}, follow_redirects=True))
     assert "Your password was not correct; the box stays sealed." in page
-    db.session.expire_all()
+    committed()
     assert db.session.get(Exercise, tender.id).state == ExerciseState.closed
     assert db.session.scalar(sa.select(AuditEvent.id).where(AuditEvent.action == "exercise.opening_reauth_failed",
                                                             AuditEvent.actor_id == second.id))
@@ -419,24 +444,26 @@ def test_two_officer_opening_produces_the_opening_record(login, officer, sealed_
         response = confirming.post(f"/manage/exercises/{tender.id}/opening/confirm", data={"password": PASSWORD},
                                    follow_redirects=True)
         assert "The tender box is opened." in text(response)
-        db.session.expire_all()
-        exercise = db.session.get(Exercise, tender.id)
-        assert exercise.state == ExerciseState.opened and exercise.second_opener_id == second.id
-        record = db.session.scalar(sa.select(Document).where(
-            Document.kind == "opening_record", Document.subject_type == "Exercise", Document.subject_id == tender.id))
-        assert record is not None and record.status == DocumentStatus.ready, getattr(record, "failure_reason", None)
-        opening_page = text(first.get(f"/manage/exercises/{tender.id}/opening"))
-        assert f"/documents/{record.id}" in opening_page
-        download = first.get(f"/documents/{record.id}")
-        assert download.status_code == 200 and download.mimetype == "application/pdf"
-        assert login(vendor).get(f"/documents/{record.id}").status_code == 404
-        opened = text(first.get(f"/manage/submissions/{submission.id}"))
-        assert ANSWER in opened and FILE_NAME in opened
-        assert "4455667.89" not in opened and "4,455,667.89" not in opened  # price stays sealed (invariant 4)
-        file_id = db.session.scalar(sa.text("SELECT id FROM submission_files WHERE submission_id = :s"),
-                                    {"s": submission.id})
-        attachment = first.get(f"/manage/submissions/{submission.id}/files/{file_id}")
-        assert attachment.status_code == 200 and attachment.data.startswith(b"%PDF")
+    committed()
+    exercise = db.session.get(Exercise, tender.id)
+    assert exercise.state == ExerciseState.opened and exercise.second_opener_id == second.id
+    record = wait_for(lambda: db.session.scalar(sa.select(Document).where(
+        Document.kind == "opening_record", Document.subject_type == "Exercise", Document.subject_id == tender.id,
+        Document.status == DocumentStatus.ready)))
+    assert record is not None, "the opening record was never rendered"
+    first = login(officer)  # a session signed at the frozen (future) time is not accepted now
+    opening_page = text(first.get(f"/manage/exercises/{tender.id}/opening"))
+    assert f"/documents/{record.id}" in opening_page
+    download = first.get(f"/documents/{record.id}")
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    assert login(vendor).get(f"/documents/{record.id}").status_code == 404
+    opened = text(first.get(f"/manage/submissions/{submission.id}"))
+    assert ANSWER in opened and FILE_NAME in opened
+    assert "4455667.89" not in opened and "4,455,667.89" not in opened  # price stays sealed (invariant 4)
+    file_id = db.session.scalar(sa.text("SELECT id FROM submission_files WHERE submission_id = :s"),
+                                {"s": submission.id})
+    attachment = first.get(f"/manage/submissions/{submission.id}/files/{file_id}")
+    assert attachment.status_code == 200 and attachment.data.startswith(b"%PDF")
 
 
 def test_opening_record_lists_every_submission_with_receipt_and_sha256(login, officer, sealed_tender, tmp_path):
@@ -450,7 +477,8 @@ def test_opening_record_lists_every_submission_with_receipt_and_sha256(login, of
         ops.start_opening(tender, actor=officer)
         ops.confirm_opening(tender, actor=second, password=PASSWORD)
         db.session.commit()
-    record = db.session.scalar(sa.select(Document).where(Document.kind == "opening_record"))
+    record = wait_for(lambda: db.session.scalar(sa.select(Document).where(
+        Document.kind == "opening_record", Document.status == DocumentStatus.ready)))
     response = login(officer).get(f"/documents/{record.id}")
     pdf = tmp_path / "record.pdf"
     pdf.write_bytes(response.data)
@@ -468,6 +496,6 @@ def test_cancel_needs_a_reason(as_officer, officer):
     assert empty.status_code == 200 and "This field is required." in text(empty)
     response = as_officer.post(f"/manage/exercises/{exercise.id}/cancel", data={"reason": "Scope changed by policy."})
     assert response.status_code == 302
-    db.session.expire_all()
+    committed()
     cancelled = db.session.get(Exercise, exercise.id)
     assert cancelled.state == ExerciseState.cancelled and cancelled.cancel_reason == "Scope changed by policy."

@@ -4,9 +4,6 @@ from __future__ import annotations
 import io
 import itertools
 from datetime import timedelta
-from decimal import Decimal
-
-from jinja2 import ChoiceLoader, DictLoader
 
 from app.auth.models import Role, User
 from app.auth.operations import accept_invitation
@@ -19,19 +16,10 @@ from eoi.states import ExerciseKind
 from tests.factories import PASSWORD, create_staff
 
 SMALL_PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
-PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89" + b"\x00" * 32
+PNG_BYTES = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+             b"\x1f\x15\xc4\x89" + b"\x00" * 32)
 HTML_BYTES = b"<!doctype html><html><body><script>alert(1)</script></body></html>\n"
 _seq = itertools.count(1)
-
-# Operations notify vendors with templates/email/<name>.txt. Until every one of them exists in templates/,
-# these stand-ins let the page tests run; a real template, once added, always wins (it is looked up first).
-_EMAIL_STAND_INS = {f"email/{name}.txt": "{{ reference }}: " + name + "\n{{ link }}\n" for name in (
-    "exercise_published", "addendum_issued", "clarification_published", "deadline_extended", "exercise_cancelled")}
-
-
-def provide_missing_email_templates(app) -> None:
-    app.jinja_env.loader = ChoiceLoader([app.jinja_env.loader, DictLoader(_EMAIL_STAND_INS)])
-
 
 def clusters() -> list[ServiceCluster]:
     """Two service clusters (created once per test database)."""
@@ -101,7 +89,3 @@ def create_colleague(user: User) -> User:
                                    "name": f"Colleague {n}"}, PASSWORD)
     db.session.commit()
     return colleague
-
-
-def money(value: str) -> Decimal:
-    return Decimal(value)

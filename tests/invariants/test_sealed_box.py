@@ -16,9 +16,9 @@ from app.db import now_utc
 from app.extensions import db
 from app.storage import save_upload
 from eoi import operations as ops
-from eoi.models import Exercise, PriceItem, Section, ServiceCluster, Submission
+from eoi.models import PriceItem, Section, ServiceCluster, Submission
 from eoi.states import ExerciseKind
-from tests.factories import PASSWORD, create_staff, create_vendor_user, wait_for
+from tests.factories import PASSWORD, create_staff, create_vendor_user
 
 ANSWER_MARKER = "Zebra-Quokka proprietary approach 7731"
 FILE_NAME_MARKER = "secret-architecture-4419.pdf"

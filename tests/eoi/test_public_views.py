@@ -1,0 +1,188 @@
+"""Public exercise pages: the list with search and filters, an exercise's page, and tender document downloads."""
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from babel.dates import format_datetime
+
+from app.auth.models import Role
+from app.extensions import db
+from eoi.models import Clarification, Exercise
+from eoi.operations import answer_clarification, ask_clarification, create_exercise, record_deadline_incident
+from eoi.states import ExerciseKind
+from tests.eoi.routes_vendor import NOT_VENDOR_OWNED_VENDOR, ROUTE_ACCESS_VENDOR, VENDOR_OBJECTS_VENDOR
+from tests.eoi.vendor_factories import SMALL_PDF, clusters, create_published_exercise, issue_test_addendum
+from tests.factories import create_staff, create_vendor_user
+
+
+def _titles(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+# --- the list --------------------------------------------------------------------------------------------
+
+def test_list_shows_published_exercises_but_never_drafts(client):
+    published = create_published_exercise(title_en="Health cluster operation")
+    officer = create_staff(Role.officer)
+    create_exercise(actor=officer, kind=ExerciseKind.eoi, reference="DRAFT-001", title_en="Secret draft plan",
+                    title_zh="草稿", clusters=clusters()[:1])
+    db.session.commit()
+    page = _titles(client.get("/exercises"))
+    assert "Health cluster operation" in page
+    assert published.reference in page
+    assert "Secret draft plan" not in page
+    draft_id = db.session.scalar(sa.select(Exercise.id).where(Exercise.reference == "DRAFT-001"))
+    assert client.get(f"/exercises/{draft_id}").status_code == 404
+
+
+def test_search_matches_english_chinese_title_and_reference(client):
+    create_published_exercise(title_en="Business licensing portal", title_zh="商業牌照入口", reference="OSP-BIZ-7")
+    create_published_exercise(title_en="Hospital appointments", title_zh="醫院預約", reference="OSP-MED-9")
+    for q in ("licensing", "牌照", "biz-7"):
+        page = _titles(client.get("/exercises", query_string={"q": q}))
+        assert "Business licensing portal" in page, q
+        assert "Hospital appointments" not in page, q
+
+
+def test_search_text_is_a_bound_parameter_and_wildcards_are_literal(client):
+    create_published_exercise(title_en="Business licensing portal")
+    page = _titles(client.get("/exercises", query_string={"q": "%"}))
+    assert "Business licensing portal" not in page
+    page = _titles(client.get("/exercises", query_string={"q": "' OR 1=1 --"}))
+    assert "Business licensing portal" not in page
+
+
+def test_filters_by_cluster_kind_and_state(client):
+    vendor = create_vendor_user()
+    create_published_exercise(title_en="Trade EOI", cluster_code="BIZ")
+    create_published_exercise(title_en="Health tender", cluster_code="HEALTH", kind=ExerciseKind.tender, invited=(vendor,))
+    create_published_exercise(title_en="Old trade EOI", cluster_code="BIZ", closes_in=-timedelta(days=2))
+
+    page = _titles(client.get("/exercises", query_string={"cluster": "HEALTH"}))
+    assert "Health tender" in page and "Trade EOI" not in page
+    page = _titles(client.get("/exercises", query_string={"kind": "tender"}))
+    assert "Health tender" in page and "Trade EOI" not in page
+    page = _titles(client.get("/exercises", query_string={"state": "open", "cluster": "BIZ"}))
+    assert "Trade EOI" in page and "Old trade EOI" not in page
+    page = _titles(client.get("/exercises", query_string={"state": "closed"}))
+    assert "Old trade EOI" in page and "Health tender" not in page
+
+
+def test_unknown_filter_values_are_ignored_with_a_message(client):
+    create_published_exercise(title_en="Trade EOI")
+    page = _titles(client.get("/exercises", query_string={"sort": "id; DROP TABLE exercises", "kind": "nope"}))
+    assert "Trade EOI" in page
+    assert "Not a valid choice" in page
+
+
+def test_sort_and_page_size_are_capped(client, monkeypatch):
+    from eoi.views import public
+    monkeypatch.setattr(public, "PAGE_SIZE", 2)
+    for days in (5, 3, 4):
+        create_published_exercise(title_en=f"Closing in {days} days", closes_in=timedelta(days=days))
+    page = _titles(client.get("/exercises", query_string={"sort": "closing", "per_page": "1000"}))
+    assert page.index("Closing in 3 days") < page.index("Closing in 4 days")
+    assert "Closing in 5 days" not in page
+    assert "page=2" in page
+    page2 = _titles(client.get("/exercises", query_string={"sort": "closing", "page": "2"}))
+    assert "Closing in 5 days" in page2
+
+
+# --- an exercise's page -------------------------------------------------------------------------------------
+
+def test_detail_shows_documents_addenda_answers_and_incidents_in_hong_kong_time(client):
+    exercise = create_published_exercise()
+    vendor = create_vendor_user()
+    item = ask_clarification(exercise, actor=vendor, question="Does Acme Secret Co need a licence?")
+    officer = create_staff(Role.officer)
+    answer_clarification(item, actor=officer, question_en="Is a licence needed?", question_zh="是否需要牌照？",
+                         answer_en="No licence is needed.", answer_zh="不需要牌照。")
+    db.session.commit()
+    issue_test_addendum(exercise)
+    record_deadline_incident(exercise, actor=officer, new_closes_at=exercise.closes_at + timedelta(days=1),
+                             reason_en="Platform outage on Monday", reason_zh="星期一系統故障", evidence="ticket 42")
+    db.session.commit()
+
+    page = _titles(client.get(f"/exercises/{exercise.id}"))
+    doc = exercise.documents[0]
+    assert doc.file.sha256 in page and f"/exercises/{exercise.id}/documents/{doc.id}" in page
+    assert "Addendum no. 1" in page and "staffing plan" in page
+    assert "Question 1" in page and "Is a licence needed?" in page and "No licence is needed." in page
+    assert "Acme Secret Co" not in page  # the vendor's own wording, naming it, is never published
+    assert "Platform outage on Monday" in page
+    closes_hk = format_datetime(exercise.closes_at, "medium", tzinfo=ZoneInfo("Asia/Hong_Kong"), locale="en")
+    closes_utc = format_datetime(exercise.closes_at, "medium", tzinfo=ZoneInfo("UTC"), locale="en")
+    assert closes_hk in page and closes_utc not in page
+
+
+def test_detail_is_in_the_users_language(client):
+    exercise = create_published_exercise(title_en="Business portal", title_zh="商業入口網站")
+    client.get("/language/zh_Hant")
+    page = _titles(client.get(f"/exercises/{exercise.id}"))
+    assert "商業入口網站" in page and "Business portal" not in page
+
+
+def test_document_download_streams_the_file_with_nosniff(client):
+    exercise = create_published_exercise()
+    doc = exercise.documents[0]
+    response = client.get(f"/exercises/{exercise.id}/documents/{doc.id}")
+    assert response.status_code == 200
+    assert response.data == SMALL_PDF and hashlib.sha256(response.data).hexdigest() == doc.file.sha256
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "attachment" in response.headers["Content-Disposition"]
+
+
+def test_document_of_another_exercise_is_404(client):
+    one, other = create_published_exercise(), create_published_exercise()
+    assert client.get(f"/exercises/{one.id}/documents/{other.documents[0].id}").status_code == 404
+
+
+def test_restricted_tender_documents_only_for_invited_vendors(client, login):
+    invited, outsider = create_vendor_user(), create_vendor_user()
+    tender = create_published_exercise(kind=ExerciseKind.tender, invited=(invited,))
+    url = f"/exercises/{tender.id}/documents/{tender.documents[0].id}"
+    page = _titles(client.get(f"/exercises/{tender.id}"))
+    assert "available only to the vendors invited" in page and url not in page
+    assert client.get(url).status_code == 404
+    assert login(outsider).get(url).status_code == 404
+    assert login(invited).get(url).status_code == 200
+    assert login(create_staff(Role.officer)).get(url).status_code == 200
+
+
+# --- the access table -----------------------------------------------------------------------------------------
+
+def test_access_table_covers_every_public_and_vendor_route(app):
+    from eoi.views import public, vendor
+    ours = {rule.endpoint for rule in app.url_map.iter_rules()
+            if rule.endpoint.startswith("eoi.") and app.view_functions[rule.endpoint].__module__ in (
+                public.__name__, vendor.__name__)}
+    assert ours == set(ROUTE_ACCESS_VENDOR)
+    id_args = {arg for rule in app.url_map.iter_rules() if rule.endpoint in ROUTE_ACCESS_VENDOR for arg in rule.arguments}
+    assert id_args == set(VENDOR_OBJECTS_VENDOR) | NOT_VENDOR_OWNED_VENDOR
+
+
+@pytest.mark.parametrize("endpoint", sorted(e for e, who in ROUTE_ACCESS_VENDOR.items() if who != "public"))
+def test_vendor_routes_send_anonymous_users_to_sign_in_and_refuse_officers(app, login, endpoint):
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    url = app.url_map.bind("localhost").build(endpoint, {a: 987654 for a in rule.arguments})
+    method = "GET" if "GET" in rule.methods else "POST"
+    anonymous = app.test_client().open(url, method=method)
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    assert login(create_staff(Role.officer)).open(url, method=method).status_code == 403
+    as_vendor = login(create_vendor_user()).open(url, method=method)
+    assert as_vendor.status_code not in (401, 403) and as_vendor.status_code < 500
+    assert "/login" not in as_vendor.headers.get("Location", "")
+
+
+def test_clarification_rows_are_not_listed_before_publication(client):
+    exercise = create_published_exercise()
+    vendor = create_vendor_user()
+    ask_clarification(exercise, actor=vendor, question="Unpublished question text")
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count(Clarification.id))) == 1
+    assert "Unpublished question text" not in _titles(client.get(f"/exercises/{exercise.id}"))
