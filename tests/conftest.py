@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -95,9 +96,34 @@ def app(migrated_database, tmp_path):
 
 
 def _truncate_all() -> None:
+    if USING_WORKER:
+        _wait_for_worker_idle()
     tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-    with db.engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    for attempt in range(5):
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            return
+        except sa.exc.OperationalError:  # a worker transaction still running: let it finish
+            if attempt == 4:
+                raise
+            time.sleep(0.5)
+
+
+def _wait_for_worker_idle(timeout: float = 60.0) -> None:
+    """Let the worker finish this test's tasks, so truncation does not cut into its transactions."""
+    from app.documents.models import Document, DocumentStatus
+    from app.notifications import Notification
+    deadline = time.monotonic() + timeout
+    busy = sa.union_all(
+        sa.select(Document.id).where(Document.status.in_([DocumentStatus.queued, DocumentStatus.rendering])),
+        sa.select(Notification.id).where(Notification.sent_at.is_(None)),
+    )
+    while time.monotonic() < deadline:
+        with db.engine.connect() as conn:
+            if conn.execute(sa.select(sa.func.count()).select_from(busy.subquery())).scalar() == 0:
+                return
+        time.sleep(0.2)
 
 
 @pytest.fixture

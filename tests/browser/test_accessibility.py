@@ -5,13 +5,23 @@ or a function(page) that gets the page into the state to check.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from app.auth.models import Role
+from app.auth.models import Role, User
+from app.db import now_utc
+from app.extensions import db
+from eoi import operations as ops
+from eoi.models import Exercise, LateAttempt
+from eoi.states import ExerciseKind
 from tests.browser.conftest import sign_in
+from tests.eoi.factories import create_submission
+from tests.eoi.vendor_factories import (clusters, create_published_exercise, issue_test_addendum, saved_upload)
 from tests.factories import create_staff, create_vendor_user
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -29,6 +39,125 @@ def _not_found(page):
     assert page.goto("/no-such-page").status == 404
 
 
+# --- data for the exercise pages (built through the operations; ids read, then the transaction ends) ----------
+
+def _signed_in(role: str) -> User:
+    return db.session.scalar(sa.select(User).where(User.email == f"{role}@a11y.example"))
+
+
+def _visit(page, path: str) -> None:
+    db.session.rollback()  # never leave a transaction open: on SQLite it would hold the server's write lock
+    assert page.goto(path).ok, path
+
+
+def _exercise_with_everything(submitters: int = 0) -> Exercise:
+    """Published, with a tender document, submissions, an addendum, a published clarification and an unanswered one."""
+    exercise = create_published_exercise(sections=2, word_limit=300, title_en="Operation of the Health cluster")
+    for _n in range(submitters):
+        create_submission(exercise, create_vendor_user())
+    issue_test_addendum(exercise)
+    asker = create_vendor_user()
+    officer = create_staff(Role.officer)
+    answered = ops.ask_clarification(exercise, actor=asker, question="Is a local data centre required?")
+    ops.answer_clarification(answered, actor=officer, question_en="Is a local data centre required?",
+                             question_zh="是否須設本地數據中心？", answer_en="Yes, in Hong Kong.", answer_zh="是，須設於香港。")
+    ops.ask_clarification(exercise, actor=asker, question="May we subcontract the call centre?")
+    db.session.commit()
+    return exercise
+
+
+def _exercise_list(page):
+    create_published_exercise()
+    _exercise_with_everything()
+    _visit(page, "/exercises?q=Health")
+    expect(page.get_by_role("table", name="1 exercise found")).to_be_visible()
+
+
+def _exercise_detail(page):
+    exercise_id = _exercise_with_everything().id
+    _visit(page, f"/exercises/{exercise_id}")
+
+
+def _tender_submission_edit(page):
+    """A tender with a price schedule: a draft with an answer, a file and a price."""
+    vendor = _signed_in("vendor")
+    exercise = create_published_exercise(kind=ExerciseKind.tender, invited=(vendor,), price_items=2, sections=2,
+                                         word_limit=100, attachment_required=True)
+    issue_test_addendum(exercise)
+    submission = ops.get_or_create_submission(exercise, actor=vendor)
+    ops.save_draft(submission, actor=vendor, answers={exercise.sections[0].id: "word " * 120})  # over the limit
+    ops.add_submission_file(submission, saved_upload(name="method-statement.pdf"), actor=vendor,
+                            section=exercise.sections[0])
+    ops.save_prices(submission, actor=vendor, prices={exercise.price_items[0].id: Decimal("1250000.00")})
+    db.session.commit()
+    _visit(page, f"/exercises/{exercise.id}/submission")
+    expect(page.get_by_role("table", name="Price schedule")).to_be_visible()
+
+
+def _receipt(page):
+    exercise = create_published_exercise(sections=1)
+    create_submission(exercise, _signed_in("vendor"), file_name="proposal.pdf")
+    _visit(page, f"/exercises/{exercise.id}/submission/receipt")
+    expect(page.get_by_role("heading", name="Receipt for your proposal")).to_be_visible()
+
+
+def _notifications(page):
+    vendor = _signed_in("vendor")
+    ops.set_subscriptions(vendor.vendor, {c.id for c in clusters()}, actor=vendor)
+    db.session.commit()
+    exercise = create_published_exercise()  # tells the subscribers
+    issue_test_addendum(exercise)
+    _visit(page, "/notifications")
+    expect(page.get_by_role("button", name="Mark all as read")).to_be_visible()
+
+
+def _subscriptions(page):
+    clusters()
+    db.session.commit()
+    _visit(page, "/account/subscriptions")
+
+
+def _manage_exercises(page):
+    create_published_exercise()
+    _exercise_with_everything()
+    _visit(page, "/manage/exercises")
+
+
+def _exercise_dashboard(page):
+    exercise = _exercise_with_everything(submitters=2)
+    late = create_vendor_user()
+    db.session.add(LateAttempt(exercise_id=exercise.id, vendor_id=late.vendor_id, user_id=late.id, action="submit",
+                               received_at=now_utc(), closes_at=now_utc() - timedelta(seconds=1)))
+    db.session.commit()
+    _visit(page, f"/manage/exercises/{exercise.id}")
+    expect(page.get_by_role("table", name="Late attempts refused")).to_be_visible()
+
+
+def _clarifications(page):
+    exercise_id = _exercise_with_everything().id
+    _visit(page, f"/manage/exercises/{exercise_id}/clarifications")
+    expect(page.get_by_role("button", name="Publish the answer")).to_be_visible()
+
+
+def _addendum_form(page):
+    exercise_id = create_published_exercise().id
+    _visit(page, f"/manage/exercises/{exercise_id}/addenda/new")
+
+
+def _opening(page):
+    """Closed, with submissions, the opening started by another officer: this officer sees the password form."""
+    exercise = create_published_exercise(sections=1)
+    for _n in range(2):
+        create_submission(exercise, create_vendor_user())
+    exercise.closes_at = now_utc() - timedelta(minutes=1)
+    exercise.clarification_deadline = exercise.closes_at - timedelta(days=1)
+    db.session.commit()
+    ops.start_opening(exercise, actor=create_staff(Role.officer))
+    db.session.commit()
+    _visit(page, f"/manage/exercises/{exercise.id}/opening")
+    expect(page.get_by_label("Your password (second officer)")).to_be_visible()
+
+
 PAGES = [
     ("home", None, "/"),
     ("login", None, "/login"),
@@ -39,6 +168,19 @@ PAGES = [
     ("admin-users", "admin", "/admin/users"),
     ("admin-audit", "admin", "/admin/audit"),
     ("not-found", None, _not_found),
+    ("exercises", None, _exercise_list),
+    ("exercise-detail", None, _exercise_detail),
+    ("exercise-detail-vendor", "vendor", _exercise_detail),
+    ("submission-edit-tender", "vendor", _tender_submission_edit),
+    ("submission-receipt", "vendor", _receipt),
+    ("notifications", "vendor", _notifications),
+    ("subscriptions", "vendor", _subscriptions),
+    ("manage-exercises", "officer", _manage_exercises),
+    ("exercise-dashboard", "officer", _exercise_dashboard),
+    ("exercise-new", "officer", "/manage/exercises/new"),
+    ("clarifications", "officer", _clarifications),
+    ("addendum-form", "officer", _addendum_form),
+    ("opening", "officer", _opening),
 ]
 
 

@@ -20,7 +20,7 @@ from eoi.models import (Acknowledgement, Clarification, ClusterSubscription, Int
 from eoi.states import ExerciseKind, SubmissionState
 from tests.eoi.vendor_factories import (HTML_BYTES, PNG_BYTES, SMALL_PDF, clusters, create_colleague,
                                         create_published_exercise, issue_test_addendum)
-from tests.factories import create_vendor_user
+from tests.factories import create_vendor_user, wait_for
 
 HK = ZoneInfo("Asia/Hong_Kong")
 
@@ -288,8 +288,11 @@ def test_submit_gives_a_receipt_with_files_hashes_and_a_downloadable_pdf(login, 
     assert version.receipt_number in page
     assert _hk(version.submitted_at) in page or format_datetime(version.submitted_at, "full", tzinfo=HK, locale="en") in page
     assert hashlib.sha256(SMALL_PDF).hexdigest() in page and version.sha256 in page
-    doc = db.session.get(Document, version.receipt_document_id)
-    assert doc.status == DocumentStatus.ready, doc.failure_reason
+    doc_id = version.receipt_document_id
+    doc = wait_for(lambda: db.session.scalar(sa.select(Document).where(Document.id == doc_id,
+                                                                      Document.status == DocumentStatus.ready)))
+    assert doc is not None, "the receipt PDF was not rendered"
+    page = client.get(_url(exercise, "/receipt")).get_data(as_text=True)
     assert f"/documents/{doc.id}" in page
     pdf = client.get(f"/documents/{doc.id}")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
