@@ -11,6 +11,7 @@ from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
 from app.auth.forms import ConfirmForm
+from app.audit import record
 from app.auth.models import Role, Vendor
 from app.auth.permissions import role_required
 from app.db import now_utc
@@ -409,5 +410,9 @@ def manage_submission_file(submission_id: int, file_id: int):
     item = next((f for f in content.files if f.id == file_id), None)
     if item is None:
         raise NotFound()
-    return send_file(stored_path(item.file.storage_key), mimetype=item.file.content_type, as_attachment=True,
-                     download_name=item.file.original_name)
+    record(current_user, "submission.file_downloaded", submission, file_id=item.id)  # a sensitive read
+    db.session.commit()
+    response = send_file(stored_path(item.file.storage_key), mimetype=item.file.content_type, as_attachment=True,
+                         download_name=item.file.original_name, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

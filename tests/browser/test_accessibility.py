@@ -18,10 +18,16 @@ from app.db import now_utc
 from app.extensions import db
 from eoi import operations as ops
 from eoi.models import Exercise, LateAttempt
+from eoi.operations import setup
 from eoi.states import ExerciseKind
 from tests.browser.conftest import sign_in
-from tests.eoi.factories import create_submission
-from tests.eoi.vendor_factories import (clusters, create_published_exercise, issue_test_addendum, saved_upload)
+from tests.eoi.factories import create_draft, create_submission
+from tests.eoi.vendor_factories import (
+    clusters,
+    create_published_exercise,
+    issue_test_addendum,
+    saved_upload,
+)
 from tests.factories import create_staff, create_vendor_user
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -133,6 +139,18 @@ def _exercise_dashboard(page):
     expect(page.get_by_role("table", name="Late attempts refused")).to_be_visible()
 
 
+def _draft_dashboard(page):
+    """A draft tender being set up: the publication checklist, section and price line actions."""
+    exercise = create_draft(kind=ExerciseKind.tender, has_price_envelope=True)
+    setup.add_section(exercise, actor=_signed_in("officer"), title_en="Staffing", title_zh="人手", guidance_en="",
+                      guidance_zh="", word_limit=None, answer_required=True, attachment_required=True)
+    setup.add_price_item(exercise, actor=_signed_in("officer"), description_en="Operation fee", description_zh="營運費",
+                         unit="year", quantity=5)
+    db.session.commit()
+    _visit(page, f"/manage/exercises/{exercise.id}")
+    expect(page.get_by_role("button", name="Publish the exercise")).to_be_visible()
+
+
 def _clarifications(page):
     exercise_id = _exercise_with_everything().id
     _visit(page, f"/manage/exercises/{exercise_id}/clarifications")
@@ -177,6 +195,7 @@ PAGES = [
     ("subscriptions", "vendor", _subscriptions),
     ("manage-exercises", "officer", _manage_exercises),
     ("exercise-dashboard", "officer", _exercise_dashboard),
+    ("exercise-dashboard-draft", "officer", _draft_dashboard),
     ("exercise-new", "officer", "/manage/exercises/new"),
     ("clarifications", "officer", _clarifications),
     ("addendum-form", "officer", _addendum_form),

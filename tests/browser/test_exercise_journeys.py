@@ -24,11 +24,21 @@ from app.db import now_utc
 from app.extensions import db
 from app.i18n import hk_datetime
 from eoi import operations as ops
-from eoi.models import Addendum, Clarification, Exercise, LateAttempt, Submission, SubmissionVersion
+from eoi.models import (
+    Clarification,
+    Exercise,
+    LateAttempt,
+    Submission,
+    SubmissionVersion,
+)
 from eoi.states import ExerciseState, SubmissionState
 from tests.browser.conftest import read, sign_in
 from tests.eoi.factories import create_submission
-from tests.eoi.vendor_factories import SMALL_PDF, create_published_exercise, issue_test_addendum
+from tests.eoi.vendor_factories import (
+    SMALL_PDF,
+    create_published_exercise,
+    issue_test_addendum,
+)
 from tests.factories import PASSWORD, create_staff, create_vendor_user
 
 DOCUMENT_WAIT_S = 60  # a real Celery worker renders PDFs asynchronously
@@ -291,7 +301,8 @@ def test_two_officers_open_the_box_and_the_record_lists_every_receipt(app, new_p
     second.get_by_label("Your password (second officer)").fill(PASSWORD)
     second.get_by_role("button", name="Confirm and open the box").click()
     expect(second.get_by_role("status").filter(has_text="The tender box is opened.")).to_be_visible()
-    opened = read(lambda: (lambda e: (e.state, e.first_opener_id, e.second_opener_id))(db.session.get(Exercise, exercise_id)))
+    opened = read(lambda: db.session.execute(sa.select(Exercise.state, Exercise.first_opener_id, Exercise.second_opener_id)
+                                             .where(Exercise.id == exercise_id)).one()._tuple())
     officers = read(lambda: [db.session.scalar(sa.select(User.id).where(User.email == email)) for email in
                              ("first.officer@gov.example", "second.officer@gov.example")])
     assert opened == (ExerciseState.opened, *officers)

@@ -2,7 +2,6 @@
 but the vendor itself — officers and administrators included. Walks every registered GET route."""
 from __future__ import annotations
 
-import io
 import itertools
 import re
 from datetime import timedelta
@@ -12,12 +11,11 @@ import pytest
 import sqlalchemy as sa
 
 from app.auth.models import Role
-from app.db import now_utc
 from app.extensions import db
-from app.storage import save_upload
 from eoi import operations as ops
-from eoi.models import PriceItem, Section, ServiceCluster, Submission
+from eoi.models import Submission
 from eoi.states import ExerciseKind
+from tests.eoi.factories import create_published, create_submission
 from tests.factories import PASSWORD, create_staff, create_vendor_user
 
 ANSWER_MARKER = "Zebra-Quokka proprietary approach 7731"
@@ -29,31 +27,11 @@ PRICE_MARKERS = ("9876543.21", "9,876,543.21")
 
 def build_world():
     """A published tender with a price envelope, one vendor's complete submission, and a spare pair of officers."""
-    officer = create_staff(Role.officer)
-    second = create_staff(Role.officer)
-    admin = create_staff(Role.admin)
+    officer, second, admin = create_staff(Role.officer), create_staff(Role.officer), create_staff(Role.admin)
     vendor_user = create_vendor_user()
-    cluster = ServiceCluster(code="BT", name_en="Business and Trade", name_zh="工商業")
-    db.session.add(cluster)
-    now = now_utc()
-    exercise = ops.create_exercise(actor=officer, kind=ExerciseKind.tender, reference="T/SEALED/1", title_en="Sealed test",
-                                   title_zh="密封測試", description_en="d", description_zh="描述", clusters=[cluster],
-                                   publication_at=now, clarification_deadline=now + timedelta(days=1),
-                                   closes_at=now + timedelta(days=2), has_price_envelope=True)
-    exercise.sections.append(Section(position=1, title_en="Approach", title_zh="方案", word_limit=500))
-    exercise.price_items.append(PriceItem(position=1, description_en="Operation", description_zh="營運", quantity=1))
-    ops.add_exercise_document(exercise, save_upload(io.BytesIO(b"%PDF-1.4\npublic tender doc\n%%EOF\n"), "tender.pdf",
-                                                    max_bytes=10**6), title="Tender document", actor=officer)
-    ops.invite_vendors(exercise, [vendor_user.vendor], actor=officer)
-    ops.publish_exercise(exercise, actor=officer)
-    db.session.commit()
-    submission = ops.get_or_create_submission(exercise, actor=vendor_user)
-    ops.save_draft(submission, actor=vendor_user, answers={exercise.sections[0].id: ANSWER_MARKER})
-    ops.add_submission_file(submission, save_upload(io.BytesIO(FILE_BYTES), FILE_NAME_MARKER, max_bytes=10**6),
-                            actor=vendor_user, section=exercise.sections[0])
-    ops.save_prices(submission, actor=vendor_user, prices={exercise.price_items[0].id: PRICE})
-    ops.submit_submission(submission, actor=vendor_user, draft_version=submission.draft_version)
-    db.session.commit()
+    exercise = create_published(officer, kind=ExerciseKind.tender, vendors=[vendor_user], price_envelope=True)
+    submission = create_submission(exercise, vendor_user, answer=ANSWER_MARKER, file_name=FILE_NAME_MARKER,
+                                   file_body=FILE_BYTES, price=PRICE)
     return exercise, submission, officer, second, admin, vendor_user
 
 

@@ -1,0 +1,34 @@
+"""The periodic closing task closes exercises at their closing time, and only then."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from app.audit import AuditEvent
+from app.extensions import db
+from eoi.states import ExerciseState
+from eoi.tasks import close_due_exercises
+from tests.eoi.factories import create_published
+
+
+def test_close_due_exercises_closes_only_those_past_closing(app):
+    due = create_published()
+    later = create_published(closes_at=due.closes_at + timedelta(days=2))
+    with freeze_time(due.closes_at - timedelta(seconds=1)):
+        assert close_due_exercises.run() == 0
+    with freeze_time(due.closes_at):
+        assert close_due_exercises.run() == 1
+        assert close_due_exercises.run() == 0  # idempotent
+    db.session.expire_all()
+    assert due.state == ExerciseState.closed and due.closed_at is not None
+    assert later.state == ExerciseState.published
+    closed = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "exercise.closed")).all()
+    assert [e.object_id for e in closed] == [str(due.id)]
+
+
+def test_a_published_exercise_past_closing_shows_as_closed_before_the_task_runs(app, client):
+    exercise = create_published()
+    with freeze_time(exercise.closes_at + timedelta(minutes=1)):
+        assert exercise.state == ExerciseState.published
+        assert exercise.effective_state == ExerciseState.closed
