@@ -80,7 +80,7 @@ class RegistrationForm(PasswordMixin, FlaskForm):
 class LoginForm(FlaskForm):
     email = EmailField(_l("Email address"), validators=_email_validators())
     password = PasswordField(_l("Password"), validators=[_required()])
-    remember = BooleanField(_l("Keep me signed in on this device"))
+    remember = BooleanField(_l("Keep me signed in on this device (vendor accounts)"))
 
 
 class ForgotPasswordForm(FlaskForm):

@@ -74,7 +74,8 @@ def login():
             return render_template("auth/login.html", form=form), 200
         session.clear()  # a fresh session at sign-in (no fixation)
         ops.sign_in(user)
-        login_user(user, remember=form.remember.data)
+        # Staff sessions have an idle timeout; a remember-me cookie would silently bypass it.
+        login_user(user, remember=form.remember.data and user.role == Role.vendor)
         if user.locale:
             session["lang"] = user.locale
         db.session.commit()

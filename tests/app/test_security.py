@@ -385,3 +385,11 @@ def test_production_argon2_parameters_meet_owasp_minimum_and_rehash_on_sign_in(a
     db.session.expire_all()
     rehashed = db.session.get(User, user.id).password_hash
     assert rehashed.startswith("$argon2id$") and _argon2_params(rehashed) == params != fast
+
+
+def test_staff_get_no_remember_me_cookie(app):
+    """Staff sessions end after the idle timeout; a remember-me cookie would restore them silently."""
+    officer = create_staff(Role.officer)
+    response = app.test_client().post("/login", data={"email": officer.email, "password": PASSWORD, "remember": "y"})
+    assert response.status_code == 302
+    assert not any(h.startswith("remember_token=") for h in response.headers.getlist("Set-Cookie"))
