@@ -36,6 +36,8 @@ def _send_queued(session: Session) -> None:
         task.delay(*args)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_queued(session: Session, previous_transaction) -> None:
-    session.info.pop(_QUEUE_KEY, None)
+@event.listens_for(Session, "after_transaction_end")
+def _drop_queued(session: Session, transaction) -> None:
+    """A transaction that ended without commit sends nothing (after_commit already took what it sent)."""
+    if transaction.parent is None:
+        session.info.pop(_QUEUE_KEY, None)

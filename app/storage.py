@@ -122,7 +122,9 @@ def save_upload(stream: BinaryIO, filename: str | None, *, max_bytes: int, allow
 
 
 def _move_on_commit(tmp: Path, final: Path) -> None:
-    db.session().info.setdefault(_PENDING_KEY, []).append((tmp, final))
+    session = db.session()
+    session.connection()  # make sure a transaction is open, so its end (commit or not) is observed
+    session.info.setdefault(_PENDING_KEY, []).append((tmp, final))
 
 
 @event.listens_for(Session, "after_commit")
@@ -132,10 +134,12 @@ def _commit_files(session: Session) -> None:
         os.replace(tmp, final)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _discard_files(session: Session, previous_transaction) -> None:
-    for tmp, _final in session.info.pop(_PENDING_KEY, []):
-        tmp.unlink(missing_ok=True)
+@event.listens_for(Session, "after_transaction_end")
+def _discard_files(session: Session, transaction) -> None:
+    """A transaction that ended without commit (rollback, close, error) takes its uploads with it."""
+    if transaction.parent is None:
+        for tmp, _final in session.info.pop(_PENDING_KEY, []):
+            tmp.unlink(missing_ok=True)
 
 
 def stored_path(storage_key: str) -> Path:

@@ -1,0 +1,120 @@
+"""Uploads: streamed with a size limit enforced while reading, typed by content, moved into place only on commit."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from app.extensions import db
+from app.storage import CHUNK, UploadRejected, files_root, safe_display_name, save_upload
+
+PDF = b"%PDF-1.4\n% small\n%%EOF\n"
+
+
+def _files(kind: str = "") -> list[Path]:
+    root = files_root()
+    if not root.exists():
+        return []
+    return [p for p in root.rglob("*") if p.is_file() and (p.relative_to(root).parts[0] == "tmp") == (kind == "tmp")]
+
+
+class CountingStream(io.RawIOBase):
+    """An endless body that counts what was read, to prove the limit stops the read early."""
+
+    def __init__(self):
+        self.read_bytes = 0
+
+    def read(self, size=-1):
+        size = CHUNK if size is None or size < 0 else size
+        self.read_bytes += size
+        return (b"%PDF-1.4\n" + b"x" * size)[:size]
+
+
+class DisconnectingStream(io.RawIOBase):
+    def __init__(self):
+        self.calls = 0
+
+    def read(self, size=-1):
+        self.calls += 1
+        if self.calls > 2:
+            raise ConnectionResetError("client went away")
+        return b"%PDF-1.4\n" + b"y" * 1000
+
+
+def test_a_committed_upload_is_moved_into_place_with_its_hash(app):
+    saved = save_upload(io.BytesIO(PDF), "proposal.pdf", max_bytes=10**6)
+    assert _files("tmp") and not _files()
+    db.session.commit()
+    stored = files_root() / saved.storage_key
+    assert stored.read_bytes() == PDF and not _files("tmp")
+    import hashlib
+    assert saved.sha256 == hashlib.sha256(PDF).hexdigest() and saved.size == len(PDF)
+
+
+def test_a_rolled_back_upload_leaves_nothing(app):
+    save_upload(io.BytesIO(PDF), "proposal.pdf", max_bytes=10**6)
+    db.session.rollback()
+    assert not _files("tmp") and not _files()
+
+
+def test_the_size_limit_stops_reading_early(app):
+    stream = CountingStream()
+    with pytest.raises(UploadRejected, match="larger than"):
+        save_upload(stream, "big.pdf", max_bytes=5 * CHUNK)
+    assert stream.read_bytes <= 6 * CHUNK
+    assert not _files("tmp")
+
+
+def test_an_interrupted_upload_leaves_no_half_saved_file(app):
+    with pytest.raises(ConnectionResetError):
+        save_upload(DisconnectingStream(), "cut.pdf", max_bytes=10**6)
+    db.session.commit()
+    assert not _files("tmp") and not _files()
+
+
+@pytest.mark.parametrize("name, body, reason", [
+    ("report.pdf", b"\x89PNG\r\n\x1a\n" + b"0" * 64, "does not match"),
+    ("report.pdf", b"<html><script>alert(1)</script></html>", "does not match"),
+    ("setup.exe", b"MZ" + b"0" * 64, "not accepted"),
+    ("noextension", PDF, "not accepted"),
+    ("empty.pdf", b"", "empty"),
+])
+def test_disallowed_or_mismatched_files_are_refused_with_the_reason(app, name, body, reason):
+    with pytest.raises(UploadRejected) as exc:
+        save_upload(io.BytesIO(body), name, max_bytes=10**6)
+    assert reason in exc.value.message
+    assert not _files("tmp")
+
+
+@pytest.mark.parametrize("raw, shown", [
+    ("../../etc/passwd.pdf", "passwd.pdf"), ("C:\\Users\\x\\plan.pdf", "plan.pdf"), ("a\x00b.pdf", "ab.pdf"),
+    ("", "file"), ("x" * 300 + ".pdf", "x" * 120 + ".pdf"),
+])
+def test_client_names_are_only_displayed_never_used_as_paths(app, raw, shown):
+    assert safe_display_name(raw) == shown
+    saved = save_upload(io.BytesIO(PDF), raw or "file.pdf", max_bytes=10**6) if raw.endswith(".pdf") else None
+    if saved:
+        assert ".." not in saved.storage_key and "/" in saved.storage_key and saved.original_name == shown
+
+
+def test_an_interrupted_http_upload_saves_no_record(app, login):
+    """A body shorter than its Content-Length (the client disconnected) is refused; nothing is stored."""
+    import sqlalchemy as sa
+    from eoi.models import SubmissionFile
+    from tests.eoi.factories import create_published
+    from tests.factories import create_vendor_user
+    vendor = create_vendor_user()
+    exercise = create_published()
+    client = login(vendor)
+    client.get(f"/exercises/{exercise.id}/submission")
+    boundary = "XyZ"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n"
+            f"Content-Type: application/pdf\r\n\r\n").encode() + PDF + b"y" * 5000
+    response = client.post(f"/exercises/{exercise.id}/submission/files", data=body,
+                           headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
+                                    "Content-Length": str(len(body) + 100_000)})
+    assert response.status_code in (400, 413)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SubmissionFile)) == 0
+    assert not _files("tmp")
