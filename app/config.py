@@ -39,7 +39,7 @@ class Config:
     # Celery: no broker configured means tasks run eagerly in the request (embedded default).
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
     CELERY = {
-        "broker_url": CELERY_BROKER_URL or "memory://",
+        "broker_url": CELERY_BROKER_URL or "memory://localhost/",
         "task_always_eager": not CELERY_BROKER_URL,
         "task_eager_propagates": False,
         "task_ignore_result": True,
