@@ -21,6 +21,8 @@ from app.storage import save_upload
 from eoi import operations as ops
 from eoi.models import Exercise, PriceItem, Section, ServiceCluster
 from eoi.states import ExerciseKind
+from scoring.models import Envelope
+from scoring.operations import add_criterion
 
 DEMO_PASSWORD = "Tenderbox-demo-2006"
 
@@ -179,6 +181,12 @@ def _eoi_exercise(clusters, officer, vendors) -> Exercise:
         ops.add_exercise_document(eoi, _upload(_pdf("One-Stop Access Portal: service cluster overview",
                                                     "Stage 1 to Stage 4 of the portal plan and the services in each cluster."),
                                                "osp-cluster-overview.pdf"), title="Service cluster overview", actor=officer)
+        for name_en, name_zh, weight in [("Experience and capability", "經驗及能力", "25"),
+                                         ("Partnership model and clusters", "合作模式及服務群組", "30"),
+                                         ("Value-added services and revenue", "增值服務及收入", "20"),
+                                         ("Technical approach and open standards", "技術方案及開放標準", "25")]:
+            add_criterion(eoi, actor=officer, name_en=name_en, name_zh=name_zh, weight=Decimal(weight), max_score=10,
+                          pass_mark=4, envelope=Envelope.technical)
     db.session.commit()
     with simulated_time(_at(2006, 8, 1)):
         ops.publish_exercise(eoi, actor=officer)
@@ -250,6 +258,10 @@ def _tender_in_progress(eoi: Exercise, cluster: ServiceCluster, officer1, office
                                                    "Scope, service levels, KPIs, contract terms and the price schedule."),
                                               "osp-t-bt-01-tender.pdf"), title="Tender document", actor=officer1)
     db.session.flush()
+    add_criterion(tender, actor=officer1, name_en="Operation and management plan", name_zh="營運及管理計劃",
+                  weight=Decimal("70"), max_score=10, pass_mark=5, envelope=Envelope.technical)
+    add_criterion(tender, actor=officer1, name_en="Price", name_zh="價格", weight=Decimal("30"), max_score=10,
+                  pass_mark=None, envelope=Envelope.price)
     ops.carry_over_from_eoi(tender, actor=officer1)
     ops.publish_exercise(tender, actor=officer2)
     db.session.commit()

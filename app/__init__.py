@@ -18,6 +18,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     logging.basicConfig(level=logging.INFO)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # noise on every CLI call
     if proxies := int(app.config.get("PROXY_COUNT", 0)):
         # Behind a reverse proxy the client address (used for throttling and audit) is in X-Forwarded-For.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)

@@ -26,12 +26,12 @@ class ExerciseError(DomainError):
     pass
 
 
-def _require_officer(actor: User) -> None:
+def require_officer(actor: User) -> None:
     if actor.role != Role.officer:
         raise ExerciseError(_l("Only procurement officers can do this."))
 
 
-def _require_state(exercise: Exercise, *states: ExerciseState) -> None:
+def require_state(exercise: Exercise, *states: ExerciseState) -> None:
     if exercise.state not in states:
         raise ExerciseError(_l("This action is not possible while the exercise is %(state)s.", state=exercise.state.title))
 
@@ -39,7 +39,7 @@ def _require_state(exercise: Exercise, *states: ExerciseState) -> None:
 # --- set-up --------------------------------------------------------------------------------------
 
 def create_exercise(*, actor: User, **fields) -> Exercise:
-    _require_officer(actor)
+    require_officer(actor)
     clusters = fields.pop("clusters", [])
     exercise = Exercise(created_by_id=actor.id, **fields)
     exercise.clusters = list(clusters)
@@ -51,8 +51,8 @@ def create_exercise(*, actor: User, **fields) -> Exercise:
 
 def update_exercise(exercise: Exercise, *, actor: User, **fields) -> Exercise:
     """Edit the set-up; only in draft (after publication, changes go through addenda)."""
-    _require_officer(actor)
-    _require_state(exercise, ExerciseState.draft)
+    require_officer(actor)
+    require_state(exercise, ExerciseState.draft)
     if "clusters" in fields:
         exercise.clusters = list(fields.pop("clusters"))
     for name, value in fields.items():
@@ -62,10 +62,16 @@ def update_exercise(exercise: Exercise, *, actor: User, **fields) -> Exercise:
     return exercise
 
 
+#: Checks that later areas add (scoring adds its criteria check): fn(exercise) -> list of messages.
+PUBLICATION_CHECKS: list = []
+
+
 def publication_problems(exercise: Exercise, now: datetime | None = None) -> list[str]:
     """Everything that stops publication, as messages for the officer to fix."""
     now = now or now_utc()
     problems = []
+    for check in PUBLICATION_CHECKS:
+        problems.extend(check(exercise))
     for field, label in (("title_en", _l("English title")), ("title_zh", _l("Chinese title")),
                          ("description_en", _l("English description")), ("description_zh", _l("Chinese description"))):
         if not (getattr(exercise, field) or "").strip():
@@ -96,7 +102,7 @@ def publication_problems(exercise: Exercise, now: datetime | None = None) -> lis
 
 
 def publish_exercise(exercise: Exercise, *, actor: User) -> Exercise:
-    _require_officer(actor)
+    require_officer(actor)
     if problems := publication_problems(exercise):
         raise ExerciseError(_l("The exercise cannot be published yet: %(list)s", list=" ".join(problems)))
     exercise.published_at = now_utc()
@@ -106,7 +112,7 @@ def publish_exercise(exercise: Exercise, *, actor: User) -> Exercise:
 
 
 def cancel_exercise(exercise: Exercise, *, actor: User, reason: str) -> None:
-    _require_officer(actor)
+    require_officer(actor)
     if not reason.strip():
         raise ExerciseError(_l("Give the reason for cancelling."))
     exercise.cancel_reason = reason.strip()
@@ -117,7 +123,7 @@ def cancel_exercise(exercise: Exercise, *, actor: User, reason: str) -> None:
 def add_exercise_document(exercise: Exercise, upload: SavedUpload, *, title: str, actor: User,
                           addendum: Addendum | None = None) -> ExerciseDocument:
     """A tender document with its SHA-256; a new upload with the same title becomes the next version."""
-    _require_officer(actor)
+    require_officer(actor)
     if exercise.state not in (ExerciseState.draft, ExerciseState.published) or (
             exercise.state == ExerciseState.published and addendum is None):
         raise ExerciseError(_l("After publication, documents are changed only by issuing an addendum."))
@@ -136,10 +142,10 @@ def add_exercise_document(exercise: Exercise, upload: SavedUpload, *, title: str
 
 
 def invite_vendors(exercise: Exercise, vendors: list[Vendor], *, actor: User) -> int:
-    _require_officer(actor)
+    require_officer(actor)
     if exercise.kind != ExerciseKind.tender:
         raise ExerciseError(_l("Only restricted tenders have invited vendors."))
-    _require_state(exercise, ExerciseState.draft)
+    require_state(exercise, ExerciseState.draft)
     have = {i.vendor_id for i in exercise.invitations}
     added = [Invitation(exercise=exercise, vendor=v) for v in vendors if v.id not in have]
     db.session.add_all(added)
@@ -163,8 +169,8 @@ def issue_addendum(exercise: Exercise, *, actor: User, text_en: str, text_zh: st
                    new_closes_at: datetime | None = None) -> Addendum:
     """Number the addendum, move closing (never earlier; at least the minimum extension when issued late),
     ask interested vendors to acknowledge it, and flag submissions that must be re-confirmed."""
-    _require_officer(actor)
-    _require_state(exercise, ExerciseState.published)
+    require_officer(actor)
+    require_state(exercise, ExerciseState.published)
     now = now_utc()
     if exercise.is_closed_at(now):
         raise ExerciseError(_l("The exercise has closed; an addendum can no longer be issued."))
@@ -214,7 +220,7 @@ def ask_clarification(exercise: Exercise, *, actor: User, question: str) -> Clar
     """A question from a vendor, refused after the clarification deadline (server clock)."""
     if actor.vendor_id is None:
         raise ExerciseError(_l("Only registered vendors can ask questions."))
-    _require_state(exercise, ExerciseState.published)
+    require_state(exercise, ExerciseState.published)
     now = now_utc()
     if exercise.clarification_deadline is None or now >= exercise.clarification_deadline:
         raise ExerciseError(_l("The clarification deadline has passed; questions are no longer accepted."))
@@ -231,7 +237,7 @@ def ask_clarification(exercise: Exercise, *, actor: User, question: str) -> Clar
 def answer_clarification(item: Clarification, *, actor: User, question_en: str, question_zh: str,
                          answer_en: str, answer_zh: str) -> Clarification:
     """Publish the (anonymised) question and the answer in both languages to every vendor."""
-    _require_officer(actor)
+    require_officer(actor)
     if not all(s.strip() for s in (question_en, question_zh, answer_en, answer_zh)):
         raise ExerciseError(_l("Give the question and the answer in both languages."))
     if item.published_at is not None:
@@ -322,8 +328,8 @@ def close_exercise(exercise: Exercise, *, actor=None) -> bool:
 def record_deadline_incident(exercise: Exercise, *, actor: User, new_closes_at: datetime, reason_en: str,
                              reason_zh: str, evidence: str) -> DeadlineIncident:
     """A platform failure near closing: extend closing for everyone, publish the reason, audit it."""
-    _require_officer(actor)
-    _require_state(exercise, ExerciseState.published, ExerciseState.closed)
+    require_officer(actor)
+    require_state(exercise, ExerciseState.published, ExerciseState.closed)
     if not all(s.strip() for s in (reason_en, reason_zh, evidence)):
         raise ExerciseError(_l("Give the reason in both languages and the evidence."))
     now = now_utc()
@@ -347,9 +353,9 @@ def record_deadline_incident(exercise: Exercise, *, actor: User, new_closes_at: 
 
 def start_opening(exercise: Exercise, *, actor: User) -> None:
     """The first officer starts the opening; a second, different officer must confirm (invariant 3)."""
-    _require_officer(actor)
+    require_officer(actor)
     close_exercise(exercise, actor=actor)
-    _require_state(exercise, ExerciseState.closed)
+    require_state(exercise, ExerciseState.closed)
     if exercise.first_opener_id not in (None, actor.id):
         raise ExerciseError(_l("The opening was already started by another officer; confirm it as the second officer."))
     exercise.first_opener_id, exercise.opening_started_at = actor.id, now_utc()
@@ -358,8 +364,8 @@ def start_opening(exercise: Exercise, *, actor: User) -> None:
 
 def confirm_opening(exercise: Exercise, *, actor: User, password: str) -> Exercise:
     """The second officer re-authenticates; the box opens and the opening record PDF is queued."""
-    _require_officer(actor)
-    _require_state(exercise, ExerciseState.closed)
+    require_officer(actor)
+    require_state(exercise, ExerciseState.closed)
     if exercise.first_opener_id is None:
         raise ExerciseError(_l("The opening has not been started by a first officer."))
     if exercise.first_opener_id == actor.id:

@@ -7,7 +7,7 @@ from app.audit import record
 from app.auth.models import User
 from app.extensions import db
 from eoi.models import Exercise, PriceItem, Section
-from eoi.operations.exercises import ExerciseError, _require_officer, _require_state
+from eoi.operations.exercises import ExerciseError, require_officer, require_state
 from eoi.states import ExerciseState
 
 SECTION_FIELDS = ("title_en", "title_zh", "guidance_en", "guidance_zh", "word_limit", "answer_required",
@@ -16,8 +16,8 @@ SECTION_FIELDS = ("title_en", "title_zh", "guidance_en", "guidance_zh", "word_li
 
 def _require_draft(exercise: Exercise, actor: User) -> None:
     """The questionnaire and price schedule change only in draft; after publication, through addenda."""
-    _require_officer(actor)
-    _require_state(exercise, ExerciseState.draft)
+    require_officer(actor)
+    require_state(exercise, ExerciseState.draft)
 
 
 def _clean_section_fields(fields: dict) -> dict:

@@ -99,7 +99,9 @@ ROUTE_ACCESS: dict[str, Access] = {
     "eoi.submission_receipt": {VENDOR},
     "eoi.submission_withdraw": {VENDOR},
     "eoi.submission_reconfirm": {VENDOR},
-    # scoring/ (panels, conflicts, score sheets, moderation)
+    # scoring/ (criteria now; panels, conflicts, score sheets, moderation later)
+    "scoring.criteria": {OFFICER},
+    "scoring.criterion_delete": {OFFICER},
     # contracts/ (decisions, awards, contracts, KPIs)
 }
 

@@ -1,0 +1,59 @@
+"""Officer pages of the scoring area: an exercise's evaluation criteria."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth.forms import ConfirmForm
+from app.auth.models import Role
+from app.auth.permissions import role_required
+from app.errors import DomainError
+from app.extensions import db
+from eoi.models import Exercise
+from scoring import bp
+from scoring.forms import CriterionForm
+from scoring.models import Criterion, Envelope
+from scoring.operations import add_criterion, criteria_of, criteria_problems, delete_criterion
+
+
+def _page(exercise: Exercise, form: CriterionForm, status: int = 200):
+    return render_template("scoring/criteria.html", exercise=exercise, form=form, criteria=criteria_of(exercise),
+                           problems=criteria_problems(exercise), confirm=ConfirmForm()), status
+
+
+@bp.route("/exercises/<int:exercise_id>/criteria", methods=["GET", "POST"])
+@role_required(Role.officer)
+def criteria(exercise_id: int):
+    exercise = db.get_or_404(Exercise, exercise_id)
+    form = CriterionForm(price_envelope=exercise.has_price_envelope)
+    if not form.validate_on_submit():
+        return _page(exercise, form, 400 if form.is_submitted() else 200)
+    try:
+        add_criterion(exercise, actor=current_user, name_en=form.name_en.data, name_zh=form.name_zh.data,
+                      weight=form.weight.data, max_score=form.max_score.data, pass_mark=form.pass_mark.data,
+                      envelope=Envelope(form.envelope.data))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _page(exercise, form, 400)
+    db.session.commit()
+    flash(_("The criterion was added."), "success")
+    return redirect(url_for("scoring.criteria", exercise_id=exercise.id))
+
+
+@bp.post("/criteria/<int:criterion_id>/delete")
+@role_required(Role.officer)
+def criterion_delete(criterion_id: int):
+    criterion = db.get_or_404(Criterion, criterion_id)
+    exercise_id = criterion.exercise_id
+    if ConfirmForm().validate_on_submit():
+        try:
+            delete_criterion(criterion, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("The criterion was deleted."), "success")
+    return redirect(url_for("scoring.criteria", exercise_id=exercise_id))
