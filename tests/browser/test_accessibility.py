@@ -20,6 +20,8 @@ from eoi import operations as ops
 from eoi.models import Exercise, LateAttempt
 from eoi.operations import setup
 from eoi.states import ExerciseKind
+from scoring.models import Envelope
+from scoring.operations import add_criterion
 from tests.browser.conftest import sign_in
 from tests.eoi.factories import create_draft, create_submission
 from tests.eoi.vendor_factories import (
@@ -176,6 +178,18 @@ def _opening(page):
     expect(page.get_by_label("Your password (second officer)")).to_be_visible()
 
 
+def _criteria(page):
+    """A draft tender's evaluation criteria, one technical and one price criterion (weights not yet 100)."""
+    exercise = create_draft(kind=ExerciseKind.tender, has_price_envelope=True)
+    officer = _signed_in("officer")
+    for name, weight, envelope in (("Operation plan", "60", Envelope.technical), ("Price", "30", Envelope.price)):
+        add_criterion(exercise, actor=officer, name_en=name, name_zh=name, weight=Decimal(weight), max_score=10,
+                      pass_mark=None, envelope=envelope)
+    db.session.commit()
+    _visit(page, f"/scoring/exercises/{exercise.id}/criteria")
+    expect(page.get_by_text("add up to 90%")).to_be_visible()
+
+
 PAGES = [
     ("home", None, "/"),
     ("login", None, "/login"),
@@ -200,6 +214,7 @@ PAGES = [
     ("clarifications", "officer", _clarifications),
     ("addendum-form", "officer", _addendum_form),
     ("opening", "officer", _opening),
+    ("criteria", "officer", _criteria),
 ]
 
 
