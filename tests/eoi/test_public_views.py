@@ -5,7 +5,6 @@ import hashlib
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 import sqlalchemy as sa
 from babel.dates import format_datetime
 
@@ -14,7 +13,6 @@ from app.extensions import db
 from eoi.models import Clarification, Exercise
 from eoi.operations import answer_clarification, ask_clarification, create_exercise, record_deadline_incident
 from eoi.states import ExerciseKind
-from tests.eoi.routes_vendor import NOT_VENDOR_OWNED_VENDOR, ROUTE_ACCESS_VENDOR, VENDOR_OBJECTS_VENDOR
 from tests.eoi.vendor_factories import SMALL_PDF, clusters, create_published_exercise, issue_test_addendum
 from tests.factories import create_staff, create_vendor_user
 
@@ -154,30 +152,7 @@ def test_restricted_tender_documents_only_for_invited_vendors(client, login):
     assert login(create_staff(Role.officer)).get(url).status_code == 200
 
 
-# --- the access table -----------------------------------------------------------------------------------------
-
-def test_access_table_covers_every_public_and_vendor_route(app):
-    from eoi.views import public, vendor
-    ours = {rule.endpoint for rule in app.url_map.iter_rules()
-            if rule.endpoint.startswith("eoi.") and app.view_functions[rule.endpoint].__module__ in (
-                public.__name__, vendor.__name__)}
-    assert ours == set(ROUTE_ACCESS_VENDOR)
-    id_args = {arg for rule in app.url_map.iter_rules() if rule.endpoint in ROUTE_ACCESS_VENDOR for arg in rule.arguments}
-    assert id_args == set(VENDOR_OBJECTS_VENDOR) | NOT_VENDOR_OWNED_VENDOR
-
-
-@pytest.mark.parametrize("endpoint", sorted(e for e, who in ROUTE_ACCESS_VENDOR.items() if who != "public"))
-def test_vendor_routes_send_anonymous_users_to_sign_in_and_refuse_officers(app, login, endpoint):
-    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
-    url = app.url_map.bind("localhost").build(endpoint, {a: 987654 for a in rule.arguments})
-    method = "GET" if "GET" in rule.methods else "POST"
-    anonymous = app.test_client().open(url, method=method)
-    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
-    assert login(create_staff(Role.officer)).open(url, method=method).status_code == 403
-    as_vendor = login(create_vendor_user()).open(url, method=method)
-    assert as_vendor.status_code not in (401, 403) and as_vendor.status_code < 500
-    assert "/login" not in as_vendor.headers.get("Location", "")
-
+# --- clarifications -------------------------------------------------------------------------------------------
 
 def test_clarification_rows_are_not_listed_before_publication(client):
     exercise = create_published_exercise()

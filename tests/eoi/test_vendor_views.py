@@ -429,17 +429,6 @@ def test_another_vendor_guessing_submission_file_and_receipt_urls_gets_404(login
     assert owner.get(_url(exercise, "/receipt")).status_code == 200
 
 
-def test_vendor_objects_in_the_access_table_resolve_for_the_owner(login, vendor):
-    from tests.eoi.routes_vendor import VENDOR_OBJECTS_VENDOR
-    exercise = create_published_exercise()
-    client = login(vendor)
-    client.get(_url(exercise))
-    _upload(client, exercise, SMALL_PDF, "a.pdf")
-    values = VENDOR_OBJECTS_VENDOR["file_id"](vendor)
-    assert values and client.get(_url(exercise, f"/files/{values[0]['file_id']}")).status_code == 200
-    assert VENDOR_OBJECTS_VENDOR["file_id"](create_vendor_user()) == []
-
-
 # --- subscriptions and notifications ----------------------------------------------------------------------------
 
 def test_subscriptions_are_saved_and_shown(login, vendor):
