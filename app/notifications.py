@@ -10,7 +10,7 @@ from typing import Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from celery import shared_task
-from flask import current_app, has_request_context, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import force_locale
 
 from app.celery import after_commit
@@ -74,8 +74,7 @@ def send_notification(note_id: int) -> None:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for emails, built from the request, or from PUBLIC_URL in tasks and the CLI."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
+    """An absolute link for emails, always from PUBLIC_URL: never from the request's Host header, which a
+    client chooses (a reset link sent to an attacker's host would hand over the account)."""
     base = current_app.config["PUBLIC_URL"].rstrip("/")
     return base + current_app.url_map.bind("localhost").build(endpoint, values)

@@ -11,7 +11,6 @@ from app.documents.models import Document
 from app.documents.service import DocumentSpec, document_builder
 from app.extensions import db
 from eoi.models import Exercise, LateAttempt, Submission, SubmissionVersion
-from eoi.states import SubmissionState
 
 
 @document_builder("submission_receipt", _l("Submission receipt"))
@@ -29,8 +28,7 @@ def build_submission_receipt(doc: Document) -> DocumentSpec:
 def build_opening_record(doc: Document) -> DocumentSpec:
     exercise = db.session.get(Exercise, doc.subject_id)
     submissions = db.session.scalars(sa.select(Submission).where(
-        Submission.exercise_id == exercise.id, Submission.state == SubmissionState.submitted)
-        .order_by(Submission.submitted_at)).all()
+        Submission.exercise_id == exercise.id, Submission.standing()).order_by(Submission.submitted_at)).all()
     late = db.session.scalars(sa.select(LateAttempt).where(LateAttempt.exercise_id == exercise.id)
                               .order_by(LateAttempt.received_at)).all()
     from app.auth.models import User

@@ -59,14 +59,15 @@ def owns_submission(user, submission: Submission) -> bool:
 
 
 def can_read_technical_content(user: User, submission: Submission) -> bool:
-    """Invariant 1: before opening, only the vendor itself; after opening, officers too (panel rules come later)."""
+    """Invariant 1: before opening, only the vendor itself; after opening, officers too (panel rules come later),
+    and only a submission that stands (a draft, a withdrawn or an unconfirmed proposal stays the vendor's own)."""
     if owns_submission(user, submission):
         return True
-    return submission.exercise.is_opened and is_officer(user)
+    return submission.exercise.is_opened and submission.stands and is_officer(user)
 
 
 def can_read_price(user: User, submission: Submission) -> bool:
     """Invariant 4: price envelopes open only after the technical evaluation is final."""
     if owns_submission(user, submission):
         return True
-    return submission.exercise.price_opened_at is not None and is_officer(user)
+    return submission.exercise.price_opened_at is not None and submission.stands and is_officer(user)

@@ -36,6 +36,7 @@ def _base_config(tmp: Path, uri: str) -> dict:
         "STORAGE_DIR": Path(os.environ["STORAGE_DIR"]) if shared else tmp / "storage",
         "OUTBOX_DIR": Path(os.environ["OUTBOX_DIR"]) if shared else tmp / "outbox",
         "SERVER_NAME": "localhost",
+        "PUBLIC_URL": "http://localhost",
         "RATELIMIT_KEY_PREFIX": f"t{uuid.uuid4().hex[:12]}",  # a shared Redis store must not carry counts between tests
         "PREFERRED_URL_SCHEME": "http",
     }

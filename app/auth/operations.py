@@ -65,12 +65,24 @@ def _is_first_user(user: User) -> bool:
 def authenticate(email: str, password: str) -> User | None:
     """The user if the password matches an enabled account; every failure is audited the same way."""
     user = db.session.scalar(sa.select(User).where(User.email == (email or "").strip().lower()))
-    if user is None or not verify_password(user.password_hash, password):
+    # An unknown account costs the same hash as a known one, so timing does not reveal which exist.
+    if not verify_password(user.password_hash if user else _unknown_account_hash(), password) or user is None:
         record(None, "auth.sign_in_failed", None, email=(email or "")[:254])
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+_UNKNOWN_HASH: dict[bool, str] = {}
+
+
+def _unknown_account_hash() -> str:
+    from flask import current_app
+    fast = bool(current_app.config.get("ARGON2_FAST"))
+    if fast not in _UNKNOWN_HASH:
+        _UNKNOWN_HASH[fast] = hash_password("no account has this password")
+    return _UNKNOWN_HASH[fast]
 
 
 def sign_in(user: User) -> None:

@@ -46,6 +46,16 @@ class Submission(db.Model):
     current_version: so.Mapped[Optional["SubmissionVersion"]] = so.relationship(foreign_keys=[current_version_id],
                                                                                 post_update=True)
 
+    @property
+    def stands(self) -> bool:
+        """Counts at opening: submitted, and re-confirmed after any addendum that changed requirements."""
+        return self.state == SubmissionState.submitted and not self.needs_reconfirmation
+
+    @classmethod
+    def standing(cls):
+        """SQL form of stands, for queries."""
+        return sa.and_(cls.state == SubmissionState.submitted, cls.needs_reconfirmation.is_(False))
+
     def __repr__(self) -> str:
         return f"<Submission {self.id} exercise={self.exercise_id} vendor={self.vendor_id} {self.state.value}>"
 

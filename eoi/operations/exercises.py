@@ -159,7 +159,7 @@ def carry_over_from_eoi(tender: Exercise, *, actor: User) -> int:
     if tender.parent_id is None:
         raise ExerciseError(_l("This tender has no parent EOI exercise."))
     vendors = db.session.scalars(sa.select(Vendor).join(Submission, Submission.vendor_id == Vendor.id).where(
-        Submission.exercise_id == tender.parent_id, Submission.state == SubmissionState.submitted)).all()
+        Submission.exercise_id == tender.parent_id, Submission.standing())).all()
     return invite_vendors(tender, list(vendors), actor=actor)
 
 
@@ -342,6 +342,7 @@ def record_deadline_incident(exercise: Exercise, *, actor: User, new_closes_at: 
     exercise.closes_at = new_closes_at
     if exercise.state == ExerciseState.closed:
         exercise.closed_at = None
+        exercise.first_opener_id = exercise.opening_started_at = None  # the opening starts again after the new closing
         transition(exercise, ExerciseState.published, actor=actor, action="exercise.reopened_by_incident")
     db.session.flush()
     record(actor, "exercise.deadline_extended", exercise, incident_id=incident.id,
@@ -370,6 +371,9 @@ def confirm_opening(exercise: Exercise, *, actor: User, password: str) -> Exerci
         raise ExerciseError(_l("The opening has not been started by a first officer."))
     if exercise.first_opener_id == actor.id:
         raise ExerciseError(_l("A second, different officer must confirm the opening."))
+    first = db.session.get(User, exercise.first_opener_id)
+    if exercise.opening_started_at < exercise.closes_at or not (first.is_enabled and first.role == Role.officer):
+        raise ExerciseError(_l("The opening must be started again by an active officer after the closing time."))
     if not verify_password(actor.password_hash, password or ""):
         record(actor, "exercise.opening_reauth_failed", exercise)
         raise ExerciseError(_l("Your password was not correct; the box stays sealed."))

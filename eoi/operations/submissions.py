@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -61,11 +62,12 @@ def word_count(text: str) -> int:
     return count
 
 
-def require_open(exercise: Exercise, *, actor: User, action: str) -> None:
-    """Invariant 2: the server clock decides. A late action is refused, recorded, and nothing is saved."""
+def require_open(exercise: Exercise, *, actor: User, action: str) -> datetime:
+    """Invariant 2: the server clock decides. A late action is refused, recorded, and nothing is saved.
+    Returns the time of receipt, which is the time the action is recorded at."""
     received = now_utc()
     if exercise.state == ExerciseState.published and not exercise.is_closed_at(received):
-        return
+        return received
     if exercise.closes_at is not None and exercise.state in (ExerciseState.published, ExerciseState.closed,
                                                              ExerciseState.opened):
         message = _l("Refused: received at %(received)s (server time), after the closing time of %(closes)s.",
@@ -157,7 +159,7 @@ def add_submission_file(submission: Submission, upload: SavedUpload, *, actor: U
     db.session.add(item)
     _touch(submission, actor, None)
     db.session.flush()
-    record(actor, "submission.file_added", submission, file_id=item.id, size=upload.size)  # no name or hash: sealed
+    record(actor, "submission.file_added", submission, file_id=item.id)  # no name, size or hash: sealed
     return item
 
 
@@ -241,7 +243,7 @@ def submit_submission(submission: Submission, *, actor: User, draft_version: int
     current = submission.current_version
     if submission.state == SubmissionState.submitted and current and current.from_draft_version == draft_version:
         return current
-    require_open(submission.exercise, actor=actor, action="submit")
+    received = require_open(submission.exercise, actor=actor, action="submit")
     if submission.state == SubmissionState.submitted:
         raise SubmissionError(_l("Your proposal is already submitted."))
     if draft_version != submission.draft_version:
@@ -252,7 +254,7 @@ def submit_submission(submission: Submission, *, actor: User, draft_version: int
         raise SubmissionError(_l("Your proposal is not complete: %(list)s", list=" ".join(problems)))
     manifest = json.dumps(_manifest(submission), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     number = len(submission.versions) + 1
-    now = now_utc()
+    now = received
     version = SubmissionVersion(submission=submission, number=number, submitted_at=now, submitted_by_id=actor.id,
                                 from_draft_version=draft_version, manifest=manifest,
                                 sha256=hashlib.sha256(manifest.encode()).hexdigest(),
@@ -271,9 +273,9 @@ def submit_submission(submission: Submission, *, actor: User, draft_version: int
 def withdraw_submission(submission: Submission, *, actor: User) -> Submission:
     """Withdraw before closing; the version stays on record, marked withdrawn."""
     submission = _lock(submission)
-    require_open(submission.exercise, actor=actor, action="withdraw")
+    received = require_open(submission.exercise, actor=actor, action="withdraw")
     if submission.current_version is not None:
-        submission.current_version.withdrawn_at = now_utc()
+        submission.current_version.withdrawn_at = received
     submission.submitted_at = None
     transition(submission, SubmissionState.withdrawn, actor=actor, action="submission.withdrawn")
     return submission
@@ -292,6 +294,3 @@ def reconfirm_submission(submission: Submission, *, actor: User) -> Submission:
     return submission
 
 
-def counts_as_submitted(submission: Submission) -> bool:
-    """Only a submitted, re-confirmed (when required) latest version counts at opening."""
-    return submission.state == SubmissionState.submitted and not submission.needs_reconfirmation

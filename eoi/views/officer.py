@@ -96,7 +96,7 @@ def _received_submissions(exercise: Exercise) -> list[Submission]:
 @role_required(Role.officer)
 def manage_exercises():
     received = (sa.select(sa.func.count(Submission.id)).where(Submission.exercise_id == Exercise.id,
-                                                              Submission.state == SubmissionState.submitted)
+                                                              Submission.standing())
                 .correlate(Exercise).scalar_subquery())
     rows = db.session.execute(sa.select(Exercise, received).order_by(Exercise.created_at.desc(), Exercise.id.desc())).all()
     return render_template("eoi/officer/exercises.html", rows=rows)

@@ -12,11 +12,24 @@ from app.storage import CHUNK, UploadRejected, files_root, safe_display_name, sa
 PDF = b"%PDF-1.4\n% small\n%%EOF\n"
 
 
-def _files(kind: str = "") -> list[Path]:
+def _all_files(kind: str) -> set[Path]:
     root = files_root()
     if not root.exists():
-        return []
-    return [p for p in root.rglob("*") if p.is_file() and (p.relative_to(root).parts[0] == "tmp") == (kind == "tmp")]
+        return set()
+    return {p for p in root.rglob("*") if p.is_file() and (p.relative_to(root).parts[0] == "tmp") == (kind == "tmp")}
+
+
+_BEFORE: dict[str, set[Path]] = {}
+
+
+@pytest.fixture(autouse=True)
+def _storage_before(app):
+    """Storage is shared with other tests in the worker run: look only at files this test adds."""
+    _BEFORE.update({kind: _all_files(kind) for kind in ("", "tmp")})
+
+
+def _files(kind: str = "") -> list[Path]:
+    return sorted(_all_files(kind) - _BEFORE[kind])
 
 
 class CountingStream(io.RawIOBase):

@@ -35,8 +35,9 @@ def live_server(app):
     """The test's app on http://127.0.0.1:<free port>; links in emails point at it."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base_url = f"http://127.0.0.1:{server.port}"
-    # url_for(_external=True) builds the email links from SERVER_NAME; CSRF on, as in production.
-    app.config.update(SERVER_NAME=f"127.0.0.1:{server.port}", WTF_CSRF_ENABLED=True)
+    # Email links are built from PUBLIC_URL; CSRF on, as in production.
+    app.config.update(SERVER_NAME=f"127.0.0.1:{server.port}", PUBLIC_URL=f"http://127.0.0.1:{server.port}",
+                      WTF_CSRF_ENABLED=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield base_url

@@ -470,3 +470,24 @@ def test_cancel_needs_a_reason(as_officer, officer):
     committed()
     cancelled = db.session.get(Exercise, exercise.id)
     assert cancelled.state == ExerciseState.cancelled and cancelled.cancel_reason == "Scope changed by policy."
+
+
+def test_an_incident_that_reopens_the_box_cancels_a_started_opening(app):
+    """Opening attests the box after the real closing: a start made before an extension no longer counts."""
+    first, second = create_staff(Role.officer), create_staff(Role.officer)
+    exercise = create_published(first)
+    create_submission(exercise, create_vendor_user())
+    with freeze_time(exercise.closes_at + timedelta(minutes=1)):
+        ops.start_opening(exercise, actor=first)
+        new_closing = exercise.closes_at + timedelta(hours=2)
+        ops.record_deadline_incident(exercise, actor=second, new_closes_at=new_closing, reason_en="Portal outage",
+                                     reason_zh="網站故障", evidence="Monitoring log 12:00-12:40")
+        db.session.commit()
+    assert exercise.first_opener_id is None and exercise.state == ExerciseState.published
+    with freeze_time(new_closing + timedelta(minutes=1)):
+        with pytest.raises(ops.ExerciseError):
+            ops.confirm_opening(exercise, actor=second, password=PASSWORD)
+        ops.close_exercise(exercise)
+        ops.start_opening(exercise, actor=first)
+        ops.confirm_opening(exercise, actor=second, password=PASSWORD)
+    assert exercise.state == ExerciseState.opened

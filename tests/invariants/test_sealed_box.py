@@ -122,3 +122,18 @@ def test_audit_log_holds_no_sealed_content(app):
     from app.audit import AuditEvent
     details = " ".join(db.session.scalars(sa.select(AuditEvent.details)))
     assert not [m for m in (ANSWER_MARKER, FILE_NAME_MARKER, *PRICE_MARKERS) if m in details]
+
+
+def test_after_opening_officers_read_only_standing_submissions(app, login):
+    """A proposal withdrawn and left as a draft stays the vendor's own, even after the box is opened."""
+    exercise, submission, officer, second, _admin, vendor = build_world()
+    from freezegun import freeze_time
+    ops.withdraw_submission(submission, actor=vendor)
+    ops.save_draft(submission, actor=vendor, answers={exercise.sections[0].id: "Unsubmitted second thoughts 5512"})
+    db.session.commit()
+    with freeze_time(exercise.closes_at + timedelta(seconds=1)):
+        ops.start_opening(exercise, actor=officer)
+        ops.confirm_opening(exercise, actor=second, password=PASSWORD)
+        db.session.commit()
+        leaks = _walk(login(officer), _urls(app, 8), ["Unsubmitted second thoughts 5512", ANSWER_MARKER])
+    assert leaks == {}
