@@ -74,9 +74,13 @@ def _exercise_for_vendor(exercise_id: int) -> Exercise:
     return exercise
 
 
+def _existing_submission(exercise: Exercise) -> Submission | None:
+    return db.session.scalar(sa.select(Submission).where(Submission.exercise_id == exercise.id,
+                                                         Submission.vendor_id == current_user.vendor_id))
+
+
 def _own_submission(exercise: Exercise) -> Submission:
-    submission = db.session.scalar(sa.select(Submission).where(Submission.exercise_id == exercise.id,
-                                                               Submission.vendor_id == current_user.vendor_id))
+    submission = _existing_submission(exercise)
     if submission is None or not owns_submission(current_user, submission):
         raise NotFound()
     return submission
@@ -242,7 +246,7 @@ def _autosave_response(result, error):
 
 
 def _start_submission(exercise: Exercise):
-    """GET: the company's submission, created as a draft on the first visit while the exercise is open."""
+    """The company's submission, created as a draft (a POST: a visit alone changes nothing)."""
     try:
         submission = get_or_create_submission(exercise, actor=_user())
     except SubmissionClosed:
@@ -258,13 +262,26 @@ def _start_submission(exercise: Exercise):
     return submission
 
 
+@bp.post("/exercises/<int:exercise_id>/submission/start")
+@role_required(Role.vendor)
+def submission_start(exercise_id: int):
+    exercise = _exercise_for_vendor(exercise_id)
+    if not ConfirmForm().validate_on_submit():
+        return _to_detail(exercise)
+    return redirect(url_for("eoi.submission_edit", exercise_id=exercise.id)) if _start_submission(exercise) \
+        else _to_detail(exercise)
+
+
 @bp.route("/exercises/<int:exercise_id>/submission", methods=["GET", "POST"])
 @role_required(Role.vendor)
 def submission_edit(exercise_id: int):
     exercise = _exercise_for_vendor(exercise_id)
     if request.method == "GET":
-        submission = _start_submission(exercise)
-        return _render_edit(submission) if submission else _to_detail(exercise)
+        submission = _existing_submission(exercise)
+        if submission is None:
+            return render_template("eoi/vendor/submission_start.html", exercise=exercise, is_open=_is_open(exercise),
+                                   form=ConfirmForm())
+        return _render_edit(submission)
     submission = _own_submission(exercise)
     autosave = request.form.get("autosave") == "1"
     form = DraftForm.for_sections(exercise.sections, _locale())

@@ -90,6 +90,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "eoi.subscriptions": {VENDOR},
     "eoi.notifications": {VENDOR},
     "eoi.notifications_read": {VENDOR},
+    "eoi.submission_start": {VENDOR},
     "eoi.submission_edit": {VENDOR},  # the company's own submission for that exercise
     "eoi.submission_upload": {VENDOR},
     "eoi.submission_file_download": {VENDOR},  # object check: another company's file_id gives 404

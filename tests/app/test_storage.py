@@ -120,7 +120,7 @@ def test_an_interrupted_http_upload_saves_no_record(app, login):
     vendor = create_vendor_user()
     exercise = create_published()
     client = login(vendor)
-    client.get(f"/exercises/{exercise.id}/submission")
+    client.post(f"/exercises/{exercise.id}/submission/start")
     boundary = "XyZ"
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n"
             f"Content-Type: application/pdf\r\n\r\n").encode() + PDF + b"y" * 5000

@@ -129,7 +129,7 @@ def test_vendor_finds_asks_acknowledges_submits_withdraws_and_resubmits(app, new
     expect(page.get_by_role("button", name="Acknowledge addendum no. 1")).to_have_count(0)
 
     # Open the proposal and type the answers: the word counters follow as the vendor types.
-    page.get_by_role("link", name="Start your proposal").click()
+    page.get_by_role("button", name="Start your proposal").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Your proposal")
     first = page.get_by_label("Your answer to section 1")
     second = page.get_by_label("Your answer to section 2")

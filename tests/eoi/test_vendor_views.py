@@ -34,6 +34,11 @@ def _url(exercise, tail: str = "") -> str:
     return f"/exercises/{exercise.id}/submission{tail}"
 
 
+def _start(client, exercise):
+    """What the "Start your proposal" button does (a visit alone creates nothing)."""
+    return client.post(_url(exercise, "/start"))
+
+
 def _submission(exercise, user) -> Submission | None:
     db.session.expire_all()
     return db.session.scalar(sa.select(Submission).where(Submission.exercise_id == exercise.id,
@@ -43,7 +48,7 @@ def _submission(exercise, user) -> Submission | None:
 def _save(client, exercise, user, answers: dict | None = None, *, version: int | None = None, **extra):
     """POST the draft form as the page would (answers by section position)."""
     if version is None:
-        client.get(_url(exercise))
+        _start(client, exercise)
         version = _submission(exercise, user).draft_version
     data = {"draft_version": str(version), **extra}
     for section in exercise.sections:
@@ -154,7 +159,7 @@ def test_second_user_of_the_same_company_is_warned_that_its_save_replaced_a_coll
     exercise = create_published_exercise()
     colleague = create_colleague(vendor)
     first, second = login(vendor), login(colleague)
-    first.get(_url(exercise))
+    _start(first, exercise)
     opened_at = _submission(exercise, vendor).draft_version
     second.get(_url(exercise))
     _save(first, exercise, vendor, {1: "First user's text"}, version=opened_at)
@@ -170,7 +175,7 @@ def test_second_user_of_the_same_company_is_warned_that_its_save_replaced_a_coll
 def test_autosave_answers_json_and_the_page_keeps_working_without_it(login, vendor):
     exercise = create_published_exercise()
     client = login(vendor)
-    client.get(_url(exercise))
+    _start(client, exercise)
     version = _submission(exercise, vendor).draft_version
     response = _save(client, exercise, vendor, {1: "Autosaved text"}, version=version, autosave="1")
     assert response.status_code == 200 and response.is_json
@@ -191,7 +196,7 @@ def test_a_vendor_not_invited_to_a_tender_cannot_start_a_proposal(login, vendor)
 def test_a_real_pdf_is_accepted_and_acknowledged_with_its_receipt_line(login, vendor):
     exercise = create_published_exercise()
     client = login(vendor)
-    client.get(_url(exercise))
+    _start(client, exercise)
     section = exercise.sections[0]
     response = _upload(client, exercise, SMALL_PDF, "method statement.pdf", section, follow_redirects=True)
     page = response.get_data(as_text=True)
@@ -213,7 +218,7 @@ def test_a_real_pdf_is_accepted_and_acknowledged_with_its_receipt_line(login, ve
 def test_uploads_with_the_wrong_content_or_type_are_refused_with_the_reason(login, vendor, data, name, reason):
     exercise = create_published_exercise()
     client = login(vendor)
-    client.get(_url(exercise))
+    _start(client, exercise)
     response = _upload(client, exercise, data, name, exercise.sections[0])
     assert response.status_code == 400
     assert reason in response.get_data(as_text=True)
@@ -224,7 +229,7 @@ def test_an_oversize_upload_is_refused(app, login, vendor):
     app.config["SUBMISSION_MAX_UPLOAD_BYTES"] = len(SMALL_PDF) - 1
     exercise = create_published_exercise()
     client = login(vendor)
-    client.get(_url(exercise))
+    _start(client, exercise)
     response = _upload(client, exercise, SMALL_PDF, "big.pdf")
     assert response.status_code == 400
     assert "The file is larger than" in response.get_data(as_text=True)
@@ -234,7 +239,7 @@ def test_an_oversize_upload_is_refused(app, login, vendor):
 def test_a_file_can_be_removed_while_drafting(login, vendor):
     exercise = create_published_exercise()
     client = login(vendor)
-    client.get(_url(exercise))
+    _start(client, exercise)
     _upload(client, exercise, SMALL_PDF, "a.pdf")
     item_id = db.session.scalar(sa.select(SubmissionFile.id))
     assert client.post(_url(exercise, f"/files/{item_id}/remove")).status_code == 302
@@ -246,7 +251,7 @@ def test_a_file_can_be_removed_while_drafting(login, vendor):
 def test_prices_bad_amount_is_reported_at_the_field_and_good_ones_are_totalled(login, vendor):
     tender = create_published_exercise(kind=ExerciseKind.tender, invited=(vendor,), price_items=2)
     client = login(vendor)
-    client.get(_url(tender))
+    _start(client, tender)
     first, second = tender.price_items
     bad = client.post(_url(tender, "/prices"), data={f"price_{first.id}": "12.345", f"price_{second.id}": "abc"})
     page = bad.get_data(as_text=True)
@@ -395,8 +400,9 @@ def test_opening_the_proposal_page_after_closing_without_a_draft_is_refused_poli
     exercise = create_published_exercise(closes_in=timedelta(hours=2))
     client = login(vendor)
     with freeze_time(exercise.closes_at + timedelta(minutes=5)):
-        page = client.get(_url(exercise), follow_redirects=True).get_data(as_text=True)
-    assert "Proposals can no longer be started" in page
+        page = client.get(_url(exercise)).get_data(as_text=True)
+        started = _start(client, exercise)
+    assert "Proposals can no longer be started" in page and started.status_code == 302
     assert _submission(exercise, vendor) is None
     assert db.session.scalar(sa.select(sa.func.count(LateAttempt.id))) == 0
 
@@ -419,7 +425,7 @@ def test_another_vendor_guessing_submission_file_and_receipt_urls_gets_404(login
                 _url(exercise, "/prices"), _url(exercise, "/reconfirm")):
         assert other.post(url, data={"confirm": "y", "draft_version": "1"}).status_code == 404, url
     # with a draft of its own on the same exercise, the other company still cannot reach this company's file
-    assert other.get(_url(exercise)).status_code == 200 and _submission(exercise, other_user) is not None
+    assert _start(other, exercise).status_code == 302 and _submission(exercise, other_user) is not None
     assert other.get(_url(exercise, f"/files/{item_id}")).status_code == 404
     assert other.post(_url(exercise, f"/files/{item_id}/remove")).status_code == 404
     assert db.session.scalar(sa.select(sa.func.count(SubmissionFile.id))) == 1
@@ -458,3 +464,12 @@ def test_notifications_list_own_messages_newest_first_and_mark_read(login, vendo
         Notification.user_id == vendor.id, Notification.read_at.is_(None)))
     assert unread == 0
     assert db.session.scalar(sa.select(Notification.read_at).where(Notification.subject == "Not yours")) is None
+
+
+def test_visiting_the_proposal_page_creates_nothing(login, vendor):
+    """A cross-site link can make a browser GET the page; only the POSTed start button creates a draft."""
+    exercise = create_published_exercise()
+    client = login(vendor)
+    page = client.get(_url(exercise)).get_data(as_text=True)
+    assert "Start your proposal" in page and _submission(exercise, vendor) is None
+    assert _start(client, exercise).status_code == 302 and _submission(exercise, vendor) is not None
