@@ -17,6 +17,12 @@ from scoring.models import Criterion, Envelope
 from scoring.operations import add_criterion, criteria_of, criteria_problems, delete_criterion
 
 
+@bp.app_context_processor
+def _criteria_for_templates():
+    """Exercise pages (eoi) show the published criteria; eoi cannot import scoring, so scoring offers them."""
+    return {"evaluation_criteria": criteria_of}
+
+
 def _page(exercise: Exercise, form: CriterionForm, status: int = 200):
     return render_template("scoring/criteria.html", exercise=exercise, form=form, criteria=criteria_of(exercise),
                            problems=criteria_problems(exercise), confirm=ConfirmForm()), status

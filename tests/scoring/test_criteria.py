@@ -59,3 +59,16 @@ def test_officer_adds_and_deletes_criteria_through_the_page(app, login):
     assert client.post(f"/scoring/criteria/{criterion.id}/delete").status_code == 302
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Criterion)) == 0
+
+
+def test_published_criteria_are_shown_on_the_public_exercise_page(app, client):
+    officer = create_staff(Role.officer)
+    exercise = create_draft(officer)
+    _add(exercise, officer, "65", pass_mark=5)
+    _add(exercise, officer, "35")
+    publish_exercise(exercise, actor=officer)
+    db.session.commit()
+    page = client.get(f"/exercises/{exercise.id}").get_data(as_text=True)
+    assert "How proposals are evaluated" in page and "Criterion 65" in page and "5 of 10" in page
+    client.get("/language/zh_Hant")
+    assert "準則35" in client.get(f"/exercises/{exercise.id}").get_data(as_text=True)
