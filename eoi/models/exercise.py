@@ -52,7 +52,8 @@ class Exercise(db.Model):
     __tablename__ = "exercises"
     __table_args__ = (
         sa.CheckConstraint("kind IN ('eoi', 'tender')", name="known_kind"),
-        sa.CheckConstraint("(state = 'draft') OR (published_at IS NOT NULL)", name="published_has_time"),
+        # A draft may be cancelled before it was ever published: only then is there no publication time.
+        sa.CheckConstraint("state IN ('draft', 'cancelled') OR (published_at IS NOT NULL)", name="published_has_time"),
         sa.CheckConstraint("first_opener_id IS NULL OR second_opener_id IS NULL OR first_opener_id <> second_opener_id",
                            name="two_different_openers"),
         sa.CheckConstraint("(opened_at IS NULL) = (second_opener_id IS NULL)", name="opened_by_two"),
