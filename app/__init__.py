@@ -12,6 +12,8 @@ from app.config import ROOT, Config
 
 def create_app(config: type | dict | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
+    from app.forms import Request
+    app.request_class = Request  # query parameters cleaned of control characters, once for every view
     app.config.from_object(Config)
     if isinstance(config, dict):
         app.config.update(config)

@@ -1,6 +1,7 @@
 """Outgoing mail: a Notification row per message (also the in-app list), sent by a task to the outbox."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -13,9 +14,13 @@ from celery import shared_task
 from flask import current_app, render_template
 from flask_babel import force_locale
 
+from app.audit import record
 from app.celery import after_commit
 from app.db import now_utc
 from app.extensions import db
+from app.text import header_value
+
+logger = logging.getLogger(__name__)
 
 
 class Notification(db.Model):
@@ -29,6 +34,9 @@ class Notification(db.Model):
     link: so.Mapped[Optional[str]] = so.mapped_column(sa.String(500))
     created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
     sent_at: so.Mapped[Optional[datetime]]
+    # A message that could not be sent stays unsent, with when and why (logged and audited too).
+    failed_at: so.Mapped[Optional[datetime]]
+    failure: so.Mapped[Optional[str]] = so.mapped_column(sa.String(300))
     read_at: so.Mapped[Optional[datetime]]
 
     def __repr__(self) -> str:
@@ -40,7 +48,8 @@ def notify(*, to_email: str, template: str, locale: str = "en", user=None, link:
     with force_locale(locale or "en"):
         text = render_template(f"email/{template}.txt", link=link, **context)
     subject, _, body = text.partition("\n")
-    note = Notification(user_id=getattr(user, "id", None), to_email=to_email, subject=subject.strip(), body=body.strip(), link=link)
+    note = Notification(user_id=getattr(user, "id", None), to_email=to_email, subject=header_value(subject)[:250],
+                        body=body.strip(), link=link)
     db.session.add(note)
     db.session.flush()
     after_commit(send_notification, note.id)
@@ -53,23 +62,47 @@ def outbox_path(note_id: int) -> Path:
 
 @shared_task(name="app.send_notification")
 def send_notification(note_id: int) -> None:
-    """Write the message to the outbox once (idempotent: a sent message is not written again)."""
+    """Write the message to the outbox once (idempotent: a sent message is not written again).
+    A failure is logged, recorded on the notification and in the audit log, and raised (the task fails)."""
     note = db.session.get(Notification, note_id)
     if note is None or note.sent_at is not None:
         return
+    try:
+        _write_to_outbox(note.id, compose_message(note))
+    except Exception as exc:
+        _record_failure(note_id, exc)
+        raise
+    note.sent_at, note.failed_at, note.failure = now_utc(), None, None
+    db.session.commit()
+
+
+def compose_message(note: Notification) -> EmailMessage:
+    """The message; every header value is one line (a CR or LF, e.g. in a company name, is folded to a space),
+    so a header can neither break composing nor add headers."""
     msg = EmailMessage()
-    msg["From"] = current_app.config["MAIL_FROM"]
-    msg["To"] = note.to_email
-    msg["Subject"] = note.subject
+    msg["From"] = header_value(current_app.config["MAIL_FROM"])
+    msg["To"] = header_value(note.to_email)
+    msg["Subject"] = header_value(note.subject)
     msg["Date"] = format_datetime(now_utc())
     msg["Message-ID"] = make_msgid(domain="tenderbox.example")
     msg.set_content(note.body)
-    path = outbox_path(note.id)
+    return msg
+
+
+def _write_to_outbox(note_id: int, msg: EmailMessage) -> None:
+    path = outbox_path(note_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(bytes(msg))
     tmp.replace(path)
-    note.sent_at = now_utc()
+
+
+def _record_failure(note_id: int, exc: Exception) -> None:
+    logger.exception("notification %s could not be sent", note_id)
+    db.session.rollback()
+    note = db.session.get(Notification, note_id)
+    note.failed_at, note.failure = now_utc(), f"{type(exc).__name__}: {exc}"[:300]
+    record(None, "notification.failed", note, error=type(exc).__name__)  # no address or text: visible to admins
     db.session.commit()
 
 

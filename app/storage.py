@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import DomainError
 from app.extensions import db
+from app.text import clean_file_name
 
 CHUNK = 64 * 1024
 _PENDING_KEY = "tenderbox_pending_files"
@@ -60,9 +59,9 @@ def files_root() -> Path:
 
 
 def safe_display_name(name: str | None) -> str:
-    """A name to show (never used as a path): no directories, no control characters, bounded length."""
-    name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").split("/")[-1])
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip().strip(".") or "file"
+    """A name to show (never used as a path): no directories, no control or bidi control characters (which could
+    show "invoice\\u202efdp.exe" as "invoiceexe.pdf"), bounded length."""
+    name = clean_file_name((name or "").replace("\\", "/").split("/")[-1]).strip().strip(".") or "file"
     stem, dot, ext = name.rpartition(".")
     return (stem[:120] + dot + ext[:10]) if dot else name[:120]
 

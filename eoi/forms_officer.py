@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
     BooleanField,
@@ -31,6 +30,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.models import Vendor
 from app.extensions import db
+from app.forms import BaseForm
 from app.i18n import HK
 from eoi.models import Exercise, ServiceCluster
 from eoi.states import ExerciseKind
@@ -67,7 +67,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ExerciseForm(FlaskForm):
+class ExerciseForm(BaseForm):
     kind = RadioField(_l("Kind of exercise"), choices=[], validators=[_required()])
     reference = StringField(_l("Reference"), validators=[_required(), Length(max=40)],
                             description=_l("Unique, e.g. OSP/EOI/2006/01."))
@@ -134,7 +134,7 @@ def exercise_form_data(exercise: Exercise) -> dict:
     return data
 
 
-class SectionForm(FlaskForm):
+class SectionForm(BaseForm):
     title_en = StringField(_l("Section title (English)"), validators=[_required(), Length(max=300)])
     title_zh = StringField(_l("Section title (Chinese)"), validators=[_required(), Length(max=300)])
     guidance_en = TextAreaField(_l("Guidance for vendors (English)"))
@@ -151,7 +151,7 @@ class SectionForm(FlaskForm):
         return {name: getattr(self, name).data for name in self.FIELDS}
 
 
-class PriceItemForm(FlaskForm):
+class PriceItemForm(BaseForm):
     description_en = StringField(_l("Description (English)"), validators=[_required(), Length(max=300)])
     description_zh = StringField(_l("Description (Chinese)"), validators=[_required(), Length(max=300)])
     unit = StringField(_l("Unit"), default="lump sum", validators=[_required(), Length(max=40)],
@@ -162,14 +162,14 @@ class PriceItemForm(FlaskForm):
         return {name: getattr(self, name).data for name in ("description_en", "description_zh", "unit", "quantity")}
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(BaseForm):
     title = StringField(_l("Document title"), validators=[_required(), Length(max=300)],
                         description=_l("Uploading again under the same title issues a new version."))
     file = FileField(_l("File"), validators=[FileRequired(message=_l("Choose a file to upload."))],
                      description=_l("PDF, Word (.docx) or Excel (.xlsx), up to 50 MB."))
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(BaseForm):
     vendors = MultiCheckboxField(_l("Vendors to invite"), coerce=int, choices=[])
 
     def __init__(self, *args, exercise: Exercise, **kwargs):
@@ -186,12 +186,12 @@ class InvitationForm(FlaskForm):
         return list(db.session.scalars(sa.select(Vendor).where(Vendor.id.in_(self.vendors.data))))
 
 
-class CancelForm(FlaskForm):
+class CancelForm(BaseForm):
     reason = TextAreaField(_l("Reason for cancelling"), validators=[_required(), Length(max=4000)],
                            description=_l("Told to every vendor who registered interest or was invited."))
 
 
-class ClarificationAnswerForm(FlaskForm):
+class ClarificationAnswerForm(BaseForm):
     question_en = TextAreaField(_l("Published question (English)"), validators=[_required()],
                                 description=_l("Edit so that it names no vendor."))
     question_zh = TextAreaField(_l("Published question (Chinese)"), validators=[_required()])
@@ -199,7 +199,7 @@ class ClarificationAnswerForm(FlaskForm):
     answer_zh = TextAreaField(_l("Answer (Chinese)"), validators=[_required()])
 
 
-class AddendumForm(FlaskForm):
+class AddendumForm(BaseForm):
     text_en = TextAreaField(_l("Addendum text (English)"), validators=[_required()])
     text_zh = TextAreaField(_l("Addendum text (Chinese)"), validators=[_required()])
     changes_requirements = BooleanField(
@@ -213,7 +213,7 @@ class AddendumForm(FlaskForm):
                                                  "named like an existing document's title becomes its new version."))
 
 
-class IncidentForm(FlaskForm):
+class IncidentForm(BaseForm):
     reason_en = TextAreaField(_l("Reason (English)"), validators=[_required()],
                               description=_l("Published to vendors with the new closing time."))
     reason_zh = TextAreaField(_l("Reason (Chinese)"), validators=[_required()])
@@ -222,6 +222,6 @@ class IncidentForm(FlaskForm):
     new_closes_at = _when(_l("New closing time"), required=True)
 
 
-class OpeningConfirmForm(FlaskForm):
+class OpeningConfirmForm(BaseForm):
     password = PasswordField(_l("Your password (second officer)"), validators=[_required()],
                              description=_l("Re-enter your own password to confirm that you are present."))

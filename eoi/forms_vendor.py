@@ -4,13 +4,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from app.errors import DomainError
+from app.forms import BaseForm, FilterForm
 from eoi.operations import parse_price
 from eoi.states import ExerciseKind
 
@@ -35,11 +35,8 @@ def _required():
     return DataRequired(message=_l("This field is required."))
 
 
-class ExerciseSearchForm(FlaskForm):
-    """The GET filter form of the public list: no CSRF (it changes nothing), bad values are simply ignored."""
-
-    class Meta:
-        csrf = False
+class ExerciseSearchForm(FilterForm):
+    """The GET filter form of the public list: bad values are simply ignored."""
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)],
                     description=_l("Words from the title or the reference, in English or Chinese."))
@@ -57,12 +54,10 @@ class ExerciseSearchForm(FlaskForm):
 
     def filters(self) -> dict[str, str]:
         """The valid filter values (an invalid one is dropped, and its error shown at the field)."""
-        self.validate()
-        return {name: (self[name].data or "").strip() for name in ("q", "cluster", "kind", "state", "sort")
-                if not self[name].errors}
+        return {name: (value or "").strip() for name, value in self.valid_data().items()}
 
 
-class ClarificationForm(FlaskForm):
+class ClarificationForm(BaseForm):
     question = TextAreaField(_l("Your question"), validators=[_required(), Length(max=MAX_QUESTION)],
                              description=_l("Questions are answered to all vendors, without your company's name."))
 
@@ -72,7 +67,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class SubscriptionsForm(FlaskForm):
+class SubscriptionsForm(BaseForm):
     clusters = MultiCheckboxField(_l("Service clusters"), coerce=int, validators=[Optional()],
                                   description=_l("We email you when an exercise in these clusters is published."))
 
@@ -85,7 +80,7 @@ def answer_field_name(section_id: int) -> str:
     return f"answer_{section_id}"
 
 
-class DraftForm(FlaskForm):
+class DraftForm(BaseForm):
     """The answers, one text area per section (fields added per exercise by for_sections)."""
     draft_version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     autosave = StringField(widget=HiddenInput(), validators=[Optional()])
@@ -107,7 +102,7 @@ class DraftForm(FlaskForm):
         return {s.id: f.data or "" for s, f in self.answer_fields() if f.raw_data}
 
 
-class UploadForm(FlaskForm):
+class UploadForm(BaseForm):
     file = FileField(_l("File"), validators=[FileRequired(message=_l("Choose a file to upload."))])
     section_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
@@ -124,7 +119,7 @@ def _price_amount(form, field) -> None:
             raise ValidationError(exc.message) from exc
 
 
-class PriceForm(FlaskForm):
+class PriceForm(BaseForm):
     """One unit price per price schedule line (fields added per exercise by for_items)."""
 
     @classmethod
@@ -144,11 +139,11 @@ class PriceForm(FlaskForm):
         return {i.id: parse_price(f.data) for i, f in self.item_fields() if (f.data or "").strip()}
 
 
-class SubmitForm(FlaskForm):
+class SubmitForm(BaseForm):
     draft_version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(BaseForm):
     confirm = BooleanField(_l("Yes, withdraw our proposal. We understand it will not be considered unless we submit "
                               "again before closing."),
                            validators=[DataRequired(message=_l("Tick the box to confirm the withdrawal."))])

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from app.forms import BaseForm
 from scoring.models import Envelope
 
 
-class CriterionForm(FlaskForm):
+class CriterionForm(BaseForm):
     name_en = StringField(_l("Criterion (English)"), validators=[DataRequired(message=_l("This field is required.")),
                                                                  Length(max=300)])
     name_zh = StringField(_l("Criterion (Chinese)"), validators=[DataRequired(message=_l("This field is required.")),

@@ -124,7 +124,8 @@ def _wait_for_worker_idle(timeout: float = 30.0) -> None:
         busy = sa.union_all(
             sa.select(Document.id).where(Document.status.in_([DocumentStatus.queued, DocumentStatus.rendering]),
                                          Document.updated_at.between(*recent)),
-            sa.select(Notification.id).where(Notification.sent_at.is_(None), Notification.created_at.between(*recent)),
+            sa.select(Notification.id).where(Notification.sent_at.is_(None), Notification.failed_at.is_(None),
+                                            Notification.created_at.between(*recent)),
         )
         with db.engine.connect() as conn:
             if conn.execute(sa.select(sa.func.count()).select_from(busy.subquery())).scalar() == 0:

@@ -5,13 +5,13 @@ import re
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from app.auth.models import Role, User, Vendor
 from app.auth.passwords import password_problem
 from app.extensions import db
+from app.forms import BaseForm
 
 BR_PATTERN = re.compile(r"^\d{8}(-\d{3})?$")
 PHONE_PATTERN = re.compile(r"^(\+852)?[2-9]\d{7}$")
@@ -53,7 +53,7 @@ class PasswordMixin:
         _required(), EqualTo("password", message=_l("The two passwords do not match."))])
 
 
-class RegistrationForm(PasswordMixin, FlaskForm):
+class RegistrationForm(PasswordMixin, BaseForm):
     name_en = StringField(_l("Company name (English)"), validators=[_required(), Length(max=200)])
     name_zh = StringField(_l("Company name (Chinese)"), validators=[_required(), Length(max=200)])
     br_number = StringField(_l("Business Registration number"), validators=[_required()],
@@ -77,30 +77,30 @@ class RegistrationForm(PasswordMixin, FlaskForm):
             raise ValidationError(_l("Enter a Hong Kong phone number of 8 digits."))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField(_l("Email address"), validators=_email_validators())
     password = PasswordField(_l("Password"), validators=[_required()])
     remember = BooleanField(_l("Keep me signed in on this device (vendor accounts)"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(BaseForm):
     email = EmailField(_l("Email address"), validators=_email_validators())
 
 
-class ResetPasswordForm(PasswordMixin, FlaskForm):
+class ResetPasswordForm(PasswordMixin, BaseForm):
     pass
 
 
-class InviteForm(FlaskForm):
+class InviteForm(BaseForm):
     name = StringField(_l("Name"), validators=[_required(), Length(max=120)])
     email = EmailField(_l("Email address"), validators=[*_email_validators(), unique_email])
 
 
-class AcceptInvitationForm(PasswordMixin, FlaskForm):
+class AcceptInvitationForm(PasswordMixin, BaseForm):
     pass
 
 
-class StaffUserForm(PasswordMixin, FlaskForm):
+class StaffUserForm(PasswordMixin, BaseForm):
     name = StringField(_l("Name"), validators=[_required(), Length(max=120)])
     email = EmailField(_l("Email address"), validators=[*_email_validators(), unique_email])
     role = SelectField(_l("Role"), choices=[])
@@ -110,5 +110,5 @@ class StaffUserForm(PasswordMixin, FlaskForm):
         self.role.choices = [(r.value, r.title) for r in Role if r != Role.vendor]
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BaseForm):
     """An empty form: the CSRF token is the point."""

@@ -1,0 +1,105 @@
+"""The input boundary: the base of every form, GET filters, and the request class that cleans query parameters.
+
+Every form derives from BaseForm, whose fields are guarded when they are bound (a form cannot forget):
+- single-line text (StringField and its kinds: email, password, hidden) refuses control characters, line breaks
+  and bidi controls with a field message, before any other validator runs (so none reaches a query: PostgreSQL
+  refuses NUL in text, and a CR in a company name would break its emails);
+- multi-line text (TextAreaField) is cleaned of NUL and the other invisible controls (tab and line breaks stay);
+- dates (DateField, DateTimeLocalField and the other DateTimeField kinds) must lie between EARLIEST and LATEST,
+  so that converting or adding to them can never overflow.
+GET parameters are cleaned once, in Request.args, for every view; filter forms (FilterForm) drop invalid values.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import flask
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.utils import cached_property
+from wtforms import DateTimeField, StringField, TextAreaField
+from wtforms.validators import StopValidation
+
+from app.text import clean_line, clean_multiline, has_line_controls
+
+#: the dates a user may type (anything outside is a typing error, and far dates overflow time arithmetic)
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2099, 12, 31)
+
+CONTROL_MESSAGE = _l("Remove the control characters (such as line breaks, tabs or text direction marks) from this field.")
+
+
+def date_range_message():
+    return _l("Enter a date between %(earliest)s and %(latest)s.", earliest=EARLIEST.isoformat(), latest=LATEST.isoformat())
+
+
+def in_date_range(value: date | datetime | None) -> bool:
+    day = value.date() if isinstance(value, datetime) else value
+    return not isinstance(day, date) or EARLIEST <= day <= LATEST
+
+
+def refuse_line_controls(form, field) -> None:
+    """Runs first on every single-line field: a control character stops the field's validation with a message."""
+    if isinstance(field.data, str) and has_line_controls(field.data):
+        raise StopValidation(CONTROL_MESSAGE)
+
+
+def refuse_far_dates(form, field) -> None:
+    """Runs first on every date field: a date outside EARLIEST..LATEST stops the field's validation."""
+    if not in_date_range(field.data):
+        raise StopValidation(date_range_message())
+
+
+def _clean_multiline(value):
+    return clean_multiline(value) if isinstance(value, str) else value
+
+
+def guard_field(field) -> None:
+    """Add the input rules above to a bound field (before it processes its data)."""
+    if isinstance(field, TextAreaField):
+        field.filters = (_clean_multiline, *field.filters)
+    elif isinstance(field, StringField):
+        field.validators = [refuse_line_controls, *field.validators]
+    elif isinstance(field, DateTimeField):  # DateField, DateTimeLocalField, MonthField, WeekField, TimeField
+        field.validators = [refuse_far_dates, *field.validators]
+
+
+class BaseForm(FlaskForm):
+    """The base of every form in Tenderbox (tests/app/test_input.py checks that every form derives from it)."""
+
+    class Meta(FlaskForm.Meta):
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            guard_field(field)
+            return field
+
+
+class FilterForm(BaseForm):
+    """A GET filter form: no CSRF (it changes nothing); an invalid value is dropped and its error shown at the field."""
+
+    class Meta:
+        csrf = False
+
+    def valid_data(self) -> dict:
+        """Field name -> value, for the fields whose value is valid (the others keep their errors for display)."""
+        self.validate()
+        return {name: field.data for name, field in self._fields.items() if not field.errors}
+
+
+def parse_day(value: str | None) -> date | None:
+    """A YYYY-MM-DD GET parameter parsed by hand: None when empty, malformed or outside EARLIEST..LATEST."""
+    try:
+        day = datetime.strptime((value or "").strip(), "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return day if in_date_range(day) else None
+
+
+class Request(flask.Request):
+    """The app's request class: query parameters are cleaned once, here, for every view and filter."""
+
+    @cached_property
+    def args(self) -> ImmutableMultiDict:
+        raw = flask.Request.args.fget(self)
+        return ImmutableMultiDict([(clean_line(k), clean_line(v)) for k, v in raw.items(multi=True)])
