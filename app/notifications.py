@@ -18,7 +18,7 @@ from app.audit import record
 from app.celery import after_commit
 from app.db import now_utc
 from app.extensions import db
-from app.text import header_value
+from app.text import clean_line, header_value
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,9 @@ class Notification(db.Model):
 
 
 def notify(*, to_email: str, template: str, locale: str = "en", user=None, link: str | None = None, **context) -> Notification:
-    """Render templates/email/<template>.txt in the recipient's language and queue it for sending."""
+    """Render templates/email/<template>.txt in the recipient's language and queue it for sending.
+    String values (names, titles, references) are put on one line: the first line of the text is the subject."""
+    context = {k: clean_line(v) if isinstance(v, str) else v for k, v in context.items()}
     with force_locale(locale or "en"):
         text = render_template(f"email/{template}.txt", link=link, **context)
     subject, _, body = text.partition("\n")

@@ -17,6 +17,7 @@ from app.auth.models import Role, User
 from app.auth.permissions import role_required
 from app.errors import DomainError
 from app.extensions import db
+from app.forms import parse_day
 from app.i18n import HK
 
 PAGE_SIZE = 50
@@ -62,10 +63,7 @@ def user_toggle(user_id: int):
 
 
 def _parse_day(value: str | None):
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date() if value else None
-    except ValueError:
-        return None
+    return parse_day(value)  # None when malformed or out of range (9999-12-31 + 1 day overflowed)
 
 
 def _audit_query(args):
