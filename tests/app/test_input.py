@@ -208,20 +208,27 @@ def test_clean_values_pass_the_input_rules(app, world):
 # Every route, with every form field and GET parameter
 
 def _form_field_values(which: str) -> dict[str, str]:
-    values = {}
+    """Every form field (a far date for date fields) and every field a view reads from request.form by hand."""
+    values = {name: JUNK for name in _names_read_by_hand(r"form")}
     for cls in form_classes():
         for name, unbound in _unbound_fields(cls).items():
             values.setdefault(name, _value_for(unbound, which))
     return values
 
 
-def query_parameter_names() -> set[str]:
-    """Every GET parameter the code reads (request.args.get("x") / args.get("x")) and every filter form field."""
-    from app.forms import FilterForm
+def _names_read_by_hand(source: str) -> set[str]:
+    """Names the code reads as request.<source>.get("x") (or args.get("x") on a passed-in MultiDict)."""
     names = set()
     for area in AREAS:
         for path in (ROOT / area).rglob("*.py"):
-            names |= set(re.findall(r"""args\.get\(\s*["']([^"']+)["']""", path.read_text(encoding="utf-8")))
+            names |= set(re.findall(rf"""\b{source}\.get\(\s*["']([^"']+)["']""", path.read_text(encoding="utf-8")))
+    return names
+
+
+def query_parameter_names() -> set[str]:
+    """Every GET parameter the code reads (request.args.get("x") / args.get("x")) and every filter form field."""
+    from app.forms import FilterForm
+    names = _names_read_by_hand(r"args")
     for cls in form_classes():
         if issubclass(cls, FilterForm):
             names |= set(_unbound_fields(cls))
@@ -315,8 +322,8 @@ def _sweep(app, sweep, world, *, only=None) -> tuple[int, list[str]]:
                     payloads = [{"query_string": {p: JUNK for p in params}}] + [
                         {"query_string": {p: _far("%Y-%m-%d", w) for p in params}} for w in FAR]
                 else:
-                    payloads = [{"data": {**_form_field_values(w), **_files()}, "content_type": "multipart/form-data"}
-                                for w in FAR]
+                    payloads = [{"data": {**_form_field_values(w), **_files()}, "content_type": "multipart/form-data",
+                                 "query_string": {p: JUNK for p in params}} for w in FAR]
                 for payload in payloads:
                     response = sweep.send(role, url, method, **payload)
                     sent += 1
