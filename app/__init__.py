@@ -12,8 +12,8 @@ from app.config import ROOT, Config
 
 def create_app(config: type | dict | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
-    from app.forms import Request
-    app.request_class = Request  # query parameters cleaned of control characters, once for every view
+    from app.forms import init_input
+    init_input(app)  # query parameters cleaned and bounded, ids bounded: before any route is added
     app.config.from_object(Config)
     if isinstance(config, dict):
         app.config.update(config)

@@ -6,19 +6,24 @@ Every form derives from BaseForm, whose fields are guarded when they are bound (
   refuses NUL in text, and a CR in a company name would break its emails);
 - multi-line text (TextAreaField) is cleaned of NUL and the other invisible controls (tab and line breaks stay);
 - dates (DateField, DateTimeLocalField and the other DateTimeField kinds) must lie between EARLIEST and LATEST,
-  so that converting or adding to them can never overflow.
-GET parameters are cleaned once, in Request.args, for every view; filter forms (FilterForm) drop invalid values.
+  so that converting or adding to them can never overflow;
+- numbers (IntegerField, DecimalField, FloatField) must be finite and fit a database integer (MAX_INT).
+GET parameters are cleaned once, in Request.args, for every view (an int read with args.get(..., type=int) beyond
+MAX_INT is the default); filter forms (FilterForm) drop invalid values. An <int:...> URL argument beyond MAX_INT
+matches no route (IntegerConverter): a 404, never a query that overflows.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import flask
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug import routing
 from werkzeug.utils import cached_property
-from wtforms import DateTimeField, StringField, TextAreaField
+from wtforms import DateTimeField, DecimalField, FloatField, IntegerField, StringField, TextAreaField
 from wtforms.validators import StopValidation
 
 from app.text import clean_line, clean_multiline, has_line_controls
@@ -26,8 +31,13 @@ from app.text import clean_line, clean_multiline, has_line_controls
 #: the dates a user may type (anything outside is a typing error, and far dates overflow time arithmetic)
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2099, 12, 31)
+#: the largest integer a column holds (PostgreSQL integer); larger ids and counts are typing errors or probes
+MAX_INT = 2**31 - 1
 
 CONTROL_MESSAGE = _l("Remove the control characters (such as line breaks, tabs or text direction marks) from this field.")
+
+
+NUMBER_MESSAGE = _l("This number is out of range.")
 
 
 def date_range_message():
@@ -51,6 +61,17 @@ def refuse_far_dates(form, field) -> None:
         raise StopValidation(date_range_message())
 
 
+def refuse_far_numbers(form, field) -> None:
+    """Runs first on every number field: NaN, infinities and integers beyond MAX_INT stop the field's validation."""
+    value = field.data
+    if isinstance(value, float):
+        value = Decimal(value)
+    if isinstance(value, Decimal) and (not value.is_finite() or abs(value) > MAX_INT):
+        raise StopValidation(NUMBER_MESSAGE)
+    if isinstance(value, int) and abs(value) > MAX_INT:
+        raise StopValidation(NUMBER_MESSAGE)
+
+
 def _clean_multiline(value):
     return clean_multiline(value) if isinstance(value, str) else value
 
@@ -63,6 +84,8 @@ def guard_field(field) -> None:
         field.validators = [refuse_line_controls, *field.validators]
     elif isinstance(field, DateTimeField):  # DateField, DateTimeLocalField, MonthField, WeekField, TimeField
         field.validators = [refuse_far_dates, *field.validators]
+    elif isinstance(field, (IntegerField, DecimalField, FloatField)):  # and their range kinds
+        field.validators = [refuse_far_numbers, *field.validators]
 
 
 class BaseForm(FlaskForm):
@@ -96,10 +119,35 @@ def parse_day(value: str | None) -> date | None:
     return day if in_date_range(day) else None
 
 
+class QueryArgs(ImmutableMultiDict):
+    """Cleaned query parameters; get(..., type=int) gives the default for an integer no column can hold."""
+
+    def get(self, key, default=None, type=None):
+        value = super().get(key, default, type)
+        if type is int and isinstance(value, int) and abs(value) > MAX_INT:
+            return default
+        return value
+
+
 class Request(flask.Request):
     """The app's request class: query parameters are cleaned once, here, for every view and filter."""
 
     @cached_property
-    def args(self) -> ImmutableMultiDict:
+    def args(self) -> QueryArgs:
         raw = flask.Request.args.fget(self)
-        return ImmutableMultiDict([(clean_line(k), clean_line(v)) for k, v in raw.items(multi=True)])
+        return QueryArgs([(clean_line(k), clean_line(v)) for k, v in raw.items(multi=True)])
+
+
+class IntegerConverter(routing.IntegerConverter):
+    """The app's <int:...>: beyond MAX_INT the URL matches no route (404) instead of overflowing a query.
+    (Same class name as werkzeug's, so code that asks a rule for its converter's kind keeps working.)"""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_INT)
+        super().__init__(map, *args, **kwargs)
+
+
+def init_input(app: flask.Flask) -> None:
+    """Install the request class and the id converter; before any route is added."""
+    app.request_class = Request
+    app.url_map.converters["int"] = IntegerConverter

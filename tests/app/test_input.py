@@ -24,13 +24,14 @@ import pytest
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import DateTimeField, StringField, TextAreaField
+from werkzeug.routing import IntegerConverter
+from wtforms import DateTimeField, DecimalField, FloatField, IntegerField, StringField, TextAreaField
 from wtforms.fields.core import UnboundField
 
 from app.auth.models import Role
 from app.config import ROOT
 from app.extensions import db
-from app.forms import CONTROL_MESSAGE, EARLIEST, LATEST, BaseForm, date_range_message, parse_day
+from app.forms import CONTROL_MESSAGE, EARLIEST, LATEST, NUMBER_MESSAGE, BaseForm, date_range_message, parse_day
 from app.text import clean_file_name, clean_line, has_line_controls, has_multiline_controls, header_value
 from tests.app.test_access import DUMMY_ID, allowed_role
 from tests.factories import PASSWORD, create_staff, create_vendor_user
@@ -40,6 +41,9 @@ JUNK = "A\x00B\x01C\x1bD\u202eE\u2066F\r\nG\tH\x7fI\x85J"
 BIDI_FILE_NAME = "proposal\u202efdp.exe\u200f\x01.pdf"
 FAR = {"max": datetime(9999, 12, 31, 23, 59), "min": datetime(1, 1, 1, 0, 0)}
 PDF = b"%PDF-1.4\n% test\n%%EOF\n"
+HUGE = "99999999999999999999"  # beyond PostgreSQL's integer and bigint, and SQLite's 64 bits
+#: which -> (a decimal, an integer) that no column can hold
+FAR_NUMBERS = {"max": ("Infinity", HUGE), "min": ("NaN", "-" + HUGE)}
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -113,6 +117,8 @@ def _value_for(unbound: UnboundField, which: str) -> str:
     if issubclass(unbound.field_class, DateTimeField):
         fmt = unbound.kwargs.get("format") or inspect.signature(unbound.field_class.__init__).parameters["format"].default
         return _far(fmt, which)
+    if issubclass(unbound.field_class, (IntegerField, DecimalField, FloatField)):
+        return FAR_NUMBERS[which][issubclass(unbound.field_class, IntegerField)]
     return JUNK
 
 
@@ -170,6 +176,8 @@ def test_every_form_refuses_or_cleans_control_characters_and_far_dates(app, worl
             for name, field in _all_fields(probe):
                 if isinstance(field, DateTimeField):
                     formdata[name] = _far(field.strptime_format, which)
+                elif isinstance(field, (IntegerField, DecimalField, FloatField)):
+                    formdata[name] = FAR_NUMBERS[which][isinstance(field, IntegerField)]
                 elif isinstance(field, StringField):
                     formdata[name] = JUNK
             form = _build(cls, world, formdata)
@@ -185,6 +193,9 @@ def test_every_form_refuses_or_cleans_control_characters_and_far_dates(app, worl
                         problems.append(f"{where}: not refused (errors: {field.errors})")
                 elif isinstance(field, DateTimeField) and field.data is not None:
                     if str(date_range_message()) not in map(str, field.errors):
+                        problems.append(f"{where}: {field.data} accepted")
+                elif isinstance(field, (IntegerField, DecimalField, FloatField)) and field.data is not None:
+                    if str(NUMBER_MESSAGE) not in map(str, field.errors):
                         problems.append(f"{where}: {field.data} accepted")
             db.session.rollback()
     assert checked > 60
@@ -243,12 +254,13 @@ def _url_values(rule, world, extra) -> list[dict]:
         kind = type(converter).__name__
         if kind == "AnyConverter":
             options = sorted(converter.items)[:1]
-        elif kind == "IntegerConverter":
+        elif isinstance(converter, IntegerConverter):
             options = candidates.get(name, [DUMMY_ID])
         else:
             options = [JUNK]
         choices = [{**c, name: o} for c in choices for o in options]
-    return choices
+    ids = [name for name, converter in rule._converters.items() if isinstance(converter, IntegerConverter)]
+    return choices + ([{**choices[0], **{name: int(HUGE) for name in ids}}] if ids else [])
 
 
 def _objects(world) -> dict[str, list[int]]:
@@ -319,8 +331,8 @@ def _sweep(app, sweep, world, *, only=None) -> tuple[int, list[str]]:
             for values in _url_values(rule, world, extra):
                 url = app.url_map.bind("localhost").build(rule.endpoint, values, method=method)
                 if method == "GET":
-                    payloads = [{"query_string": {p: JUNK for p in params}}] + [
-                        {"query_string": {p: _far("%Y-%m-%d", w) for p in params}} for w in FAR]
+                    payloads = [{"query_string": {p: value for p in params}}
+                                for value in (JUNK, HUGE, *(_far("%Y-%m-%d", w) for w in FAR))]
                 else:
                     payloads = [{"data": {**_form_field_values(w), **_files()}, "content_type": "multipart/form-data",
                                  "query_string": {p: JUNK for p in params}} for w in FAR]
@@ -368,6 +380,14 @@ def test_nul_in_the_public_search_is_cleaned(app, world):
     response = client.get("/exercises", query_string={"q": "Exer\x00cise", "state": "open\x00", "sort": "closing"})
     assert response.status_code == 200
     assert world["published"].reference in response.get_data(as_text=True)  # the search ran, on "Exercise"
+
+
+def test_numbers_no_column_holds_are_not_found_or_ignored(app, world):
+    client = app.test_client()
+    assert client.get(f"/exercises/{HUGE}").status_code == 404
+    assert client.get(f"/exercises/{2**31}").status_code == 404
+    assert client.get(f"/exercises/{world['published'].id}").status_code == 200  # positive control
+    assert client.get("/exercises", query_string={"page": HUGE}).status_code == 200  # page 1
 
 
 def test_registration_refuses_control_characters_next_to_the_field(client):
