@@ -1,4 +1,4 @@
-"""The input boundary: the base of every form, GET filters, and the request class that cleans query parameters.
+"""The input boundary: the base of every form, GET filters, the request class that cleans query parameters, ids.
 
 Every form derives from BaseForm, whose fields are guarded when they are bound (a form cannot forget):
 - single-line text (StringField and its kinds: email, password, hidden) refuses control characters, line breaks
@@ -20,8 +20,8 @@ from decimal import Decimal
 import flask
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug import routing
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.utils import cached_property
 from wtforms import DateTimeField, DecimalField, FloatField, IntegerField, StringField, TextAreaField
 from wtforms.validators import StopValidation
@@ -35,8 +35,6 @@ LATEST = date(2099, 12, 31)
 MAX_INT = 2**31 - 1
 
 CONTROL_MESSAGE = _l("Remove the control characters (such as line breaks, tabs or text direction marks) from this field.")
-
-
 NUMBER_MESSAGE = _l("This number is out of range.")
 
 
