@@ -223,7 +223,8 @@ class ExerciseDocument(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
 
     exercise: so.Mapped[Exercise] = so.relationship(back_populates="documents")
-    file: so.Mapped[StoredFile] = so.relationship()
+    # The exercise page lists every document with its file's size and hash: one query, not one per document.
+    file: so.Mapped[StoredFile] = so.relationship(lazy="joined", innerjoin=True)
     addendum: so.Mapped[Optional["Addendum"]] = so.relationship()
 
     def __repr__(self) -> str:
