@@ -21,6 +21,7 @@ exercise_clusters = sa.Table(
 
 class ServiceCluster(db.Model):
     __tablename__ = "service_clusters"
+    __public_content__ = True  # shown on the public pages (app.public_cache)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     code: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)
@@ -50,6 +51,7 @@ class ClusterSubscription(db.Model):
 
 class Exercise(db.Model):
     __tablename__ = "exercises"
+    __public_content__ = True  # shown on the public pages (app.public_cache)
     __table_args__ = (
         sa.CheckConstraint("kind IN ('eoi', 'tender')", name="known_kind"),
         sa.CheckConstraint("(state = 'draft') OR (published_at IS NOT NULL)", name="published_has_time"),
@@ -212,6 +214,7 @@ class StoredFile(db.Model):
 
 class ExerciseDocument(db.Model):
     __tablename__ = "exercise_documents"
+    __public_content__ = True  # shown on the public pages (app.public_cache)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     exercise_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("exercises.id", ondelete="CASCADE"), index=True)
@@ -233,6 +236,7 @@ class ExerciseDocument(db.Model):
 
 class Addendum(db.Model):
     __tablename__ = "addenda"
+    __public_content__ = True  # shown on the public pages (app.public_cache)
     __table_args__ = (sa.UniqueConstraint("exercise_id", "number"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -283,6 +287,7 @@ class Acknowledgement(db.Model):
 class Clarification(db.Model):
     """A vendor's question: private to it and the officers until published, anonymised, with the answer."""
     __tablename__ = "clarifications"
+    __public_content__ = True  # shown on the public pages (app.public_cache)
     __table_args__ = (
         sa.CheckConstraint("(published_at IS NULL) OR (answer_en IS NOT NULL AND answer_zh IS NOT NULL)",
                            name="published_has_answer"),
@@ -319,6 +324,7 @@ class Clarification(db.Model):
 class DeadlineIncident(db.Model):
     """A platform failure near closing, recorded with evidence; the closing time is extended for everyone."""
     __tablename__ = "deadline_incidents"
+    __public_content__ = True  # shown on the public pages (app.public_cache)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     exercise_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("exercises.id", ondelete="CASCADE"), index=True)

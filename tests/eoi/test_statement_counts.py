@@ -6,9 +6,12 @@ exercise list and page. The public pages must not grow with the number of rows t
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+
+from flask import current_app
 
 from app.documents.tasks import render_document
 from app.extensions import db
@@ -16,9 +19,10 @@ from eoi.models import Submission, SubmissionVersion
 from eoi.operations import (add_submission_file, get_or_create_submission, save_draft, submit_submission,
                             withdraw_submission)
 from eoi.states import SubmissionState
+from eoi.views.public import PAGE_SIZE
 from tests.eoi.vendor_factories import SMALL_PDF, create_published_exercise, saved_upload
 from tests.factories import create_vendor_user
-from tests.sql_counter import count_statements, fresh_session
+from tests.sql_counter import Statements, count_statements, fresh_session
 
 #: The whole browser sequence of one submission (upload, proposal page, submit, receipt), per database: PostgreSQL
 #: also takes the audit chain's advisory lock. Before issue 6 (item 15) it was 58 on PostgreSQL, 55 on SQLite.
@@ -117,3 +121,59 @@ def test_proposal_and_receipt_pages_do_not_query_per_file_or_version(login, no_r
         few = _page_statements(one, f"/exercises/{small}/submission{tail}")
         more = _page_statements(many, f"/exercises/{large}/submission{tail}")
         assert few == more, f"{tail or 'proposal page'}: {few} statements with 1 file, {more} with 5 files and 3 versions"
+
+
+# --- the public pages (item 16): a cold cache, so the page is rendered; a warm one costs one statement -------------
+
+def _cold_statements(client, url: str) -> Statements:
+    """Statements of an anonymous view rendered afresh (the per-process page cache emptied first)."""
+    current_app.extensions.pop("public_pages", None)
+    fresh_session()
+    with count_statements() as seen:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    fresh_session()
+    return seen
+
+
+def _busy_exercise(n: int):
+    """A published exercise with n addenda, n published answers, n documents and n closing-time extensions."""
+    from eoi.operations import (add_exercise_document, answer_clarification, ask_clarification, issue_addendum,
+                                record_deadline_incident)
+    from tests.factories import create_staff
+    from app.auth.models import Role
+    exercise = create_published_exercise(questions_until=timedelta(days=2))
+    officer, vendor = create_staff(Role.officer), create_vendor_user()
+    for i in range(n):
+        addendum = issue_addendum(exercise, actor=officer, text_en=f"Change {i}.", text_zh=f"修改{i}。",
+                                  changes_requirements=False)
+        add_exercise_document(exercise, saved_upload(name=f"schedule-{i}.pdf"), title=f"Schedule {i}", actor=officer,
+                              addendum=addendum)
+        item = ask_clarification(exercise, actor=vendor, question=f"Question {i}?")
+        answer_clarification(item, actor=officer, question_en=f"Question {i}?", question_zh=f"問題{i}？",
+                             answer_en=f"Answer {i}.", answer_zh=f"答案{i}。")
+        record_deadline_incident(exercise, actor=officer, new_closes_at=exercise.closes_at + timedelta(hours=1),
+                                 reason_en=f"Outage {i}.", reason_zh=f"故障{i}。", evidence="Log.")
+    db.session.commit()
+    return exercise.id
+
+
+#: Rendered afresh: the version, the page's own queries and the next closing time; independent of the rows shown.
+LIST_CEILING, DETAIL_CEILING = 6, 9
+
+
+def test_public_list_statements_do_not_grow_with_its_rows(client):
+    create_published_exercise()
+    few = _cold_statements(client, "/exercises")
+    for _ in range(PAGE_SIZE + 2):
+        create_published_exercise()
+    many = _cold_statements(client, "/exercises")
+    assert f"{PAGE_SIZE + 3} exercises found" in client.get("/exercises").get_data(as_text=True)  # a full page
+    assert len(few) == len(many) <= LIST_CEILING, f"{len(few)} with 1 row, {len(many)} with a full page:\n{many}"
+
+
+def test_public_exercise_page_statements_do_not_grow_with_its_rows(client):
+    quiet, busy = _busy_exercise(1), _busy_exercise(4)
+    few, many = _cold_statements(client, f"/exercises/{quiet}"), _cold_statements(client, f"/exercises/{busy}")
+    assert "Answer 3." in client.get(f"/exercises/{busy}").get_data(as_text=True)  # positive control of the set-up
+    assert len(few) == len(many) <= DETAIL_CEILING, f"{len(few)} with 1 of each, {len(many)} with 4:\n{many}"
