@@ -110,8 +110,16 @@ def bump_public_version(bind) -> str:
 
 
 def public_version() -> Optional[str]:
-    """The current version of public content (None before anything public was ever committed)."""
-    return db.session.scalar(sa.select(CacheVersion.version).where(CacheVersion.name == PUBLIC))
+    """The current version of public content (None before anything public was ever committed).
+
+    On PostgreSQL it is read outside the request's transaction, in autocommit: a cached page then costs one round
+    trip, not four (BEGIN, the query, ROLLBACK). It is read before anything the page shows, so a page rendered from
+    newer data than its version says is only re-rendered once more, never kept stale."""
+    query = sa.select(CacheVersion.version).where(CacheVersion.name == PUBLIC)
+    if db.engine.dialect.name != "postgresql":  # SQLite's transactions begin IMMEDIATE (a write lock): use the session
+        return db.session.scalar(query)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return conn.scalar(query)
 
 
 # --- the per-process cache of rendered pages --------------------------------------------------------------------
