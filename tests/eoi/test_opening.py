@@ -482,8 +482,12 @@ def test_the_opening_record_pdf_lists_a_proposal_not_reconfirmed_as_such(named, 
         db.session.commit()
     record = wait_for(lambda: db.session.scalar(sa.select(Document).where(
         Document.kind == "opening_record", Document.status == DocumentStatus.ready)))
+    client = login(first)
     pdf = tmp_path / "record.pdf"
-    pdf.write_bytes(login(first).get(f"/documents/{record.id}").data)
+    pdf.write_bytes(client.get(f"/documents/{record.id}").data)
+    # Opened, the officer's list does not link a proposal it may not read (positive control: the two-officer
+    # opening test in test_officer_views follows the link of a standing one).
+    assert f"/manage/submissions/{stale.id}" not in text(client.get(f"/manage/exercises/{exercise.id}"))
     content = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     flat = " ".join(content.split())
     unconfirmed = flat.index("Submitted before an addendum and not re-confirmed")
