@@ -1,7 +1,7 @@
 """cache versions (the public pages' content version, bumped after a commit that changed public content)
 
 Revision ID: 2f33e192c634
-Revises: 540e33ae4990
+Revises: 440bb4d084dc
 Create Date: 2026-12-01 15:47:36
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '2f33e192c634'
-down_revision = '540e33ae4990'
+down_revision = '440bb4d084dc'
 branch_labels = None
 depends_on = None
 
