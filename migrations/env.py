@@ -1,5 +1,4 @@
 import logging
-from contextlib import contextmanager
 from logging.config import fileConfig
 
 from flask import current_app
@@ -93,35 +92,27 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        with _sqlite_foreign_keys_off(connection):
-            context.configure(
-                connection=connection,
-                target_metadata=get_metadata(),
-                **conf_args
-            )
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a SQLite table (copy, drop, rename). With foreign keys enforced, dropping a
+            # table that others reference would cascade-delete their rows, so enforcement is off while migrating
+            # (SQLite ignores this pragma inside a transaction: it must come before the first statement) and the
+            # result is checked before it is turned back on.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        context.configure(
+            connection=connection,
+            target_metadata=get_metadata(),
+            **conf_args
+        )
 
-            with context.begin_transaction():
-                context.run_migrations()
-
-
-@contextmanager
-def _sqlite_foreign_keys_off(connection):
-    """SQLite alters a table by rebuilding it (batch mode). With foreign keys on, dropping the old table first
-    deletes its rows, and ON DELETE CASCADE empties every child table. So they are off while migrating (set
-    outside a transaction, where SQLite ignores the pragma) and every reference is checked before they are on again.
-    """
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    raw = connection.connection.driver_connection  # autocommit (isolation_level None): the pragma takes effect now
-    raw.execute("PRAGMA foreign_keys=OFF")
-    try:
-        yield
-        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
-        if broken:
-            raise RuntimeError(f"the migration left rows that reference missing rows: {broken[:10]}")
-    finally:
-        raw.execute("PRAGMA foreign_keys=ON")
+        with context.begin_transaction():
+            context.run_migrations()
+        if sqlite:
+            raw = connection.connection.dbapi_connection
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            raw.execute("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"foreign keys broken by the migration: {broken[:10]}")
 
 
 if context.is_offline_mode():
