@@ -69,6 +69,7 @@ def _init_extensions(app: Flask) -> None:
     import app.auth.documents  # noqa: F401
     import app.documents.tasks  # noqa: F401
     import app.notifications  # noqa: F401
+    import app.storage  # noqa: F401
     import app.auth.permissions  # noqa: F401
 
 

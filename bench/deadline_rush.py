@@ -707,7 +707,8 @@ def verify(flask_app, exercise_id: int, outcomes: list[Outcome]) -> tuple[list[s
 
     from app.extensions import db
     from app.storage import files_root, stored_path
-    from eoi.models import Exercise, LateAttempt, StoredFile, Submission, SubmissionFile
+    from app.storage import StoredFile
+    from eoi.models import Exercise, LateAttempt, Submission, SubmissionFile
     from eoi.states import SubmissionState
 
     problems: list[str] = []

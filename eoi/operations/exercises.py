@@ -15,9 +15,9 @@ from app.errors import DomainError
 from app.extensions import db
 from app.notifications import external_url, notify
 from app.states import transition
-from app.storage import SavedUpload
+from app.storage import SavedUpload, StoredFile
 from eoi.models import (Addendum, Acknowledgement, Clarification, ClusterSubscription, DeadlineIncident, Exercise,
-                        ExerciseDocument, InterestRegistration, Invitation, StoredFile, Submission,
+                        ExerciseDocument, InterestRegistration, Invitation, Submission,
                         minimum_closing_after_addendum)
 from eoi.states import ExerciseKind, ExerciseState, SubmissionState
 

@@ -19,8 +19,8 @@ from app.errors import DomainError
 from app.extensions import db
 from app.i18n import hk_datetime
 from app.states import transition
-from app.storage import SavedUpload
-from eoi.models import (Answer, Exercise, LateAttempt, PriceLine, Section, StoredFile, Submission, SubmissionFile,
+from app.storage import SavedUpload, StoredFile
+from eoi.models import (Answer, Exercise, LateAttempt, PriceLine, Section, Submission, SubmissionFile,
                         SubmissionVersion)
 from eoi.operations.exercises import unacknowledged_addenda
 from eoi.permissions import can_take_part
