@@ -1,19 +1,17 @@
-"""PDF documents of the eoi area: the vendor's submission receipt and the opening record."""
+"""PDF documents of the eoi area: the vendor's submission receipt and the opening record (registered in eoi.init_app)."""
 from __future__ import annotations
 
 import json
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
 from app.audit import chain_head
 from app.documents.models import Document
-from app.documents.service import DocumentSpec, document_builder
+from app.documents.service import DocumentSpec
 from app.extensions import db
 from eoi.models import Exercise, LateAttempt, Submission, SubmissionVersion
 
 
-@document_builder("submission_receipt", _l("Submission receipt"))
 def build_submission_receipt(doc: Document) -> DocumentSpec:
     """The receipt lists what arrived (file names, sizes, hashes) — the vendor's own content, sent to it only."""
     version = db.session.get(SubmissionVersion, doc.subject_id)
@@ -24,7 +22,6 @@ def build_submission_receipt(doc: Document) -> DocumentSpec:
     })
 
 
-@document_builder("opening_record", _l("Opening record"))
 def build_opening_record(doc: Document) -> DocumentSpec:
     exercise = db.session.get(Exercise, doc.subject_id)
     submissions = db.session.scalars(sa.select(Submission).where(

@@ -11,7 +11,9 @@ from app.auth.models import Role, User, Vendor
 from app.auth.passwords import verify_password
 from app.db import now_utc
 from app.documents.service import queue_document
-from app.errors import DomainError
+from app import guards
+from app.guards import ActionRefused, require_role
+from app.hooks import publication_problems_from_areas
 from app.extensions import db
 from app.notifications import external_url, notify
 from app.states import transition
@@ -22,18 +24,17 @@ from eoi.models import (Addendum, Acknowledgement, Clarification, ClusterSubscri
 from eoi.states import ExerciseKind, ExerciseState, SubmissionState
 
 
-class ExerciseError(DomainError):
+class ExerciseError(ActionRefused):
     pass
 
 
 def require_officer(actor: User) -> None:
-    if actor.role != Role.officer:
-        raise ExerciseError(_l("Only procurement officers can do this."))
+    require_role(actor, Role.officer, error=ExerciseError)
 
 
 def require_state(exercise: Exercise, *states: ExerciseState) -> None:
-    if exercise.state not in states:
-        raise ExerciseError(_l("This action is not possible while the exercise is %(state)s.", state=exercise.state.title))
+    guards.require_state(exercise, *states, error=ExerciseError, message=_l(
+        "This action is not possible while the exercise is %(state)s.", state=exercise.state.title))
 
 
 # --- set-up --------------------------------------------------------------------------------------
@@ -62,16 +63,10 @@ def update_exercise(exercise: Exercise, *, actor: User, **fields) -> Exercise:
     return exercise
 
 
-#: Checks that later areas add (scoring adds its criteria check): fn(exercise) -> list of messages.
-PUBLICATION_CHECKS: list = []
-
-
 def publication_problems(exercise: Exercise, now: datetime | None = None) -> list[str]:
     """Everything that stops publication, as messages for the officer to fix."""
     now = now or now_utc()
-    problems = []
-    for check in PUBLICATION_CHECKS:
-        problems.extend(check(exercise))
+    problems = publication_problems_from_areas(exercise)  # e.g. scoring's criteria check, when registered
     for field, label in (("title_en", _l("English title")), ("title_zh", _l("Chinese title")),
                          ("description_en", _l("English description")), ("description_zh", _l("Chinese description"))):
         if not (getattr(exercise, field) or "").strip():

@@ -18,6 +18,7 @@ from app.db import now_utc
 from app.documents.models import Document
 from app.errors import DomainError
 from app.extensions import db
+from app.hooks import render_exercise_panels
 from app.storage import safe_display_name, save_upload, stored_path
 from eoi import bp
 from eoi.forms_officer import (
@@ -147,7 +148,8 @@ def exercise_manage(exercise_id: int):
         "opening_record": _opening_record(exercise),
         "can_cancel": exercise.state in CANCELLABLE,
     }
-    return render_template("eoi/officer/exercise_manage.html", exercise=exercise, confirm=ConfirmForm(), **context)
+    return render_template("eoi/officer/exercise_manage.html", exercise=exercise, confirm=ConfirmForm(),
+                           panels=render_exercise_panels(exercise, "manage"), **context)
 
 
 @bp.post("/manage/exercises/<int:exercise_id>/publish")

@@ -10,6 +10,7 @@ from werkzeug.exceptions import NotFound
 from app.audit import record
 from app.db import now_utc
 from app.extensions import db
+from app.hooks import render_exercise_panels
 from app.storage import stored_path
 from eoi import bp
 from eoi.forms_vendor import ClarificationForm, ExerciseSearchForm
@@ -115,6 +116,7 @@ def render_exercise_detail(exercise: Exercise, *, question_form: ClarificationFo
         "questions_open": exercise.state == ExerciseState.published and exercise.clarification_deadline is not None
         and now < exercise.clarification_deadline,
         "question_form": question_form or ClarificationForm(),
+        "panels": render_exercise_panels(exercise, "public"),
         **_vendor_panel(exercise),
     }
     return render_template("eoi/public/exercise_detail.html", **context), status

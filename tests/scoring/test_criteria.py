@@ -10,7 +10,7 @@ from app.auth.models import Role
 from app.extensions import db
 from eoi.operations import ExerciseError, publication_problems, publish_exercise
 from scoring.models import Criterion, Envelope
-from scoring.operations import add_criterion
+from scoring.operations import CriterionError, add_criterion
 from tests.eoi.factories import create_draft, create_published
 from tests.factories import create_staff
 
@@ -26,7 +26,7 @@ def test_weights_must_add_up_to_100_before_publication(app):
     exercise = create_draft(officer)
     _add(exercise, officer, "60")
     assert any("add up to 60%" in p for p in publication_problems(exercise))
-    with pytest.raises(ExerciseError):
+    with pytest.raises(ExerciseError, match="add up to 60%"):
         publish_exercise(exercise, actor=officer)
     _add(exercise, officer, "40")
     assert publication_problems(exercise) == []
@@ -35,11 +35,11 @@ def test_weights_must_add_up_to_100_before_publication(app):
 
 def test_criteria_are_refused_after_publication_and_for_a_price_envelope_that_does_not_exist(app):
     officer = create_staff(Role.officer)
-    with pytest.raises(ExerciseError):
+    with pytest.raises(CriterionError, match="price envelope"):
         _add(create_draft(officer), officer, "30", envelope=Envelope.price)
-    with pytest.raises(ExerciseError):
+    with pytest.raises(CriterionError, match="pass mark"):
         _add(create_draft(officer), officer, "30", max_score=5, pass_mark=6)
-    with pytest.raises(ExerciseError):
+    with pytest.raises(CriterionError, match="only while the exercise is a draft"):
         _add(create_published(officer), officer, "100")
 
 
