@@ -1,21 +1,20 @@
 """PDF documents of the eoi area: the vendor's submission receipt and the opening record (registered in eoi.init_app)."""
 from __future__ import annotations
 
-import json
-
 import sqlalchemy as sa
 
 from app.audit import chain_head
 from app.documents.models import Document
 from app.documents.service import DocumentSpec
 from app.extensions import db
+from eoi import sealed
 from eoi.models import Exercise, LateAttempt, Submission, SubmissionVersion
 
 
 def build_submission_receipt(doc: Document) -> DocumentSpec:
     """The receipt lists what arrived (file names, sizes, hashes) — the vendor's own content, sent to it only."""
     version = db.session.get(SubmissionVersion, doc.subject_id)
-    manifest = json.loads(version.manifest)
+    manifest = sealed.manifest_for_system(version, purpose="submission receipt")
     return DocumentSpec("pdf/submission_receipt.html", {
         "version": version, "submission": version.submission, "exercise": version.submission.exercise,
         "files": manifest["files"], "answer_count": len(manifest["answers"]), "priced": bool(manifest["prices"]),

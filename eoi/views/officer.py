@@ -47,7 +47,7 @@ from eoi.models import (
 )
 from eoi.operations import exercises as ops
 from eoi.operations import setup
-from eoi.sealed import SealedContent, technical_content_for
+from eoi.sealed import SealedContent, open_file_for, technical_content_for
 from eoi.states import ExerciseState, SubmissionState
 
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024
@@ -405,16 +405,15 @@ def manage_submission(submission_id: int):
 def manage_submission_file(submission_id: int, file_id: int):
     submission = db.get_or_404(Submission, submission_id)
     try:
-        content = technical_content_for(current_user, submission)
+        opened = open_file_for(current_user, submission, file_id)
     except SealedContent as exc:
         flash(exc.message, "error")
         return _dashboard(submission.exercise)
-    item = next((f for f in content.files if f.id == file_id), None)
-    if item is None:
+    if opened is None:
         raise NotFound()
+    item, stream = opened
     record(current_user, "submission.file_downloaded", submission, file_id=item.id)  # a sensitive read
     db.session.commit()
-    response = send_file(stored_path(item.file.storage_key), mimetype=item.file.content_type, as_attachment=True,
-                         download_name=item.file.original_name, max_age=0)
+    response = send_file(stream, mimetype=item.content_type, as_attachment=True, download_name=item.name, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
