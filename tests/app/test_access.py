@@ -287,7 +287,7 @@ def test_matrix_would_catch_a_route_that_forgets_its_role_check(app, login, monk
 
 def _vendor_with_objects() -> User:
     """Vendor A with one of each object a vendor owns: its registration confirmation, a submission with a file."""
-    from tests.eoi.factories import create_published, create_submission
+    from tests.factories import create_published, create_submission
     user = _vendor_with_document()
     create_submission(create_published(), user, file_name="proposal.pdf")
     for arg, provider in VENDOR_OBJECTS.items():

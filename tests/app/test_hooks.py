@@ -13,8 +13,7 @@ from eoi.operations import publication_problems
 from scoring.models import Envelope
 from scoring.operations import add_criterion, criteria_problems
 from tests.conftest import _make_app
-from tests.eoi.factories import create_draft
-from tests.factories import create_staff
+from tests.factories import create_draft, create_staff
 
 ROOT = Path(__file__).resolve().parents[2]
 

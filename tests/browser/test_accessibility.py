@@ -23,14 +23,9 @@ from eoi.states import ExerciseKind
 from scoring.models import Envelope
 from scoring.operations import add_criterion
 from tests.browser.conftest import sign_in
-from tests.eoi.factories import create_draft, create_submission
-from tests.eoi.vendor_factories import (
-    clusters,
-    create_published_exercise,
-    issue_test_addendum,
-    saved_upload,
-)
-from tests.factories import create_staff, create_vendor_user
+from tests.factories import (
+    attachment_upload, clusters, create_draft, create_published_exercise, create_staff, create_submission,
+    create_vendor_user, issue_test_addendum)
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = {"serious", "critical"}
@@ -94,7 +89,7 @@ def _tender_submission_edit(page):
     issue_test_addendum(exercise)
     submission = ops.get_or_create_submission(exercise, actor=vendor)
     ops.save_draft(submission, actor=vendor, answers={exercise.sections[0].id: "word " * 120})  # over the limit
-    ops.add_submission_file(submission, saved_upload(name="method-statement.pdf"), actor=vendor,
+    ops.add_submission_file(submission, attachment_upload(name="method-statement.pdf"), actor=vendor,
                             section=exercise.sections[0])
     ops.save_prices(submission, actor=vendor, prices={exercise.price_items[0].id: Decimal("1250000.00")})
     db.session.commit()

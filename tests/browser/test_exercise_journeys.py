@@ -33,13 +33,9 @@ from eoi.models import (
 )
 from eoi.states import ExerciseState, SubmissionState
 from tests.browser.conftest import read, sign_in
-from tests.eoi.factories import create_submission
-from tests.eoi.vendor_factories import (
-    SMALL_PDF,
-    create_published_exercise,
-    issue_test_addendum,
-)
-from tests.factories import PASSWORD, create_staff, create_vendor_user
+from tests.factories import (
+    PASSWORD, SMALL_PDF, create_published_exercise, create_staff, create_submission, create_vendor_user,
+    issue_test_addendum)
 
 DOCUMENT_WAIT_S = 60  # a real Celery worker renders PDFs asynchronously
 

@@ -29,14 +29,9 @@ from eoi.models import (
 )
 from eoi.operations import SubmissionClosed, record_late_attempt
 from eoi.states import ExerciseKind, ExerciseState
-from tests.eoi.factories import (
-    PDF_BYTES,
-    create_cluster,
-    create_draft,
-    create_published,
-    create_submission,
-)
-from tests.factories import PASSWORD, create_staff, create_vendor_user, wait_for
+from tests.factories import (
+    PASSWORD, PDF_BYTES, create_cluster, create_draft, create_published, create_staff, create_submission,
+    create_vendor_user, wait_for)
 
 
 def hk_input(moment: datetime) -> str:

@@ -13,8 +13,8 @@ from app.extensions import db
 from eoi.models import Clarification, Exercise
 from eoi.operations import answer_clarification, ask_clarification, create_exercise, record_deadline_incident
 from eoi.states import ExerciseKind
-from tests.eoi.vendor_factories import SMALL_PDF, clusters, create_published_exercise, issue_test_addendum
-from tests.factories import create_staff, create_vendor_user
+from tests.factories import (
+    SMALL_PDF, clusters, create_published_exercise, create_staff, create_vendor_user, issue_test_addendum)
 
 
 def _titles(response) -> str:

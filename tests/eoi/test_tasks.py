@@ -9,7 +9,7 @@ from app.audit import AuditEvent
 from app.extensions import db
 from eoi.states import ExerciseState
 from eoi.tasks import close_due_exercises
-from tests.eoi.factories import create_published
+from tests.factories import create_published
 
 
 def test_close_due_exercises_closes_only_those_past_closing(app):

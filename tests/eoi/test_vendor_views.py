@@ -18,9 +18,9 @@ from app.notifications import Notification
 from eoi.models import (Acknowledgement, Clarification, ClusterSubscription, InterestRegistration, LateAttempt,
                         PriceLine, Submission, SubmissionFile, SubmissionVersion)
 from eoi.states import ExerciseKind, SubmissionState
-from tests.eoi.vendor_factories import (HTML_BYTES, PNG_BYTES, SMALL_PDF, clusters, create_colleague,
-                                        create_published_exercise, issue_test_addendum)
-from tests.factories import create_vendor_user, wait_for
+from tests.factories import (
+    HTML_BYTES, PNG_BYTES, SMALL_PDF, clusters, create_colleague, create_published_exercise,
+    create_vendor_user, issue_test_addendum, wait_for)
 
 HK = ZoneInfo("Asia/Hong_Kong")
 

@@ -16,8 +16,7 @@ from app.extensions import db
 from eoi import operations as ops
 from eoi.models import Submission
 from eoi.states import ExerciseKind
-from tests.eoi.factories import create_published, create_submission
-from tests.factories import PASSWORD, create_staff, create_vendor_user
+from tests.factories import PASSWORD, create_published, create_staff, create_submission, create_vendor_user
 
 ANSWER_MARKER = "Zebra-Quokka proprietary approach 7731"
 FILE_NAME_MARKER = "secret-architecture-4419.pdf"

@@ -11,8 +11,7 @@ from app.extensions import db
 from eoi.operations import ExerciseError, publication_problems, publish_exercise
 from scoring.models import Criterion, Envelope
 from scoring.operations import CriterionError, add_criterion
-from tests.eoi.factories import create_draft, create_published
-from tests.factories import create_staff
+from tests.factories import create_draft, create_published, create_staff
 
 
 def _add(exercise, officer, weight, envelope=Envelope.technical, **extra):
