@@ -20,7 +20,7 @@ from app.states import transition
 from app.storage import SavedUpload
 from eoi import sealed
 from eoi.models import Exercise, LateAttempt, Section, Submission, SubmissionVersion
-from eoi.operations.exercises import unacknowledged_addenda
+from eoi.operations.clarifications_addenda import unacknowledged_addenda
 from eoi.permissions import can_take_part
 from eoi.sealed import SealedFile
 from eoi.states import ExerciseState, SubmissionState
