@@ -15,7 +15,7 @@ from freezegun import freeze_time
 from app.documents.models import Document, DocumentStatus
 from app.extensions import db
 from app.notifications import Notification
-from eoi.models import (Acknowledgement, Clarification, ClusterSubscription, InterestRegistration, LateAttempt,
+from eoi.models import (Acknowledgement, Clarification, ClusterSubscription, InterestRegistration,
                         PriceLine, Submission, SubmissionFile, SubmissionVersion)
 from eoi.states import ExerciseKind, SubmissionState
 from tests.factories import (
@@ -365,46 +365,6 @@ def test_reconfirm_after_an_addendum_that_changed_requirements(login, vendor):
     client.post(f"/exercises/{exercise.id}/addenda/{exercise.addenda[0].id}/acknowledge")
     assert client.post(_url(exercise, "/reconfirm")).status_code == 302
     assert _submission(exercise, vendor).needs_reconfirmation is False
-
-
-def test_submit_one_second_after_closing_is_refused_recorded_and_changes_nothing(login, vendor):
-    exercise = create_published_exercise(closes_in=timedelta(hours=2))
-    client = login(vendor)
-    _ready_to_submit(client, exercise, vendor)
-    before = _submission(exercise, vendor)
-    draft_version, state = before.draft_version, before.state
-    late = exercise.closes_at + timedelta(seconds=1)
-    with freeze_time(late):
-        page = client.post(_url(exercise, "/submit"), data={"draft_version": str(draft_version)},
-                           follow_redirects=True).get_data(as_text=True)
-    assert f"received at {_hk(late)} (server time), after the closing time of {_hk(exercise.closes_at)}" in page
-    after = _submission(exercise, vendor)
-    assert (after.state, after.draft_version, after.versions) == (state, draft_version, [])
-    attempt = db.session.scalar(sa.select(LateAttempt))
-    assert attempt.action == "submit" and attempt.vendor_id == vendor.vendor_id and attempt.received_at == late
-
-
-def test_a_late_draft_save_is_refused_and_the_text_is_not_saved(login, vendor):
-    exercise = create_published_exercise(closes_in=timedelta(hours=2))
-    client = login(vendor)
-    _save(client, exercise, vendor, {1: "On time."})
-    version = _submission(exercise, vendor).draft_version
-    with freeze_time(exercise.closes_at + timedelta(seconds=1)):
-        response = _save(client, exercise, vendor, {1: "Too late."}, version=version)
-    assert response.status_code == 409 and "after the closing time" in response.get_data(as_text=True)
-    assert db.session.scalar(sa.select(LateAttempt.action)) == "save"
-    assert _submission(exercise, vendor).draft_version == version
-
-
-def test_opening_the_proposal_page_after_closing_without_a_draft_is_refused_politely(login, vendor):
-    exercise = create_published_exercise(closes_in=timedelta(hours=2))
-    client = login(vendor)
-    with freeze_time(exercise.closes_at + timedelta(minutes=5)):
-        page = client.get(_url(exercise)).get_data(as_text=True)
-        started = _start(client, exercise)
-    assert "Proposals can no longer be started" in page and started.status_code == 302
-    assert _submission(exercise, vendor) is None
-    assert db.session.scalar(sa.select(sa.func.count(LateAttempt.id))) == 0
 
 
 # --- vendor isolation -------------------------------------------------------------------------------------------
