@@ -367,34 +367,6 @@ def test_reconfirm_after_an_addendum_that_changed_requirements(login, vendor):
     assert _submission(exercise, vendor).needs_reconfirmation is False
 
 
-# --- vendor isolation -------------------------------------------------------------------------------------------
-
-def test_another_vendor_guessing_submission_file_and_receipt_urls_gets_404(login, vendor):
-    exercise = create_published_exercise()
-    owner = login(vendor)
-    _ready_to_submit(owner, exercise, vendor)
-    _submit(owner, exercise, vendor)
-    item_id = db.session.scalar(sa.select(SubmissionFile.id))
-    doc_id = db.session.scalar(sa.select(SubmissionVersion.receipt_document_id))
-
-    other_user = create_vendor_user()
-    other = login(other_user)
-    for url in (_url(exercise, f"/files/{item_id}"), _url(exercise, "/receipt"), f"/documents/{doc_id}"):
-        assert other.get(url).status_code == 404, url
-    for url in (_url(exercise, f"/files/{item_id}/remove"), _url(exercise, "/withdraw"), _url(exercise, "/submit"),
-                _url(exercise, "/prices"), _url(exercise, "/reconfirm")):
-        assert other.post(url, data={"confirm": "y", "draft_version": "1"}).status_code == 404, url
-    # with a draft of its own on the same exercise, the other company still cannot reach this company's file
-    assert _start(other, exercise).status_code == 302 and _submission(exercise, other_user) is not None
-    assert other.get(_url(exercise, f"/files/{item_id}")).status_code == 404
-    assert other.post(_url(exercise, f"/files/{item_id}/remove")).status_code == 404
-    assert db.session.scalar(sa.select(sa.func.count(SubmissionFile.id))) == 1
-    assert _submission(exercise, vendor).state == SubmissionState.submitted
-    # the owner still reaches them
-    assert owner.get(_url(exercise, f"/files/{item_id}")).status_code == 200
-    assert owner.get(_url(exercise, "/receipt")).status_code == 200
-
-
 # --- subscriptions and notifications ----------------------------------------------------------------------------
 
 def test_subscriptions_are_saved_and_shown(login, vendor):
