@@ -97,7 +97,7 @@ def test_a_builder_that_raises_leaves_the_document_failed_with_a_reason(app, log
     response = client.get(f"/documents/{doc_id}", follow_redirects=True)
     assert response.mimetype == "text/html" and b"%PDF" not in response.data
     assert "This document is not ready yet." in response.get_data(as_text=True)
-    with pytest.raises(DocumentNotReady):
+    with pytest.raises(DocumentNotReady, match="not ready yet"):
         read_verified(doc)
 
     # The builder is fixed; the owner retries; the task renders it.

@@ -157,7 +157,7 @@ def test_the_manifest_freezes_answers_files_and_prices_with_its_hash(app):
     assert list(manifest["answers"].values()) == ["Frozen answer"]
     assert [f["name"] for f in manifest["files"]] == ["frozen.pdf"] and list(manifest["prices"].values()) == ["7.00"]
     assert sealed.manifest_matches_hash(version)
-    with pytest.raises(sealed.SealedContent):
+    with pytest.raises(sealed.SealedContent, match="sealed until the tender box is opened"):
         sealed.version_manifest_for(create_staff(Role.officer), version)
 
 

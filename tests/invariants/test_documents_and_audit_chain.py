@@ -42,7 +42,7 @@ def test_a_tampered_file_is_refused_and_reported(app, login):
     original = path.read_bytes()
     path.write_bytes(original.replace(b"Registration", b"Registrati0n", 1) if b"Registration" in original
                      else original[:-10] + b"tampered!!")
-    with pytest.raises(DocumentCorrupted):
+    with pytest.raises(DocumentCorrupted, match="integrity check"):
         read_verified(_doc(doc_id))
     response = login(user).get(f"/documents/{doc_id}", follow_redirects=True)
     assert response.mimetype == "text/html" and b"%PDF" not in response.data

@@ -120,7 +120,7 @@ def test_an_incident_that_reopens_the_box_cancels_a_started_opening(app):
         db.session.commit()
     assert exercise.first_opener_id is None and exercise.state == ExerciseState.published
     with freeze_time(new_closing + timedelta(minutes=1)):
-        with pytest.raises(ops.ExerciseError):
+        with pytest.raises(ops.ExerciseError, match="not possible while the exercise is"):
             ops.confirm_opening(exercise, actor=second, password=PASSWORD)
         ops.close_exercise(exercise)
         ops.start_opening(exercise, actor=first)
