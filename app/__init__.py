@@ -4,16 +4,17 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
-
-from flask_babel import lazy_gettext as _l
 
 from app.config import ROOT, Config
 from app.hooks import apply_periodic_tasks, hooks, init_hooks
 
 
 def create_app(config: type | dict | None = None) -> Flask:
+    """config -> hooks -> extensions -> the core's blueprints -> each area of AREAS (init_app) -> errors -> CLI.
+    The demo loader's CLI is added by wsgi.py, above every area."""
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
     app.config.from_object(Config)
     if isinstance(config, dict):

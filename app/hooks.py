@@ -1,7 +1,8 @@
 """Declared extension points between areas: what an area may add to the core and to the areas below it.
 
 Each area has an `init_app(app)` that the app factory calls when it registers the area; there the area adds
-its publication checks, exercise-page panels, document builders, periodic tasks and CLI commands. The
+its publication checks, exercise-page panels, document builders and periodic tasks (and its CLI commands,
+with app.cli.add_command). The
 registry belongs to the app (not to a module), so two apps never share registrations, nothing works or fails
 by which module was imported first, and registering the same name twice replaces instead of doubling.
 """
