@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app.auth.models import Role, User
-from app.db import now_utc
+from app.db import now_utc, simulated_time
 from app.extensions import db
 from eoi import operations as ops
-from eoi.models import Exercise, LateAttempt
+from eoi.models import Exercise
+from eoi.operations import SubmissionClosed
 from eoi.operations import setup
 from eoi.states import ExerciseKind
 from scoring.models import Envelope
@@ -129,8 +130,8 @@ def _manage_exercises(page):
 def _exercise_dashboard(page):
     exercise = _exercise_with_everything(submitters=2)
     late = create_vendor_user()
-    db.session.add(LateAttempt(exercise_id=exercise.id, vendor_id=late.vendor_id, user_id=late.id, action="submit",
-                               received_at=now_utc(), closes_at=now_utc() - timedelta(seconds=1)))
+    ops.record_late_attempt(SubmissionClosed("late", exercise=exercise, actor=late, action="submit",
+                                             received=exercise.closes_at + timedelta(seconds=1)))
     db.session.commit()
     _visit(page, f"/manage/exercises/{exercise.id}")
     expect(page.get_by_role("table", name="Late attempts refused")).to_be_visible()
@@ -161,12 +162,10 @@ def _addendum_form(page):
 
 def _opening(page):
     """Closed, with submissions, the opening started by another officer: this officer sees the password form."""
-    exercise = create_published_exercise(sections=1)
-    for _n in range(2):
-        create_submission(exercise, create_vendor_user())
-    exercise.closes_at = now_utc() - timedelta(minutes=1)
-    exercise.clarification_deadline = exercise.closes_at - timedelta(days=1)
-    db.session.commit()
+    with simulated_time(now_utc() - timedelta(days=1)):  # submitted while open; closed a minute ago
+        exercise = create_published_exercise(sections=1, closes_in=timedelta(days=1, minutes=-1))
+        for _n in range(2):
+            create_submission(exercise, create_vendor_user())
     ops.start_opening(exercise, actor=create_staff(Role.officer))
     db.session.commit()
     _visit(page, f"/manage/exercises/{exercise.id}/opening")

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app.auth.models import Role, User
-from app.db import now_utc
+from app.db import now_utc, simulated_time
 from app.extensions import db
 from app.i18n import hk_datetime
 from eoi import operations as ops
@@ -249,16 +249,14 @@ def test_submit_one_second_after_closing_is_refused_and_recorded(app, new_page):
 def test_two_officers_open_the_box_and_the_record_lists_every_receipt(app, new_page, tmp_path):
     create_staff(Role.officer, email="first.officer@gov.example", name="First Officer")
     create_staff(Role.officer, email="second.officer@gov.example", name="Second Officer")
-    exercise = create_published_exercise(sections=1, reference="OSP-EOI-OPEN")
-    for n in (1, 2):
-        create_submission(exercise, create_vendor_user(email=f"bidder{n}@opening.example"),
-                          file_name=f"proposal-{n}.pdf", file_body=SMALL_PDF)
+    # Published and submitted to yesterday, while open; its closing time passed a minute ago.
+    with simulated_time(now_utc() - timedelta(days=1)):
+        exercise = create_published_exercise(sections=1, reference="OSP-EOI-OPEN",
+                                             closes_in=timedelta(days=1, minutes=-1))
+        for n in (1, 2):
+            create_submission(exercise, create_vendor_user(email=f"bidder{n}@opening.example"),
+                              file_name=f"proposal-{n}.pdf", file_body=SMALL_PDF)
     exercise_id = read(lambda: exercise.id)
-    # Submissions made while open; now the closing time passes (set on the row).
-    row = db.session.get(Exercise, exercise_id)
-    row.closes_at = now_utc() - timedelta(minutes=1)
-    row.clarification_deadline = row.closes_at - timedelta(days=1)
-    db.session.commit()
     receipts = read(lambda: db.session.scalars(
         sa.select(SubmissionVersion.receipt_number).join(Submission, SubmissionVersion.submission_id == Submission.id)
         .where(Submission.exercise_id == exercise_id)).all())
