@@ -8,7 +8,7 @@ from pathlib import Path
 import scoring
 from app.auth.models import Role
 from app.extensions import db
-from app.hooks import hooks
+from app.hooks import hooks, render_exercise_panels
 from eoi.operations import publication_problems
 from scoring.models import Envelope
 from scoring.operations import add_criterion, criteria_problems
@@ -34,6 +34,9 @@ def _weight_problems(exercise) -> list[str]:
 def test_an_app_without_scoring_has_no_criteria_check_panel_or_pages(app, tmp_path):
     exercise = _draft_with_criteria_adding_up_to_60()
     assert len(_weight_problems(exercise)) == 1  # positive control: the full app checks the weights
+    with app.test_request_context():
+        assert f"/scoring/exercises/{exercise.id}/criteria" in render_exercise_panels(exercise, "manage")[0]
+        assert "How proposals are evaluated" in render_exercise_panels(exercise, "public")[0]
     exercise_id = exercise.id
     db.session.rollback()  # SQLite: end this app's transaction before the other app writes
     assert hooks(app).exercise_panels and "scoring" in app.blueprints
@@ -42,7 +45,10 @@ def test_an_app_without_scoring_has_no_criteria_check_panel_or_pages(app, tmp_pa
         assert hooks(bare).publication_checks == {} and hooks(bare).exercise_panels == {}
         assert "scoring" not in bare.blueprints and "eoi" in bare.blueprints
         from eoi.models import Exercise
-        assert _weight_problems(db.session.get(Exercise, exercise_id)) == []
+        bare_exercise = db.session.get(Exercise, exercise_id)
+        assert _weight_problems(bare_exercise) == []
+        with bare.test_request_context():  # scoring was imported by this test module: importing registers nothing
+            assert render_exercise_panels(bare_exercise, "manage") == render_exercise_panels(bare_exercise, "public") == []
         db.session.rollback()
         assert bare.test_client().get(f"/scoring/exercises/{exercise_id}/criteria").status_code == 404
 
