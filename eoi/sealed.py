@@ -211,13 +211,13 @@ def detach_file(submission: Submission, file_id: int) -> bool:
 
 
 def _manifest(submission: Submission) -> dict:
-    content = _attachments(submission)
+    answers = db.session.execute(sa.select(Answer.section_id, Answer.text).where(Answer.submission_id == submission.id))
     return {
         "exercise": submission.exercise.reference,
         "vendor_id": submission.vendor_id,
-        "answers": {str(k): v for k, v in sorted(_technical(submission).answers.items())},
+        "answers": {str(k): v for k, v in sorted(answers.tuples())},
         "files": [{"id": stored.id, "name": stored.original_name, "size": stored.size, "sha256": stored.sha256,
-                   "section_id": item.section_id} for item, stored in content],
+                   "section_id": item.section_id} for item, stored in _attachments(submission)],
         "prices": {str(k): str(v) for k, v in sorted(_prices(submission).lines.items())},
     }
 
