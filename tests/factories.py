@@ -13,6 +13,8 @@ import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import sqlalchemy as sa
+
 from app.auth.models import Role, User
 from app.auth.operations import accept_invitation, create_staff_user, register_vendor
 from app.db import now_utc, simulated_time
@@ -55,6 +57,19 @@ def create_vendor_user(*, verified: bool = True, locale: str = "en", **overrides
     if verified:
         user.email_verified_at = now_utc()
     db.session.commit()
+    return user
+
+
+def create_vendor_with_document() -> User:
+    """A vendor user whose email was verified, with its registration confirmation PDF rendered (a Document)."""
+    from app.auth.operations import verify_email
+    from app.documents.models import Document, DocumentStatus
+    user = create_vendor_user(verified=False)
+    verify_email(user, user.email)  # queues the registration confirmation PDF
+    db.session.commit()
+    doc = wait_for(lambda: db.session.scalar(sa.select(Document).where(
+        Document.vendor_id == user.vendor_id, Document.status == DocumentStatus.ready)))
+    assert doc is not None, "the registration confirmation was never rendered"
     return user
 
 

@@ -6,16 +6,14 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.auth import operations as ops
 from app.auth.models import User
-from app.documents.models import Document, DocumentStatus
 from app.extensions import db
 from eoi.models import SubmissionFile, SubmissionVersion
 from eoi.states import SubmissionState
 from tests.app.test_access import (AUTHENTICATED, NOT_VENDOR_OWNED, PUBLIC, ROUTE_ACCESS, VENDOR, VENDOR_OBJECTS,
                                    _methods, _rules, build, is_login_redirect, who_may)
 from tests.eoi.test_vendor_views import _ready_to_submit, _start, _submission, _submit, _url
-from tests.factories import create_published_exercise, create_vendor_user, wait_for
+from tests.factories import create_published_exercise, create_vendor_user, create_vendor_with_document
 
 
 @pytest.fixture
@@ -26,20 +24,10 @@ def vendor():
 def _vendor_with_objects() -> User:
     """Vendor A with one of each object a vendor owns: its registration confirmation, a submission with a file."""
     from tests.factories import create_published, create_submission
-    user = _vendor_with_document()
+    user = create_vendor_with_document()
     create_submission(create_published(), user, file_name="proposal.pdf")
     for arg, provider in VENDOR_OBJECTS.items():
         assert provider(user), f"vendor A has no object for {arg}: extend _vendor_with_objects()"
-    return user
-
-
-def _vendor_with_document() -> User:
-    user = create_vendor_user(verified=False)
-    ops.verify_email(user, user.email)  # queues the registration confirmation PDF
-    db.session.commit()
-    doc = wait_for(lambda: db.session.scalar(sa.select(Document).where(
-        Document.vendor_id == user.vendor_id, Document.status == DocumentStatus.ready)))
-    assert doc is not None, "vendor A's registration confirmation was never rendered"
     return user
 
 
