@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.auth.models import Role, User
 from app.auth.operations import accept_invitation, create_staff_user, register_vendor
@@ -44,6 +45,18 @@ def create_staff(role: Role = Role.officer, **overrides) -> User:
                              password=overrides.get("password", PASSWORD), role=role, actor="test")
     db.session.commit()
     return user
+
+
+def opening_officers(*named: User) -> list[User]:
+    """Officers to name at publication: those given and every other active officer that exists now, topped up
+    with new officers to the configured minimum (OPENING_OFFICERS_MIN)."""
+    chosen = {u.id: u for u in named}
+    for user in db.session.scalars(sa.select(User).where(User.role == Role.officer, User.is_enabled.is_(True))):
+        chosen.setdefault(user.id, user)
+    while len(chosen) < current_app.config["OPENING_OFFICERS_MIN"]:
+        user = create_staff(Role.officer)
+        chosen[user.id] = user
+    return list(chosen.values())
 
 
 def create_vendor_user(*, verified: bool = True, locale: str = "en", **overrides) -> User:
@@ -161,7 +174,7 @@ def create_published(officer: User | None = None, *, kind: ExerciseKind = Exerci
                              unit="year", quantity=5)
     if kind == ExerciseKind.tender:
         ops.invite_vendors(exercise, [u.vendor for u in vendors], actor=officer)
-    ops.publish_exercise(exercise, actor=officer)
+    ops.publish_exercise(exercise, actor=officer, opening_officers=opening_officers(officer))
     db.session.commit()
     return exercise
 
@@ -200,7 +213,7 @@ def create_published_exercise(*, sections: int = 2, closes_in: timedelta = timed
                                 document=("Invitation document", "invitation.pdf", SMALL_PDF))
         if kind == ExerciseKind.tender:
             ops.invite_vendors(exercise, [u.vendor for u in invited], actor=officer)
-        ops.publish_exercise(exercise, actor=officer)
+        ops.publish_exercise(exercise, actor=officer, opening_officers=opening_officers(officer))
     db.session.commit()
     return exercise
 

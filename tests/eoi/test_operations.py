@@ -16,7 +16,7 @@ from eoi.permissions import (can_download_exercise_documents, can_manage_exercis
                              can_read_technical_content, can_take_part, can_view_exercise, owns_submission)
 from eoi.states import ExerciseKind, ExerciseState, SubmissionState
 from tests.factories import (SMALL_PDF, attachment_upload, create_colleague, create_draft, create_published,
-                             create_staff, create_submission, create_vendor_user)
+                             create_staff, create_submission, create_vendor_user, opening_officers)
 
 
 # --- guards shared through app.guards ---------------------------------------------------------
@@ -46,10 +46,10 @@ def test_publication_lists_every_problem_then_publishes_once_fixed(app):
     problems = ops.publication_problems(incomplete)
     assert len(problems) >= 3 and any("service cluster" in p for p in problems)
     with pytest.raises(ExerciseError, match="cannot be published yet"):
-        ops.publish_exercise(incomplete, actor=officer)
+        ops.publish_exercise(incomplete, actor=officer, opening_officers=opening_officers(officer))
     complete = create_draft(officer)
     assert ops.publication_problems(complete) == []
-    assert ops.publish_exercise(complete, actor=officer).state == ExerciseState.published
+    assert ops.publish_exercise(complete, actor=officer, opening_officers=opening_officers(officer)).state == ExerciseState.published
 
 
 # --- can_* predicates --------------------------------------------------------------------------

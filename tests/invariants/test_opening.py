@@ -13,9 +13,10 @@ from app.auth.models import Role
 from app.documents.models import Document, DocumentStatus
 from app.extensions import db
 from eoi import operations as ops
-from eoi.models import Exercise
-from eoi.states import ExerciseState
-from tests.eoi.test_officer_views import ANSWER, FILE_NAME, committed, officer, sealed_tender, text  # noqa: F401
+from eoi.models import Exercise, Opening
+from eoi.states import ExerciseState, OpeningState
+from tests.eoi.test_officer_views import (ANSWER, FILE_NAME, committed, officer, second_officer,  # noqa: F401
+                                         sealed_tender, text)
 from tests.factories import PASSWORD, create_published, create_staff, create_submission, create_vendor_user, wait_for
 
 
@@ -35,9 +36,9 @@ def test_opening_needs_a_second_different_officer(login, officer, sealed_tender)
         assert db.session.get(Exercise, tender.id).opened_at is None
 
 
-def test_opening_refuses_a_wrong_password_and_keeps_the_attempt(login, officer, sealed_tender):
+def test_opening_refuses_a_wrong_password_and_keeps_the_attempt(login, officer, second_officer, sealed_tender):
     tender, _submission, _vendor = sealed_tender
-    second = create_staff(Role.officer)
+    second = second_officer
     with _close(tender):
         login(officer).post(f"/manage/exercises/{tender.id}/opening/start")
         page = text(login(second).post(f"/manage/exercises/{tender.id}/opening/confirm",
@@ -49,21 +50,25 @@ def test_opening_refuses_a_wrong_password_and_keeps_the_attempt(login, officer, 
                                                             AuditEvent.actor_id == second.id))
 
 
-def test_two_officer_opening_produces_the_opening_record(login, officer, sealed_tender):
+def test_two_officer_opening_produces_the_opening_record(login, officer, second_officer, sealed_tender):
     tender, submission, vendor = sealed_tender
-    second = create_staff(Role.officer, name="Second Officer")
+    second = second_officer
     with _close(tender):
         first = login(officer)
         first.post(f"/manage/exercises/{tender.id}/opening/start")
         confirming = login(second)
         page = text(confirming.get(f"/manage/exercises/{tender.id}/opening"))
         assert 'type="password"' in page
+        assert f"by {officer.name}" in page  # the page names who started the opening
+        assert "Mary Second" in page and officer.email in page  # and the officers named at publication
         response = confirming.post(f"/manage/exercises/{tender.id}/opening/confirm", data={"password": PASSWORD},
                                    follow_redirects=True)
         assert "The tender box is opened." in text(response)
     committed()
     exercise = db.session.get(Exercise, tender.id)
-    assert exercise.state == ExerciseState.opened and exercise.second_opener_id == second.id
+    opening = db.session.scalar(sa.select(Opening).where(Opening.exercise_id == tender.id))
+    assert exercise.state == ExerciseState.opened and opening.state == OpeningState.completed
+    assert (opening.started_by_id, opening.confirmed_by_id) == (officer.id, second.id)
     record = wait_for(lambda: db.session.scalar(sa.select(Document).where(
         Document.kind == "opening_record", Document.subject_type == "Exercise", Document.subject_id == tender.id,
         Document.status == DocumentStatus.ready)))
@@ -83,13 +88,14 @@ def test_two_officer_opening_produces_the_opening_record(login, officer, sealed_
     assert attachment.status_code == 200 and attachment.data.startswith(b"%PDF")
 
 
-def test_opening_record_lists_every_submission_with_receipt_and_sha256(login, officer, sealed_tender, tmp_path):
+def test_opening_record_lists_every_submission_with_receipt_and_sha256(login, officer, second_officer, sealed_tender,
+                                                                       tmp_path):
     import shutil
     import subprocess
     tender, submission, _vendor = sealed_tender
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext not installed (poppler-utils)")
-    second = create_staff(Role.officer, name="Mary Second")
+    second = second_officer
     with _close(tender):
         ops.start_opening(tender, actor=officer)
         ops.confirm_opening(tender, actor=second, password=PASSWORD)
@@ -113,16 +119,20 @@ def test_an_incident_that_reopens_the_box_cancels_a_started_opening(app):
     exercise = create_published(first)
     create_submission(exercise, create_vendor_user())
     with freeze_time(exercise.closes_at + timedelta(minutes=1)):
-        ops.start_opening(exercise, actor=first)
+        started = ops.start_opening(exercise, actor=first)
         new_closing = exercise.closes_at + timedelta(hours=2)
-        ops.record_deadline_incident(exercise, actor=second, new_closes_at=new_closing, reason_en="Portal outage",
-                                     reason_zh="網站故障", evidence="Monitoring log 12:00-12:40")
+        incident = ops.record_deadline_incident(exercise, actor=second, new_closes_at=new_closing,
+                                                reason_en="Portal outage", reason_zh="網站故障",
+                                                evidence="Monitoring log 12:00-12:40")
+        with pytest.raises(ops.ExerciseError, match="awaits a second officer"):
+            ops.confirm_opening(exercise, actor=second, password=PASSWORD)  # not while the incident is pending
+        ops.confirm_deadline_incident(incident, actor=first)
         db.session.commit()
-    assert exercise.first_opener_id is None and exercise.state == ExerciseState.published
+    assert started.state == OpeningState.cancelled and exercise.state == ExerciseState.published
     with freeze_time(new_closing + timedelta(minutes=1)):
-        with pytest.raises(ops.ExerciseError, match="not possible while the exercise is"):
-            ops.confirm_opening(exercise, actor=second, password=PASSWORD)
         ops.close_exercise(exercise)
+        with pytest.raises(ops.ExerciseError, match="not been started"):
+            ops.confirm_opening(exercise, actor=second, password=PASSWORD)
         ops.start_opening(exercise, actor=first)
         ops.confirm_opening(exercise, actor=second, password=PASSWORD)
     assert exercise.state == ExerciseState.opened

@@ -12,7 +12,7 @@ from app.extensions import db
 from eoi.operations import ExerciseError, publication_problems, publish_exercise
 from scoring.models import Criterion, Envelope
 from scoring.operations import CriterionError, add_criterion, criteria_of, delete_criterion
-from tests.factories import create_draft, create_published, create_staff, create_vendor_user
+from tests.factories import create_draft, create_published, create_staff, create_vendor_user, opening_officers
 
 
 def _add(exercise, officer, weight, envelope=Envelope.technical, **extra):
@@ -27,10 +27,10 @@ def test_weights_must_add_up_to_100_before_publication(app):
     _add(exercise, officer, "60")
     assert any("add up to 60%" in p for p in publication_problems(exercise))
     with pytest.raises(ExerciseError, match="add up to 60%"):
-        publish_exercise(exercise, actor=officer)
+        publish_exercise(exercise, actor=officer, opening_officers=opening_officers(officer))
     _add(exercise, officer, "40")
     assert publication_problems(exercise) == []
-    publish_exercise(exercise, actor=officer)
+    publish_exercise(exercise, actor=officer, opening_officers=opening_officers(officer))
 
 
 def test_criteria_are_refused_after_publication_and_for_a_price_envelope_that_does_not_exist(app):
@@ -59,6 +59,6 @@ def test_deleting_a_criterion_closes_the_gap_in_the_numbering_until_publication(
     assert [(c.id, c.position) for c in criteria_of(exercise)] == [(first.id, 1), (third.id, 2)]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Criterion)) == 2
     _add(exercise, officer, "30")  # 20 + 50 + 30 = 100
-    publish_exercise(exercise, actor=officer)
+    publish_exercise(exercise, actor=officer, opening_officers=opening_officers(officer))
     with pytest.raises(CriterionError, match="only while the exercise is a draft"):
         delete_criterion(first, actor=officer)

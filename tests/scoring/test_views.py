@@ -10,7 +10,7 @@ from app.extensions import db
 from eoi.operations import publish_exercise
 from scoring.models import Criterion, Envelope
 from scoring.operations import add_criterion
-from tests.factories import create_draft, create_staff
+from tests.factories import create_draft, create_staff, opening_officers
 
 
 def _add(exercise, officer, weight, envelope=Envelope.technical, **extra):
@@ -42,7 +42,7 @@ def test_published_criteria_are_shown_on_the_public_exercise_page(app, client):
     exercise = create_draft(officer)
     _add(exercise, officer, "65", pass_mark=5)
     _add(exercise, officer, "35")
-    publish_exercise(exercise, actor=officer)
+    publish_exercise(exercise, actor=officer, opening_officers=opening_officers(officer))
     db.session.commit()
     page = client.get(f"/exercises/{exercise.id}").get_data(as_text=True)
     assert "How proposals are evaluated" in page and "Criterion 65" in page and "5 of 10" in page
