@@ -42,6 +42,7 @@ class SealedFile:
     size: int
     sha256: str
     uploaded_at: datetime
+    file_id: int               # the stored file's id (listed in the version manifest)
 
 
 @dataclass
@@ -68,7 +69,7 @@ def _attachments(submission: Submission) -> list[tuple[SubmissionFile, StoredFil
 
 def _sealed_file(item: SubmissionFile, stored: StoredFile) -> SealedFile:
     return SealedFile(item.id, item.section_id, stored.original_name, stored.content_type, stored.size, stored.sha256,
-                      stored.uploaded_at)
+                      stored.uploaded_at, stored.id)
 
 
 def _technical(submission: Submission) -> TechnicalContent:
@@ -210,20 +211,24 @@ def detach_file(submission: Submission, file_id: int) -> bool:
     return True
 
 
-def _manifest(submission: Submission) -> dict:
-    answers = db.session.execute(sa.select(Answer.section_id, Answer.text).where(Answer.submission_id == submission.id))
+def _manifest(submission: Submission, content: TechnicalContent, prices: PriceContent) -> dict:
     return {
         "exercise": submission.exercise.reference,
         "vendor_id": submission.vendor_id,
-        "answers": {str(k): v for k, v in sorted(answers.tuples())},
-        "files": [{"id": stored.id, "name": stored.original_name, "size": stored.size, "sha256": stored.sha256,
-                   "section_id": item.section_id} for item, stored in _attachments(submission)],
-        "prices": {str(k): str(v) for k, v in sorted(_prices(submission).lines.items())},
+        "answers": {str(k): v for k, v in sorted(content.answers.items())},
+        "files": [{"id": f.file_id, "name": f.name, "size": f.size, "sha256": f.sha256, "section_id": f.section_id}
+                  for f in content.files],
+        "prices": {str(k): str(v) for k, v in sorted(prices.lines.items())},
     }
 
 
-def freeze_manifest(version: SubmissionVersion, submission: Submission) -> None:
-    """Freeze what is being submitted (answers, files with their hashes, prices) into version, with its SHA-256."""
+def freeze_manifest(version: SubmissionVersion, submission: Submission, *, content: TechnicalContent | None = None,
+                    prices: PriceContent | None = None) -> None:
+    """Freeze what is being submitted (answers, files with their hashes, prices) into version, with its SHA-256.
+    A caller that has just read the content and prices for the system (submit) passes them, so they are read once."""
     with db.session.no_autoflush:  # version is not complete (no manifest) until this returns
-        manifest = json.dumps(_manifest(submission), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        content = content if content is not None else _technical(submission)
+        prices = prices if prices is not None else _prices(submission)
+        manifest = json.dumps(_manifest(submission, content, prices), sort_keys=True, ensure_ascii=False,
+                              separators=(",", ":"))
     version.manifest, version.sha256 = manifest, hashlib.sha256(manifest.encode()).hexdigest()

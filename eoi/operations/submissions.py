@@ -22,7 +22,7 @@ from eoi import sealed
 from eoi.models import Exercise, LateAttempt, Section, Submission, SubmissionVersion
 from eoi.operations.clarifications_addenda import unacknowledged_addenda
 from eoi.permissions import can_take_part
-from eoi.sealed import SealedFile
+from eoi.sealed import PriceContent, SealedFile, TechnicalContent
 from eoi.states import ExerciseState, SubmissionState
 
 
@@ -187,8 +187,12 @@ def save_prices(submission: Submission, *, actor: User, prices: dict[int, Decima
     record(actor, "submission.prices_saved", submission)  # never the amounts
 
 
-def completeness_problems(submission: Submission) -> list[str]:
-    content = sealed.content_for_system(submission, purpose="completeness check")
+def completeness_problems(submission: Submission, *, content: TechnicalContent | None = None,
+                          prices: PriceContent | None = None) -> list[str]:
+    """What is missing before the proposal can be submitted. A caller that has already read the content (the
+    proposal page, submit) passes it in, so it is read once per request."""
+    if content is None:
+        content = sealed.content_for_system(submission, purpose="completeness check")
     problems = []
     files_by_section = {f.section_id for f in content.files}
     for section in submission.exercise.sections:
@@ -201,10 +205,20 @@ def completeness_problems(submission: Submission) -> list[str]:
         if section.attachment_required and section.id not in files_by_section:
             problems.append(str(_l("Section %(s)s needs an attachment.", s=label)))
     if submission.exercise.has_price_envelope:
-        prices = sealed.prices_for_system(submission, purpose="completeness check")
+        if prices is None:
+            prices = sealed.prices_for_system(submission, purpose="completeness check")
         if any(item.id not in prices.lines for item in submission.exercise.price_items):
             problems.append(str(_l("Price every line of the price schedule.")))
     return problems
+
+
+def _sealed_for_submit(submission: Submission) -> tuple[TechnicalContent, PriceContent]:
+    """The content and prices read once for the completeness check and the manifest. Without a price envelope
+    there are no price items, so no price lines can exist (save_prices keeps only the exercise's items)."""
+    content = sealed.content_for_system(submission, purpose="submission")
+    if not submission.exercise.has_price_envelope:
+        return content, PriceContent()
+    return content, sealed.prices_for_system(submission, purpose="submission")
 
 
 def submit_submission(submission: Submission, *, actor: User, draft_version: int) -> SubmissionVersion:
@@ -221,17 +235,22 @@ def submit_submission(submission: Submission, *, actor: User, draft_version: int
         raise SubmissionError(_l("The proposal changed since you opened this page. Review it and submit again."))
     if missing := unacknowledged_addenda(submission.exercise, submission.vendor_id):
         raise SubmissionError(_l("Acknowledge addendum no. %(n)s before submitting.", n=", ".join(str(a.number) for a in missing)))
-    if problems := completeness_problems(submission):
+    content, prices = _sealed_for_submit(submission)
+    if problems := completeness_problems(submission, content=content, prices=prices):
         raise SubmissionError(_l("Your proposal is not complete: %(list)s", list=" ".join(problems)))
-    number = len(submission.versions) + 1
+    # The current version is always the latest one (every submit makes the new version current; a withdrawal
+    # keeps it), so its number is the count so far; the (submission, number) unique constraint backs this up.
+    number = current.number + 1 if current else 1
     now = received
-    version = SubmissionVersion(submission=submission, number=number, submitted_at=now, submitted_by_id=actor.id,
-                                from_draft_version=draft_version,
+    version = SubmissionVersion(submission_id=submission.id, number=number, submitted_at=now,
+                                submitted_by_id=actor.id, from_draft_version=draft_version,
                                 receipt_number=f"{submission.exercise.reference}-R{submission.id:04d}-{number:02d}")
-    sealed.freeze_manifest(version, submission)
+    sealed.freeze_manifest(version, submission, content=content, prices=prices)
     db.session.add(version)
     db.session.flush()
-    submission.current_version, submission.submitted_at, submission.needs_reconfirmation = version, now, False
+    # The foreign key itself, not the post_update relationship: one UPDATE of the submission instead of two.
+    submission.current_version_id, submission.submitted_at, submission.needs_reconfirmation = version.id, now, False
+    db.session.expire(submission, ["current_version", "versions"])
     transition(submission, SubmissionState.submitted, actor=actor, action="submission.submitted",
                receipt_number=version.receipt_number, sha256=version.sha256)
     doc = queue_document("submission_receipt", version, language=actor.locale or "en", vendor_id=submission.vendor_id,
