@@ -26,7 +26,7 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Iterable, Mapping, Optional, Sequence
 
 import numpy as np
@@ -178,22 +178,17 @@ def build_table(criteria: Sequence[CriterionSpec], proposals: Sequence[ProposalS
     if len(m_index) != len(members):
         raise ValueError("a member appears more than once")
 
-    n = len(scores)
-    pi = np.empty(n, dtype=np.int64)
-    ci = np.empty(n, dtype=np.int64)
-    mi = np.empty(n, dtype=np.int64)
-    values = np.empty(n, dtype=np.float64)
-    for k, s in enumerate(scores):
-        try:
-            pi[k] = p_index[s.proposal]
-            ci[k] = c_index[s.criterion]
-            mi[k] = m_index[s.member]
-        except KeyError as exc:
-            raise ValueError(f"score {s} names an unknown proposal, criterion or member ({exc})") from None
-        v = s.score
-        if isinstance(v, bool) or not isinstance(v, (Decimal, int)):
-            raise ValueError(f"score {s} must be a Decimal or an int, not {type(v).__name__}")
-        values[k] = float(v) * 100.0
+    try:
+        pi = np.fromiter((p_index[s.proposal] for s in scores), dtype=np.int64, count=len(scores))
+        ci = np.fromiter((c_index[s.criterion] for s in scores), dtype=np.int64, count=len(scores))
+        mi = np.fromiter((m_index[s.member] for s in scores), dtype=np.int64, count=len(scores))
+    except KeyError as exc:
+        raise ValueError(f"a score names an unknown proposal, criterion or member: {exc}") from None
+    wrong = {type(s.score) for s in scores} - {Decimal, int}
+    if wrong:
+        bad_type = next(s for s in scores if type(s.score) in wrong)
+        raise ValueError(f"score {bad_type} must be a Decimal or an int, not {type(bad_type.score).__name__}")
+    values = np.fromiter((float(s.score) for s in scores), dtype=np.float64, count=len(scores)) * 100.0
     rounded = np.rint(values)
     bad = np.flatnonzero(np.abs(values - rounded) > 1e-6)
     if bad.size:
@@ -361,10 +356,12 @@ def _first_place(table: ScoreTable, prep: _Prepared, W, overall_pass_mark) -> Op
     return min(_rank_keys(table, prep, N, eligible, W, candidates), key=lambda pk: pk[1])[0]
 
 
+_CTX = Context(prec=60, rounding=ROUND_HALF_UP)
+
+
 def _dec(numerator: int, denominator: int) -> Decimal:
-    with localcontext() as ctx:
-        ctx.prec = 60
-        return (Decimal(int(numerator)) / Decimal(int(denominator))).quantize(PLACES, rounding=ROUND_HALF_UP)
+    """numerator / denominator rounded to 4 places (ROUND_HALF_UP), exact up to the rounding."""
+    return _CTX.divide(Decimal(int(numerator)), Decimal(int(denominator))).quantize(PLACES, context=_CTX)
 
 
 def technical_results(table: ScoreTable, *, overall_pass_mark: Optional[Decimal] = None
@@ -402,6 +399,9 @@ def technical_results(table: ScoreTable, *, overall_pass_mark: Optional[Decimal]
     keyed = sorted(_rank_keys(table, prep, N, eligible, W, range(len(table.proposals))), key=lambda pk: pk[1])
     order = _tie_order(table, W)
     crit_keys = [c.key for c in table.criteria]
+    C = range(len(crit_keys))
+    T_l, n_l, U_l, W_l = prep.T.tolist(), prep.n.tolist(), prep.U.tolist(), [int(w) for w in W]
+    failed_l = prep.failed.tolist()
     results = []
     previous = None
     for rank, (p, key) in enumerate(keyed, start=1):
@@ -419,10 +419,10 @@ def technical_results(table: ScoreTable, *, overall_pass_mark: Optional[Decimal]
             proposal=table.proposals[p].key,
             rank=rank,
             total=_dec(N[p], prep.D),
-            scores={crit_keys[c]: _dec(prep.T[p, c], 100 * prep.n[p, c]) for c in range(len(crit_keys))},
-            weighted={crit_keys[c]: _dec(int(W[c]) * int(prep.U[p, c]), prep.D) for c in range(len(crit_keys))},
+            scores={crit_keys[c]: _dec(T_l[p][c], 100 * n_l[p][c]) for c in C},
+            weighted={crit_keys[c]: _dec(W_l[c] * U_l[p][c], prep.D) for c in C},
             passed=bool(eligible[p]),
-            failed_criteria=tuple(crit_keys[c] for c in np.flatnonzero(prep.failed[p])),
+            failed_criteria=tuple(crit_keys[c] for c in C if failed_l[p][c]),
             below_overall_pass_mark=not bool(overall_ok[p]),
             tie_break=tie,
         ))
@@ -491,26 +491,24 @@ def moderation_arrays(table: ScoreTable, threshold: Decimal) -> ModerationArrays
     return ModerationArrays(count, mean, median, rng, std, outlier)
 
 
-def _fdec(value: float) -> Optional[Decimal]:
-    if np.isnan(value):
-        return None
-    return Decimal(repr(round(float(value), 4))).quantize(PLACES, rounding=ROUND_HALF_UP)
-
-
 def moderation(table: ScoreTable, threshold: Decimal) -> tuple[CellStats, ...]:
     """:func:`moderation_arrays` as one :class:`CellStats` per proposal and criterion.
 
-    Mean, median and range are exact (from integer hundredths); std is rounded to 4 places.
+    Mean, median and range are exact (from integer hundredths) and std rounded, all to 4 places.
     Order: proposals as given, criteria as given within each.
     """
     arr = moderation_arrays(table, threshold)
-    T = np.where(table.present, table.hundredths, 0).sum(axis=2)
-    out = []
+    T = np.where(table.present, table.hundredths, 0).sum(axis=2).tolist()
     members = table.members
-    flagged = {tuple(idx[:2]): [] for idx in np.argwhere(arr.outlier)}
-    for p, c, m in np.argwhere(arr.outlier):
-        flagged[(p, c)].append(members[m])
+    flagged: dict[tuple[int, int], list[str]] = {}
+    for p, c, m in np.argwhere(arr.outlier).tolist():
+        flagged.setdefault((p, c), []).append(members[m])
     counts = arr.count.tolist()
+    twice_median = np.nan_to_num(arr.median * 200).round().astype(np.int64).tolist()   # exact: halves of hundredths
+    rng = np.nan_to_num(arr.range * 100).round().astype(np.int64).tolist()
+    std = np.nan_to_num(arr.std).tolist()
+    ctx = _CTX
+    out = []
     for p, prop in enumerate(table.proposals):
         for c, crit in enumerate(table.criteria):
             k = counts[p][c]
@@ -519,10 +517,10 @@ def moderation(table: ScoreTable, threshold: Decimal) -> tuple[CellStats, ...]:
                 continue
             out.append(CellStats(
                 prop.key, crit.key, k,
-                mean=_dec(T[p, c], 100 * k),
-                median=Decimal(repr(float(arr.median[p, c]))).quantize(PLACES),
-                range=Decimal(repr(float(arr.range[p, c]))).quantize(PLACES),
-                std=_fdec(arr.std[p, c]),
+                mean=ctx.divide(Decimal(T[p][c]), Decimal(100 * k)).quantize(PLACES, context=ctx),
+                median=Decimal(twice_median[p][c]).scaleb(-2).__truediv__(2).quantize(PLACES, context=ctx),
+                range=Decimal(rng[p][c]).scaleb(-2).quantize(PLACES, context=ctx),
+                std=Decimal(std[p][c]).quantize(PLACES, context=ctx),
                 outliers=tuple(flagged.get((p, c), ())),
             ))
     return tuple(out)
