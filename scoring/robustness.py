@@ -117,8 +117,11 @@ def leave_one_member_out(table: ScoreTable, *, overall_pass_mark: Optional[Decim
     """Recompute the first place with each member's scores left out in turn.
 
     A proposal that, without the member, has no score left on some criterion cannot be ranked in
-    that recomputation; it is listed in ``unscored`` (and so cannot be first).
+    that recomputation; it is listed in ``unscored`` (and so cannot be first). With fewer than two
+    members there is nothing to compare: the result is empty.
     """
+    if len(table.members) < 2:
+        return ()
     W = _weights(table)
     base = first_place(table, overall_pass_mark=overall_pass_mark)
     out = []
@@ -290,7 +293,10 @@ def robustness_sentences(report: RobustnessReport, lang: str = "en", *,
         return [agreement, "沒有建議書達到及格分數，因此沒有排名第一的建議書。" if zh
                 else "No proposal reaches the pass marks, so there is no first place."]
     changers = [w for w in report.without_member if w.changes_first]
-    if not changers:
+    if not report.without_member:
+        loo = ("評審小組少於兩名成員，無法測試剔除一名成員的影響" if zh
+               else "With fewer than two members, leaving one out cannot be tested")
+    elif not changers:
         loo = ("即使剔除任何一名成員的評分，獲推薦的建議書仍排名第一" if zh
                else "The recommended proposal stays first without any one member")
     else:
