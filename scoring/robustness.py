@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Mapping, Optional, Sequence
+from typing import Mapping, Optional
 
 import krippendorff
 import numpy as np

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from fractions import Fraction
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal as D
 
@@ -487,3 +488,46 @@ def test_moderation_arrays_agree_with_numpy_reference():
     for m in range(3):
         others = np.median(np.delete(values, m, axis=2), axis=2)
         assert (arr.outlier[:, :, m] == (np.abs(values[:, :, m] - others) > 2)).all()
+
+
+def _reference_totals(criteria, proposals, scores):
+    """Naive exact totals with Fractions: mean of members / max × weight, summed."""
+    from fractions import Fraction
+    cells = {}
+    for s in scores:
+        cells.setdefault((s.proposal, s.criterion), []).append(Fraction(s.score))
+    return {p.key: sum(Fraction(c.weight) * sum(cells[p.key, c.key]) / len(cells[p.key, c.key])
+                       / Fraction(c.max_score) for c in criteria) for p in proposals}
+
+
+@PROPERTY
+@given(panels(pass_marks=False))
+def test_property_totals_match_a_naive_fraction_reference(panel):
+    criteria, proposals, scores = panel
+    reference = _reference_totals(criteria, proposals, scores)
+    results = technical_results(build_table(criteria, proposals, scores))
+    for r in results:
+        assert abs(Fraction(r.total) - reference[r.proposal]) <= Fraction(1, 20000)
+    exact = [reference[r.proposal] for r in results]
+    assert exact == sorted(exact, reverse=True)
+
+
+def test_exotic_scales_use_exact_python_integers():
+    import random
+    from scoring.aggregation import _prepare
+    maxima = ["9.7", "8.9", "8.3", "7.9", "6.1", "5.3"]
+    criteria = [crit(f"c{i}", w, max_score=D(m), position=i) for i, (w, m) in
+                enumerate(zip([20, 20, 20, 20, 10, 10], maxima))]
+    proposals = props(*[f"p{i}" for i in range(6)])
+    rnd = random.Random(1)
+    scores = [MemberScore(p.key, c.key, f"m{m}", D(rnd.randint(0, int(c.max_score * 10))) / 10)
+              for p in proposals for c in criteria for m in range(7) if rnd.random() < 0.9]
+    table = build_table(criteria, proposals, scores)
+    assert _prepare(table).U.dtype == object          # the int64 bound would be exceeded
+    reference = _reference_totals(criteria, proposals, scores)
+    results = technical_results(table, overall_pass_mark=D(40))
+    assert [r.proposal for r in results] == sorted(reference, key=lambda k: -reference[k])
+    for r in results:
+        assert abs(Fraction(r.total) - reference[r.proposal]) <= Fraction(1, 20000)
+    report = robustness(table, overall_pass_mark=D(40))
+    assert report.first == results[0].proposal and len(report.without_member) == 7
