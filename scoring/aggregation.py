@@ -592,8 +592,9 @@ def combined_results(technical: Sequence[ProposalResult], prices: Mapping[str, D
     :func:`price_scores` with full marks 100 among them); the others follow, unranked, in technical
     order. Shares must add up to 100. Every passing proposal needs a price.
 
-    Ranking of combined scores: higher combined score (exact, from the rounded price points), then
-    higher technical total, then lower price, then the technical ranking (which ends in receipt time).
+    Ranking of combined scores: higher combined score (computed exactly from the technical totals and
+    price points as returned, i.e. rounded to 4 places), then higher technical total, then lower price,
+    then the technical ranking (which ends in receipt time).
     """
     for name, share in (("technical", technical_share), ("price", price_share)):
         if isinstance(share, bool) or not isinstance(share, (Decimal, int)) or share < 0:

@@ -156,7 +156,8 @@ def smallest_weight_shift(table: ScoreTable, *, overall_pass_mark: Optional[Deci
     Shifts of ``step``, 2×``step``, ... up to the whole weight of the criterion it is taken from
     (the whole weight itself is always tried) are tried for every ordered pair of criteria; the
     ranking rules (pass marks, overall pass mark on the new totals, tie-break by the new weight
-    order) are those of :func:`technical_results`, computed exactly. Among equally small shifts the
+    order) are those of :func:`technical_results`, computed exactly; every criterion's pass mark
+    still applies, also that of a criterion whose whole weight is moved away. Among equally small shifts the
     first pair in published criterion order (from, then to) is returned. None if there is no first
     place, only one criterion, or no single shift changes the first place.
     """
