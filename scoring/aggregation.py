@@ -494,35 +494,41 @@ def moderation_arrays(table: ScoreTable, threshold: Decimal) -> ModerationArrays
 def moderation(table: ScoreTable, threshold: Decimal) -> tuple[CellStats, ...]:
     """:func:`moderation_arrays` as one :class:`CellStats` per proposal and criterion.
 
-    Mean, median and range are exact (from integer hundredths) and std rounded, all to 4 places.
+    Mean, median and range are exact (from integer hundredths), std rounded; all given to 4 places
+    (mean rounded half up).
     Order: proposals as given, criteria as given within each.
     """
     arr = moderation_arrays(table, threshold)
-    T = np.where(table.present, table.hundredths, 0).sum(axis=2).tolist()
+    T = np.where(table.present, table.hundredths, 0).sum(axis=2)
+    k = arr.count
+    safe_k = np.maximum(k, 1)
+    # every figure in ten-thousandths as an integer: mean exactly, ROUND_HALF_UP (T/(100k) × 10^4 = 100T/k)
+    mean4 = (200 * T + safe_k) // (2 * safe_k)
+    median4 = np.rint(np.nan_to_num(arr.median) * 10000).astype(np.int64)   # halves of hundredths: exact
+    range4 = np.rint(np.nan_to_num(arr.range) * 10000).astype(np.int64)
+    std4 = np.floor(np.nan_to_num(arr.std) * 10000 + 0.5).astype(np.int64)
     members = table.members
     flagged: dict[tuple[int, int], list[str]] = {}
     for p, c, m in np.argwhere(arr.outlier).tolist():
         flagged.setdefault((p, c), []).append(members[m])
-    counts = arr.count.tolist()
-    twice_median = np.nan_to_num(arr.median * 200).round().astype(np.int64).tolist()   # exact: halves of hundredths
-    rng = np.nan_to_num(arr.range * 100).round().astype(np.int64).tolist()
-    std = np.nan_to_num(arr.std).tolist()
-    ctx = _CTX
+    decimals: dict[int, Decimal] = {}
+
+    def dec4(i: int) -> Decimal:
+        d = decimals.get(i)
+        if d is None:
+            d = decimals[i] = Decimal(i).scaleb(-4)
+        return d
+
+    counts, mean4, median4, range4, std4 = (a.tolist() for a in (k, mean4, median4, range4, std4))
     out = []
     for p, prop in enumerate(table.proposals):
         for c, crit in enumerate(table.criteria):
-            k = counts[p][c]
-            if k == 0:
+            n = counts[p][c]
+            if n == 0:
                 out.append(CellStats(prop.key, crit.key, 0, None, None, None, None))
                 continue
-            out.append(CellStats(
-                prop.key, crit.key, k,
-                mean=ctx.divide(Decimal(T[p][c]), Decimal(100 * k)).quantize(PLACES, context=ctx),
-                median=Decimal(twice_median[p][c]).scaleb(-2).__truediv__(2).quantize(PLACES, context=ctx),
-                range=Decimal(rng[p][c]).scaleb(-2).quantize(PLACES, context=ctx),
-                std=Decimal(std[p][c]).quantize(PLACES, context=ctx),
-                outliers=tuple(flagged.get((p, c), ())),
-            ))
+            out.append(CellStats(prop.key, crit.key, n, dec4(mean4[p][c]), dec4(median4[p][c]),
+                                 dec4(range4[p][c]), dec4(std4[p][c]), tuple(flagged.get((p, c), ()))))
     return tuple(out)
 
 
