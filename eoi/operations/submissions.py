@@ -5,7 +5,7 @@ import hashlib
 from datetime import datetime
 import json
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import get_locale
@@ -24,6 +24,7 @@ from eoi.models import (Answer, Exercise, LateAttempt, PriceLine, Section, Store
                         SubmissionVersion)
 from eoi.operations.exercises import unacknowledged_addenda
 from eoi.permissions import can_take_part
+from eoi import rules
 from eoi.sealed import content_for_system, prices_for_system
 from eoi.states import ExerciseState, SubmissionState
 
@@ -47,19 +48,6 @@ class SubmissionClosed(SubmissionError):
 class SaveResult:
     submission: Submission
     overwrote: User | None  # someone else saved after the version this user was editing
-
-
-def word_count(text: str) -> int:
-    """Words for limits: Latin words by spaces, each CJK character counts as one word."""
-    count, in_word = 0, False
-    for ch in text or "":
-        if "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff":
-            count, in_word = count + 1, False
-        elif ch.isspace() or ch in "，。、；：！？,.;:!?()（）「」":
-            in_word = False
-        elif not in_word:
-            count, in_word = count + 1, True
-    return count
 
 
 def require_open(exercise: Exercise, *, actor: User, action: str) -> datetime:
@@ -173,18 +161,6 @@ def remove_submission_file(submission: Submission, item: SubmissionFile, *, acto
     record(actor, "submission.file_removed", submission, file_id=item.id)
 
 
-def parse_price(value: str) -> Decimal:
-    """Strict HKD amount: digits with optional thousands commas and up to 2 decimals, not negative."""
-    cleaned = (value or "").replace(",", "").replace("HK$", "").strip()
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation as exc:
-        raise SubmissionError(_l("Enter an amount in Hong Kong dollars, e.g. 1,250,000.00.")) from exc
-    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2 or amount >= Decimal("1e12"):
-        raise SubmissionError(_l("Enter an amount in Hong Kong dollars, e.g. 1,250,000.00."))
-    return amount.quantize(Decimal("0.01"))
-
-
 def save_prices(submission: Submission, *, actor: User, prices: dict[int, Decimal]) -> None:
     submission = _lock(submission)
     _require_editable(submission, actor, "price")
@@ -204,23 +180,14 @@ def save_prices(submission: Submission, *, actor: User, prices: dict[int, Decima
 
 
 def completeness_problems(submission: Submission) -> list[str]:
+    """What is missing before submission (eoi.rules), read through the sealed box's system door."""
+    exercise = submission.exercise
     content = content_for_system(submission, purpose="completeness check")
-    problems = []
-    files_by_section = {f.section_id for f in content.files}
-    for section in submission.exercise.sections:
-        text = content.answers.get(section.id, "")
-        label = f"{section.position}. {section.title(get_locale())}"
-        if section.answer_required and not text.strip():
-            problems.append(str(_l("Section %(s)s needs an answer.", s=label)))
-        if section.word_limit and word_count(text) > section.word_limit:
-            problems.append(str(_l("Section %(s)s is over its limit of %(n)s words.", s=label, n=section.word_limit)))
-        if section.attachment_required and section.id not in files_by_section:
-            problems.append(str(_l("Section %(s)s needs an attachment.", s=label)))
-    if submission.exercise.has_price_envelope:
-        prices = prices_for_system(submission, purpose="completeness check")
-        if any(item.id not in prices.lines for item in submission.exercise.price_items):
-            problems.append(str(_l("Price every line of the price schedule.")))
-    return problems
+    priced = None
+    if exercise.has_price_envelope:
+        priced = set(prices_for_system(submission, purpose="completeness check").lines)
+    return rules.completeness_problems(exercise.sections, content.answers, {f.section_id for f in content.files},
+                                       exercise.price_items, priced, locale=get_locale())
 
 
 def _manifest(submission: Submission) -> dict:

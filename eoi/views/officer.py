@@ -20,7 +20,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.storage import safe_display_name, save_upload, stored_path
 from eoi import bp
-from eoi.forms_officer import (
+from eoi.forms.officer import (
     AddendumForm,
     CancelForm,
     ClarificationAnswerForm,

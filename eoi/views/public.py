@@ -12,7 +12,7 @@ from app.db import now_utc
 from app.extensions import db
 from app.storage import stored_path
 from eoi import bp
-from eoi.forms_vendor import ClarificationForm, ExerciseSearchForm
+from eoi.forms.vendor import ClarificationForm, ExerciseSearchForm
 from eoi.models import (Clarification, DeadlineIncident, Exercise, ExerciseDocument, InterestRegistration,
                         ServiceCluster, Submission)
 from eoi.operations import unacknowledged_addenda

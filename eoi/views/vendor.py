@@ -25,13 +25,14 @@ from app.i18n import hk_datetime, safe_next_url
 from app.notifications import Notification
 from app.storage import save_upload, stored_path
 from eoi import bp
-from eoi.forms_vendor import (ClarificationForm, DraftForm, PriceForm, SubmitForm, SubscriptionsForm, UploadForm,
+from eoi.forms.vendor import (ClarificationForm, DraftForm, PriceForm, SubmitForm, SubscriptionsForm, UploadForm,
                               WithdrawForm, answer_field_name, price_field_name)
 from eoi.models import Addendum, ClusterSubscription, Exercise, ServiceCluster, Submission
 from eoi.operations import (SubmissionClosed, acknowledge_addendum, add_submission_file, ask_clarification,
                             completeness_problems, get_or_create_submission, reconfirm_submission, record_late_attempt,
                             register_interest, remove_submission_file, save_draft, save_prices, set_subscriptions,
-                            submit_submission, unacknowledged_addenda, withdraw_submission, word_count)
+                            submit_submission, unacknowledged_addenda, withdraw_submission)
+from eoi.rules import word_count
 from eoi.permissions import can_take_part, owns_submission
 from eoi.sealed import SealedContent, price_content_for, technical_content_for, version_manifest_for
 from eoi.states import ExerciseState, SubmissionState
