@@ -93,6 +93,7 @@ def answer_refusal(error: DomainError):
             answer.field.errors = [*answer.field.errors, message]
         else:
             flash(message, "error")
-        return answer.render(), answer.status
+        response = answer.render()
+        return (response[0] if isinstance(response, tuple) else response), answer.status
     flash(message, "error")
     return redirect(error.redirect_to or answer.redirect_to or _back_url())

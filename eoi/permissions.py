@@ -6,19 +6,74 @@ import sqlalchemy as sa
 from app.auth.models import Role, User
 from app.extensions import db
 from eoi.models import Exercise, Invitation, Submission
-from eoi.states import ExerciseState
+from eoi.states import EXERCISE_TRANSITIONS, ExerciseState
 
 MANAGERS = frozenset({Role.officer})
 PUBLIC_STATES = frozenset(set(ExerciseState) - {ExerciseState.draft})
+_OPENING_STATES = frozenset({ExerciseState.published, ExerciseState.closed, ExerciseState.opened,
+                             ExerciseState.evaluating, ExerciseState.decided, ExerciseState.concluded})
 
 
 def is_officer(user) -> bool:
     return getattr(user, "is_authenticated", False) and user.role in MANAGERS
 
 
-def can_manage_exercise(user) -> bool:
-    """Officers set up, publish, answer, issue addenda and open."""
-    return is_officer(user)
+def can_manage_exercise(user, exercise: Exercise) -> bool:
+    """Officers set up, publish, answer, issue addenda and open this exercise (every officer manages every
+    exercise today; a named team per exercise would narrow it here, and every officer route follows)."""
+    return is_officer(user) and exercise is not None
+
+
+def can_edit_setup(user, exercise: Exercise) -> bool:
+    """The set-up (sections, price lines, documents, invitations) changes only while the exercise is a draft;
+    after publication it changes only by an addendum."""
+    return can_manage_exercise(user, exercise) and exercise.state == ExerciseState.draft
+
+
+def can_issue_addendum(user, exercise: Exercise) -> bool:
+    return can_manage_exercise(user, exercise) and exercise.state == ExerciseState.published
+
+
+def can_record_incident(user, exercise: Exercise) -> bool:
+    """A deadline incident extends closing while open or just closed (before opening)."""
+    return can_manage_exercise(user, exercise) and exercise.state in (ExerciseState.published, ExerciseState.closed)
+
+
+def can_follow_opening(user, exercise: Exercise) -> bool:
+    """The opening page exists from publication on (it says when the box can be opened)."""
+    return can_manage_exercise(user, exercise) and exercise.state in _OPENING_STATES
+
+
+def can_cancel_exercise(user, exercise: Exercise) -> bool:
+    """Whatever the transition table lets move to cancelled."""
+    return (can_manage_exercise(user, exercise)
+            and ExerciseState.cancelled in EXERCISE_TRANSITIONS.get(exercise.state, set()))
+
+
+def opening_stage(user, exercise: Exercise, now) -> str:
+    """Which step of the two-officer opening this officer sees (invariant 3): "opened"; "not_yet" (before
+    closing); "start" (the first officer's step); "wait" (this officer started it; another must confirm);
+    "confirm" (the second officer's step); "unavailable" (not openable in this state)."""
+    if exercise.is_opened:
+        return "opened"
+    if exercise.state not in (ExerciseState.published, ExerciseState.closed):
+        return "unavailable"
+    if exercise.opening_started_at is None:
+        return "not_yet" if exercise.closes_at and exercise.closes_at > now else "start"
+    return "wait" if exercise.first_opener_id == getattr(user, "id", None) else "confirm"
+
+
+def exercise_actions(user, exercise: Exercise) -> dict[str, bool]:
+    """The officer's decisions for an exercise's pages, so templates never compare states."""
+    return {
+        "edit_setup": can_edit_setup(user, exercise),
+        "publish": can_edit_setup(user, exercise),
+        "issue_addendum": can_issue_addendum(user, exercise),
+        "record_incident": can_record_incident(user, exercise),
+        "follow_opening": can_follow_opening(user, exercise),
+        "cancel": can_cancel_exercise(user, exercise),
+        "communicate": can_manage_exercise(user, exercise) and exercise.state != ExerciseState.draft,
+    }
 
 
 def is_invited(vendor_id: int | None, exercise: Exercise) -> bool:

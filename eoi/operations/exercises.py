@@ -375,8 +375,8 @@ def confirm_opening(exercise: Exercise, *, actor: User, password: str) -> Exerci
     if exercise.opening_started_at < exercise.closes_at or not (first.is_enabled and first.role == Role.officer):
         raise ExerciseError(_l("The opening must be started again by an active officer after the closing time."))
     if not verify_password(actor.password_hash, password or ""):
-        record(actor, "exercise.opening_reauth_failed", exercise)
-        raise ExerciseError(_l("Your password was not correct; the box stays sealed."))
+        raise ExerciseError(_l("Your password was not correct; the box stays sealed.")).record_after_rollback(
+            lambda: record(actor, "exercise.opening_reauth_failed", exercise))
     exercise.second_opener_id, exercise.opened_at = actor.id, now_utc()
     transition(exercise, ExerciseState.opened, actor=actor, action="exercise.opened",
                first_officer=exercise.first_opener_id, second_officer=actor.id)

@@ -109,7 +109,7 @@ def test_edit_changes_a_draft_but_not_a_published_exercise(as_officer, officer):
     assert db.session.get(Exercise, draft.id).title_en == "Renamed"
     published = create_published(officer)
     response = as_officer.post(f"/manage/exercises/{published.id}/edit", data={**data, "reference": published.reference})
-    assert response.status_code == 200 and "not possible while the exercise is" in text(response)
+    assert response.status_code == 400 and "not possible while the exercise is" in text(response)
     committed()
     assert db.session.get(Exercise, published.id).title_en != "Renamed"
 
@@ -178,7 +178,7 @@ def test_document_upload_records_its_sha256_and_versions(as_officer, officer):
     assert download.status_code == 200 and download.data == PDF_BYTES + b"% revised\n"
     wrong = as_officer.post(f"/manage/exercises/{exercise.id}/documents/new", data={
         "title": "Script", "file": (io.BytesIO(b"MZ\x90\x00binary"), "setup.exe")}, content_type="multipart/form-data")
-    assert wrong.status_code == 200 and "Files of type .exe are not accepted" in text(wrong)
+    assert wrong.status_code == 400 and "Files of type .exe are not accepted" in text(wrong)
     assert db.session.scalar(sa.select(sa.func.count(ExerciseDocument.id))) == 2
 
 
@@ -302,7 +302,7 @@ def test_addendum_cannot_move_closing_earlier(as_officer, officer):
     closes = exercise.closes_at
     response = as_officer.post(f"/manage/exercises/{exercise.id}/addenda/new", data={
         "text_en": "Earlier.", "text_zh": "提早。", "new_closes_at": hk_input(closes - timedelta(days=1))})
-    assert response.status_code == 200 and "An addendum can only move the closing time later." in text(response)
+    assert response.status_code == 400 and "An addendum can only move the closing time later." in text(response)
     committed()
     assert db.session.get(Exercise, exercise.id).closes_at == closes
     assert db.session.scalar(sa.select(sa.func.count(Addendum.id))) == 0

@@ -1,0 +1,110 @@
+"""Read-side helpers of the eoi area, named for what they return; shared by views, documents and tasks."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.auth.models import User, Vendor
+from app.documents.models import Document
+from app.extensions import db
+from app.notifications import Notification
+from eoi.models import (Clarification, ClusterSubscription, DeadlineIncident, Exercise, InterestRegistration,
+                        LateAttempt, ServiceCluster, Submission)
+from eoi.states import SubmissionState
+
+
+def exercises_with_standing_counts() -> list[tuple[Exercise, int]]:
+    """Every exercise, newest first, with the number of submissions that stand (what the opening record counts)."""
+    standing = (sa.select(sa.func.count(Submission.id)).where(Submission.exercise_id == Exercise.id,
+                                                              Submission.standing())
+                .correlate(Exercise).scalar_subquery())
+    return db.session.execute(sa.select(Exercise, standing)
+                              .order_by(Exercise.created_at.desc(), Exercise.id.desc())).all()
+
+
+def received_submissions(exercise: Exercise) -> list[Submission]:
+    """Who submitted (or withdrew) and when, with receipt numbers: never content (invariant 1)."""
+    return list(db.session.scalars(sa.select(Submission).where(
+        Submission.exercise_id == exercise.id, Submission.state != SubmissionState.draft)
+        .order_by(Submission.submitted_at, Submission.id)))
+
+
+def standing_submissions(exercise: Exercise) -> list[Submission]:
+    """Submissions that count at opening (submitted, re-confirmed after any addendum that changed requirements):
+    the opening page's count and the opening record's list are this one query."""
+    return list(db.session.scalars(sa.select(Submission).where(
+        Submission.exercise_id == exercise.id, Submission.standing()).order_by(Submission.submitted_at, Submission.id)))
+
+
+def late_attempts(exercise: Exercise) -> list[LateAttempt]:
+    return list(db.session.scalars(sa.select(LateAttempt).where(LateAttempt.exercise_id == exercise.id)
+                                   .order_by(LateAttempt.received_at)))
+
+
+def deadline_incidents(exercise: Exercise) -> list[DeadlineIncident]:
+    return list(db.session.scalars(sa.select(DeadlineIncident).where(DeadlineIncident.exercise_id == exercise.id)
+                                   .order_by(DeadlineIncident.recorded_at)))
+
+
+def unanswered_question_count(exercise: Exercise) -> int:
+    return db.session.scalar(sa.select(sa.func.count(Clarification.id)).where(
+        Clarification.exercise_id == exercise.id, Clarification.published_at.is_(None)))
+
+
+def latest_opening_record(exercise: Exercise) -> Document | None:
+    return db.session.scalar(sa.select(Document).where(
+        Document.kind == "opening_record", Document.subject_type == "Exercise", Document.subject_id == exercise.id)
+        .order_by(Document.id.desc()).limit(1))
+
+
+def all_clarifications(exercise: Exercise) -> list[Clarification]:
+    """Unanswered questions first, then published ones, each in the order asked (the officer's page)."""
+    return list(db.session.scalars(sa.select(Clarification).where(Clarification.exercise_id == exercise.id)
+                                   .order_by(Clarification.published_at.is_not(None), Clarification.asked_at)))
+
+
+def published_clarifications(exercise: Exercise) -> list[Clarification]:
+    return list(db.session.scalars(sa.select(Clarification).where(
+        Clarification.exercise_id == exercise.id, Clarification.published_at.is_not(None))
+        .order_by(Clarification.number)))
+
+
+def vendors_by_id(vendor_ids) -> dict[int, Vendor]:
+    return {v.id: v for v in db.session.scalars(sa.select(Vendor).where(Vendor.id.in_(set(vendor_ids))))}
+
+
+def service_clusters() -> list[ServiceCluster]:
+    return list(db.session.scalars(sa.select(ServiceCluster).order_by(ServiceCluster.code)))
+
+
+def subscribed_cluster_ids(vendor_id: int) -> set[int]:
+    return set(db.session.scalars(sa.select(ClusterSubscription.cluster_id).where(
+        ClusterSubscription.vendor_id == vendor_id)))
+
+
+def submission_of(exercise: Exercise, vendor_id: int | None) -> Submission | None:
+    """The company's one submission in the exercise, if it started one."""
+    return db.session.scalar(sa.select(Submission).where(Submission.exercise_id == exercise.id,
+                                                         Submission.vendor_id == vendor_id))
+
+
+def has_registered_interest(exercise: Exercise, vendor_id: int) -> bool:
+    return db.session.get(InterestRegistration, (exercise.id, vendor_id)) is not None
+
+
+def questions_asked_by(exercise: Exercise, vendor_id: int) -> list[Clarification]:
+    return list(db.session.scalars(sa.select(Clarification).where(
+        Clarification.exercise_id == exercise.id, Clarification.vendor_id == vendor_id)
+        .order_by(Clarification.asked_at.desc())))
+
+
+def recent_notifications(user: User, limit: int) -> list[Notification]:
+    return list(db.session.scalars(sa.select(Notification).where(Notification.user_id == user.id)
+                                   .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+
+
+def document_by_id(document_id: int | None) -> Document | None:
+    return db.session.get(Document, document_id) if document_id else None
+
+
+def user_by_id(user_id: int | None) -> User | None:
+    return db.session.get(User, user_id) if user_id else None
