@@ -33,15 +33,16 @@ _G_KEY = "refusal_answer"
 @dataclass(frozen=True)
 class RefusalAnswer:
     redirect_to: str | None = None
-    render: Callable[[], object] | None = None
+    render: Callable[[DomainError], object] | None = None
     field: object | None = None
     status: int = 400
 
 
-def on_refusal(*, redirect_to: str | None = None, render: Callable[[], object] | None = None, field=None,
-               status: int = 400) -> None:
-    """Say how this request answers a refusal: go back to redirect_to, or re-render the page the user sent with
-    render() (their input kept), the message at form field `field` if given (flashed otherwise), with status."""
+def on_refusal(*, redirect_to: str | None = None, render: Callable[[DomainError], object] | None = None,
+               field=None, status: int = 400) -> None:
+    """Say how this request answers a refusal (the last call wins): go back to redirect_to; or re-render the page
+    the user sent with render(error), their input kept, the message added to form field `field` when given
+    (flashed otherwise), answered with status."""
     setattr(g, _G_KEY, RefusalAnswer(redirect_to=redirect_to, render=render, field=field, status=status))
 
 
@@ -93,7 +94,7 @@ def answer_refusal(error: DomainError):
             answer.field.errors = [*answer.field.errors, message]
         else:
             flash(message, "error")
-        response = answer.render()
+        response = answer.render(error)
         return (response[0] if isinstance(response, tuple) else response), answer.status
     flash(message, "error")
     return redirect(error.redirect_to or answer.redirect_to or _back_url())

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import json
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.audit import chain_head
 from app.documents.models import Document
 from app.documents.service import DocumentSpec, document_builder
 from app.extensions import db
-from eoi.models import Exercise, LateAttempt, Submission, SubmissionVersion
+from eoi import queries
+from eoi.models import Exercise, SubmissionVersion
 
 
 @document_builder("submission_receipt", _l("Submission receipt"))
@@ -27,10 +27,8 @@ def build_submission_receipt(doc: Document) -> DocumentSpec:
 @document_builder("opening_record", _l("Opening record"))
 def build_opening_record(doc: Document) -> DocumentSpec:
     exercise = db.session.get(Exercise, doc.subject_id)
-    submissions = db.session.scalars(sa.select(Submission).where(
-        Submission.exercise_id == exercise.id, Submission.standing()).order_by(Submission.submitted_at)).all()
-    late = db.session.scalars(sa.select(LateAttempt).where(LateAttempt.exercise_id == exercise.id)
-                              .order_by(LateAttempt.received_at)).all()
+    submissions = queries.standing_submissions(exercise)  # the opening page counts the same query
+    late = queries.late_attempts(exercise)
     from app.auth.models import User
     return DocumentSpec("pdf/opening_record.html", {
         "exercise": exercise, "submissions": submissions, "late_attempts": late, "document": doc,

@@ -99,6 +99,12 @@ def can_download_exercise_documents(user, exercise: Exercise) -> bool:
     return getattr(user, "is_authenticated", False) and is_invited(user.vendor_id, exercise)
 
 
+def can_ask_question(exercise: Exercise, now) -> bool:
+    """Clarification questions are taken while published and before the clarification deadline."""
+    return (exercise.state == ExerciseState.published and exercise.clarification_deadline is not None
+            and now < exercise.clarification_deadline)
+
+
 def can_take_part(user, exercise: Exercise) -> bool:
     """Vendors may draft and submit in an EOI, or in a tender they were invited to."""
     if not getattr(user, "is_authenticated", False) or user.role != Role.vendor:
@@ -111,6 +117,17 @@ def can_take_part(user, exercise: Exercise) -> bool:
 def owns_submission(user, submission: Submission) -> bool:
     """Invariant 8: a vendor's users see only their own company's submission."""
     return getattr(user, "is_authenticated", False) and user.vendor_id is not None and user.vendor_id == submission.vendor_id
+
+
+def can_edit_submission(user, submission: Submission) -> bool:
+    """The company drafts while the exercise is open by the server clock and its proposal is not submitted
+    (a submitted proposal is withdrawn first). The operations check the clock again when acting (invariant 2)."""
+    return owns_submission(user, submission) and submission.exercise.is_open and not submission.is_submitted
+
+
+def can_withdraw_submission(user, submission: Submission) -> bool:
+    """A submitted proposal can be withdrawn before closing (invariant 2)."""
+    return owns_submission(user, submission) and submission.exercise.is_open and submission.is_submitted
 
 
 def can_read_technical_content(user: User, submission: Submission) -> bool:

@@ -9,7 +9,8 @@ from app.extensions import db
 from app.notifications import Notification
 from eoi.models import (Clarification, ClusterSubscription, DeadlineIncident, Exercise, InterestRegistration,
                         LateAttempt, ServiceCluster, Submission)
-from eoi.states import SubmissionState
+from eoi.permissions import PUBLIC_STATES
+from eoi.states import ExerciseKind, ExerciseState, SubmissionState
 
 
 def exercises_with_standing_counts() -> list[tuple[Exercise, int]]:
@@ -108,3 +109,48 @@ def document_by_id(document_id: int | None) -> Document | None:
 
 def user_by_id(user_id: int | None) -> User | None:
     return db.session.get(User, user_id) if user_id else None
+
+
+# --- the public list ---------------------------------------------------------------------------------------
+
+_CLOSED_STATES = (ExerciseState.closed, ExerciseState.opened, ExerciseState.evaluating)
+
+
+def _state_condition(name: str, now):
+    """The public status filters; "open" and "closed" follow the server clock, not only the stored state."""
+    published = Exercise.state == ExerciseState.published
+    return {
+        "open": sa.and_(published, Exercise.closes_at > now),
+        "closed": sa.or_(sa.and_(published, Exercise.closes_at <= now), Exercise.state.in_(_CLOSED_STATES)),
+        "decided": Exercise.state.in_((ExerciseState.decided, ExerciseState.concluded)),
+        "cancelled": Exercise.state == ExerciseState.cancelled,
+    }[name]
+
+
+_ORDER = {
+    "closing": (Exercise.closes_at.asc(), Exercise.id),
+    "newest": (Exercise.published_at.desc(), Exercise.id.desc()),
+    "reference": (Exercise.reference.asc(),),
+}
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def public_exercises(filters: dict[str, str], now):
+    """Published (never draft) exercises matching the filters; every value is a bound parameter."""
+    query = sa.select(Exercise).where(Exercise.state.in_(PUBLIC_STATES))
+    if text := filters.get("q"):
+        pattern = _like(text)
+        query = query.where(sa.or_(Exercise.title_en.ilike(pattern, escape="\\"),
+                                   Exercise.title_zh.ilike(pattern, escape="\\"),
+                                   Exercise.reference.ilike(pattern, escape="\\")))
+    if code := filters.get("cluster"):
+        query = query.where(Exercise.clusters.any(ServiceCluster.code == code))
+    if kind := filters.get("kind"):
+        query = query.where(Exercise.kind == ExerciseKind(kind))
+    if state := filters.get("state"):
+        query = query.where(_state_condition(state, now))
+    return query.order_by(*_ORDER.get(filters.get("sort") or "closing", _ORDER["closing"]))

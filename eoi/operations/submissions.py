@@ -35,13 +35,14 @@ class SubmissionError(DomainError):
 
 class SubmissionClosed(SubmissionError):
     """Refused after closing; the message states the server's time of receipt and the closing time.
-    The caller rolls back, then calls record_late_attempt(exc) and commits, so the refusal is kept."""
+    The boundary rolls the refused work back, then records the LateAttempt in its own transaction."""
 
     def __init__(self, message, *, exercise: Exercise, actor: User, action: str, received):
         super().__init__(message)
         self.exercise_id, self.closes_at = exercise.id, exercise.closes_at
         self.vendor_id, self.user_id = actor.vendor_id, actor.id
         self.action, self.received = action, received
+        self.record_after_rollback(lambda: record_late_attempt(self))
 
 
 @dataclass
@@ -82,7 +83,11 @@ def get_or_create_submission(exercise: Exercise, *, actor: User) -> Submission:
     submission = db.session.scalar(sa.select(Submission).where(Submission.exercise_id == exercise.id,
                                                                Submission.vendor_id == actor.vendor_id))
     if submission is None:
-        require_open(exercise, actor=actor, action="start")
+        try:
+            require_open(exercise, actor=actor, action="start")
+        except SubmissionClosed as late:  # starting is not a late submission: refused, nothing recorded
+            raise SubmissionError(_l("This exercise closed at %(time)s. Proposals can no longer be started.",
+                                     time=hk_datetime(exercise.closes_at))) from late
         submission = Submission(exercise=exercise, vendor_id=actor.vendor_id)
         db.session.add(submission)
         db.session.flush()

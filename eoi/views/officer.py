@@ -70,7 +70,8 @@ def _back_to_dashboard(exercise: Exercise) -> Exercise:
 
 def _form_page(template: str, status: int = 400, **context):
     """Refusals of this request re-render the form the officer sent (nothing typed is lost); returns the page."""
-    page = lambda: render_template(template, **context)  # noqa: E731
+    def page(_error=None):
+        return render_template(template, **context)
     on_refusal(render=page, status=status)
     return page
 
@@ -301,7 +302,7 @@ def clarification_answer(clarification_id: int):
     item = db.get_or_404(Clarification, clarification_id)
     exercise = _managed(item.exercise)
     form = ClarificationAnswerForm(prefix=f"c{item.id}")
-    on_refusal(render=lambda: _render_clarifications(exercise, failed=form, failed_id=item.id))
+    on_refusal(render=lambda _error: _render_clarifications(exercise, failed=form, failed_id=item.id))
     if not form.validate_on_submit():
         return _render_clarifications(exercise, failed=form, failed_id=item.id), 400
     ops.answer_clarification(item, actor=current_user, question_en=form.question_en.data,
