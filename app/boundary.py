@@ -20,14 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import flash, g, jsonify, redirect, request, url_for
+from flask import flash, jsonify, redirect, request, url_for
 
 from app.errors import DomainError, _wants_json
 from app.extensions import db
 
 logger = logging.getLogger(__name__)
 
-_G_KEY = "refusal_answer"
+_ENVIRON_KEY = "tenderbox.refusal_answer"  # per request (an app context may outlive one, as in tests)
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def on_refusal(*, redirect_to: str | None = None, render: Callable[[DomainError]
     """Say how this request answers a refusal (the last call wins): go back to redirect_to; or re-render the page
     the user sent with render(error), their input kept, the message added to form field `field` when given
     (flashed otherwise), answered with status."""
-    setattr(g, _G_KEY, RefusalAnswer(redirect_to=redirect_to, render=render, field=field, status=status))
+    request.environ[_ENVIRON_KEY] = RefusalAnswer(redirect_to=redirect_to, render=render, field=field, status=status)
 
 
 def commit(message: str | None = None) -> None:
@@ -88,7 +88,7 @@ def answer_refusal(error: DomainError):
     message = error.message
     if _wants_json():
         return jsonify(error=message, status=error.status_code), error.status_code
-    answer: RefusalAnswer = g.get(_G_KEY) or RefusalAnswer()
+    answer: RefusalAnswer = request.environ.get(_ENVIRON_KEY) or RefusalAnswer()
     if answer.render is not None and error.redirect_to is None:
         if answer.field is not None:
             answer.field.errors = [*answer.field.errors, message]

@@ -51,16 +51,16 @@ def can_cancel_exercise(user, exercise: Exercise) -> bool:
 
 
 def opening_stage(user, exercise: Exercise, now) -> str:
-    """Which step of the two-officer opening this officer sees (invariant 3): "opened"; "not_yet" (before
-    closing); "start" (the first officer's step); "wait" (this officer started it; another must confirm);
-    "confirm" (the second officer's step); "unavailable" (not openable in this state)."""
+    """Which step of the two-officer opening this officer sees (invariant 3): "done" (opened); "too_early"
+    (before closing); "first" (the first officer's step); "await_second" (this officer started it; another
+    must confirm); "second" (the second officer's step); "not_openable" (in this state)."""
     if exercise.is_opened:
-        return "opened"
+        return "done"
     if exercise.state not in (ExerciseState.published, ExerciseState.closed):
-        return "unavailable"
+        return "not_openable"
     if exercise.opening_started_at is None:
-        return "not_yet" if exercise.closes_at and exercise.closes_at > now else "start"
-    return "wait" if exercise.first_opener_id == getattr(user, "id", None) else "confirm"
+        return "too_early" if exercise.closes_at and exercise.closes_at > now else "first"
+    return "await_second" if exercise.first_opener_id == getattr(user, "id", None) else "second"
 
 
 def exercise_actions(user, exercise: Exercise) -> dict[str, bool]:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.audit import record
@@ -13,11 +12,7 @@ from eoi.models import Exercise
 from eoi.operations.exercises import PUBLICATION_CHECKS, ExerciseError, require_officer, require_state
 from eoi.states import ExerciseState
 from scoring.models import Criterion, Envelope
-
-
-def criteria_of(exercise: Exercise) -> list[Criterion]:
-    return list(db.session.scalars(sa.select(Criterion).where(Criterion.exercise_id == exercise.id)
-                                   .order_by(Criterion.position)))
+from scoring.queries import criteria_of
 
 
 def add_criterion(exercise: Exercise, *, actor: User, name_en: str, name_zh: str, weight: Decimal, max_score: int,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
@@ -15,7 +15,8 @@ from app.auth import operations as ops
 from app.auth.forms import ConfirmForm, StaffUserForm
 from app.auth.models import Role, User
 from app.auth.permissions import role_required
-from app.errors import DomainError
+from app.auth.queries import users_by_role
+from app.boundary import commit, on_refusal
 from app.extensions import db
 from app.i18n import HK
 
@@ -25,24 +26,19 @@ PAGE_SIZE = 50
 @bp.get("/users")
 @role_required(Role.admin)
 def users():
-    rows = db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
-    return render_template("admin/users.html", users=rows, confirm=ConfirmForm())
+    return render_template("admin/users.html", users=users_by_role(), confirm=ConfirmForm())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @role_required(Role.admin)
 def user_new():
     form = StaffUserForm()
-    if form.validate_on_submit():
-        try:
-            ops.create_staff_user(name=form.name.data, email=form.email.data, password=form.password.data,
-                                  role=Role(form.role.data), actor=current_user)
-        except (DomainError, ValueError) as exc:
-            flash(getattr(exc, "message", _("Choose a role.")), "error")
-        else:
-            db.session.commit()
-            flash(_("The account was created."), "success")
-            return redirect(url_for("admin.users"))
+    on_refusal(render=lambda _error: render_template("admin/user_new.html", form=form))
+    if form.validate_on_submit():  # the role is one of the form's choices (a SelectField refuses others)
+        ops.create_staff_user(name=form.name.data, email=form.email.data, password=form.password.data,
+                              role=Role(form.role.data), actor=current_user)
+        commit(_("The account was created."))
+        return redirect(url_for("admin.users"))
     return render_template("admin/user_new.html", form=form)
 
 
@@ -50,14 +46,10 @@ def user_new():
 @role_required(Role.admin)
 def user_toggle(user_id: int):
     user = db.get_or_404(User, user_id)
+    on_refusal(redirect_to=url_for("admin.users"))
     if ConfirmForm().validate_on_submit():
-        try:
-            ops.set_user_enabled(user, not user.is_enabled, actor=current_user)
-        except DomainError as exc:
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("The account was updated."), "success")
+        ops.set_user_enabled(user, not user.is_enabled, actor=current_user)
+        commit(_("The account was updated."))
     return redirect(url_for("admin.users"))
 
 
