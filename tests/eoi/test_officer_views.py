@@ -12,6 +12,7 @@ from freezegun import freeze_time
 
 from app.audit import AuditEvent
 from app.auth.models import Role
+from app.boundary import rollback_refused
 from app.db import now_utc
 from app.documents.models import Document, DocumentStatus
 from app.extensions import db
@@ -27,7 +28,7 @@ from eoi.models import (
     LateAttempt,
     Section,
 )
-from eoi.operations import SubmissionClosed, record_late_attempt
+from eoi.operations import SubmissionClosed
 from eoi.states import ExerciseKind, ExerciseState
 from tests.eoi.factories import (
     PDF_BYTES,
@@ -314,11 +315,12 @@ def test_incident_after_closing_extends_for_everyone_and_late_attempts_are_liste
     vendor = create_vendor_user(name_en="Latecomer Limited")
     exercise = create_published(officer)
     after = exercise.closes_at + timedelta(minutes=3)
+    submission = ops.get_or_create_submission(exercise, actor=vendor)
+    db.session.commit()
     with freeze_time(after):
         with pytest.raises(SubmissionClosed) as refusal:
-            ops.get_or_create_submission(exercise, actor=vendor)
-        db.session.rollback()
-        record_late_attempt(refusal.value)
+            ops.save_draft(submission, actor=vendor, answers={})
+        rollback_refused(refusal.value)  # what the request boundary does: roll back, record the late attempt
         ops.close_exercise(exercise)
         db.session.commit()
         client = login(officer)
