@@ -33,9 +33,9 @@ from eoi.forms.officer import (
     SectionForm,
     hk_to_utc,
 )
+from eoi import operations as ops
 from eoi.models import (Clarification, Exercise, ExerciseDocument, PriceItem, Section, Submission,
                         minimum_closing_after_addendum)
-from eoi.operations import exercises as ops
 from eoi.operations import setup
 from eoi.permissions import can_manage_exercise, can_read_technical_content, exercise_actions, opening_stage
 from eoi.sealed import technical_content_for
