@@ -35,6 +35,7 @@ def _link_refused(error):
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     form = RegistrationForm()
+    on_refusal(render=lambda _error: render_template("auth/register.html", form=form))
     if form.validate_on_submit():
         ops.register_vendor(**{f: getattr(form, f).data for f in (
             "name_en", "name_zh", "address", "contact_name", "contact_phone", "name", "email", "password")},
@@ -125,6 +126,7 @@ def account():
 @role_required(Role.vendor)
 def invite_user():
     form = InviteForm()
+    on_refusal(render=lambda _error: render_template("auth/account.html", documents=[], invite_form=form))
     if form.validate_on_submit():
         ops.invite_vendor_user(current_user.vendor, name=form.name.data, email=form.email.data, actor=current_user)
         commit(_("Invitation sent to %(email)s.", email=form.email.data))

@@ -134,7 +134,7 @@ def addendum_acknowledge(exercise_id: int, addendum_id: int):
 def subscriptions():
     form = SubscriptionsForm(clusters=queries.service_clusters(), locale=_locale(),
                              data={"clusters": sorted(queries.subscribed_cluster_ids(current_user.vendor_id))})
-    on_refusal(redirect_to=url_for("eoi.subscriptions"))
+    on_refusal(render=lambda _error: render_template("eoi/vendor/subscriptions.html", form=form))
     if form.validate_on_submit():
         set_subscriptions(current_user.vendor, set(form.clusters.data or []), actor=_user())
         commit(_("Your cluster subscriptions were saved."))
@@ -342,6 +342,7 @@ def submission_prices(exercise_id: int):
     if not exercise.has_price_envelope:
         raise NotFound()
     form = PriceForm.for_items(exercise.price_items)
+    on_refusal(render=lambda _error: _render_edit(submission, price_form=form), status=409)  # keeps typed prices
     if not form.validate_on_submit():
         return _render_edit(submission, price_form=form, status=400)
     save_prices(submission, actor=_user(), prices=form.prices())

@@ -111,6 +111,7 @@ def test_edit_changes_a_draft_but_not_a_published_exercise(as_officer, officer):
     published = create_published(officer)
     response = as_officer.post(f"/manage/exercises/{published.id}/edit", data={**data, "reference": published.reference})
     assert response.status_code == 400 and "not possible while the exercise is" in text(response)
+    assert 'value="Renamed"' in text(response)  # the refused form comes back as typed (app.boundary re-renders)
     committed()
     assert db.session.get(Exercise, published.id).title_en != "Renamed"
 
