@@ -1,16 +1,14 @@
 """Administrator pages: users (create staff, enable/disable) and the audit log with filters."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
-import sqlalchemy as sa
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
 from app.admin import bp
-from app.audit import AuditEvent, verify_chain
+from app.admin.queries import audit_events_page, audited_object_types
+from app.audit import verify_chain
 from app.auth import operations as ops
 from app.auth.forms import ConfirmForm, StaffUserForm
 from app.auth.models import Role, User
@@ -18,7 +16,6 @@ from app.auth.permissions import role_required
 from app.auth.queries import users_by_role
 from app.boundary import commit, on_refusal
 from app.extensions import db
-from app.i18n import HK
 
 PAGE_SIZE = 50
 
@@ -53,36 +50,12 @@ def user_toggle(user_id: int):
     return redirect(url_for("admin.users"))
 
 
-def _parse_day(value: str | None):
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date() if value else None
-    except ValueError:
-        return None
-
-
-def _audit_query(args):
-    query = sa.select(AuditEvent)
-    if action := (args.get("action") or "").strip():
-        query = query.where(AuditEvent.action.startswith(action[:80], autoescape=True))
-    if actor := (args.get("actor") or "").strip():
-        query = query.where(AuditEvent.actor_label.contains(actor[:254], autoescape=True))
-    if object_type := (args.get("object_type") or "").strip():
-        query = query.where(AuditEvent.object_type == object_type[:60])
-    if day_from := _parse_day(args.get("from")):
-        query = query.where(AuditEvent.occurred_at >= datetime.combine(day_from, time.min, HK))
-    if day_to := _parse_day(args.get("to")):
-        query = query.where(AuditEvent.occurred_at < datetime.combine(day_to + timedelta(days=1), time.min, HK))
-    return query
-
-
 @bp.get("/audit")
 @role_required(Role.admin)
 def audit_log():
     page = request.args.get("page", 1, type=int)
     if page < 1 or page > 10_000:
         raise NotFound()
-    query = _audit_query(request.args).order_by(AuditEvent.id.desc())
-    events = db.session.scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
-    object_types = db.session.scalars(sa.select(AuditEvent.object_type).distinct().where(AuditEvent.object_type.is_not(None))).all()
+    events = audit_events_page(request.args, page=page, per_page=PAGE_SIZE)
     return render_template("admin/audit.html", events=events[:PAGE_SIZE], has_next=len(events) > PAGE_SIZE,
-                           page=page, args=request.args, object_types=sorted(object_types), chain=verify_chain())
+                           page=page, args=request.args, object_types=audited_object_types(), chain=verify_chain())
