@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import flash, jsonify, redirect, request, url_for
+from flask import flash, has_request_context, jsonify, redirect, request, url_for
 
 from app.errors import DomainError, _wants_json
 from app.extensions import db
@@ -62,7 +62,7 @@ def record_refusal(error: DomainError) -> None:
             recorder()
         db.session.commit()
     except Exception:  # the refusal is still answered; the failure to record it is logged loudly
-        logger.exception("could not record a refusal on %s", request.path if request else "?")
+        logger.exception("could not record a refusal on %s", request.path if has_request_context() else "-")
         db.session.rollback()
 
 

@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
 from app.audit import record
+from app.boundary import commit
 from app.db import now_utc
 from app.extensions import db
 from app.storage import stored_path
@@ -83,7 +84,7 @@ def exercise_document_download(exercise_id: int, document_id: int):
         raise NotFound()
     if current_user.is_authenticated:
         record(current_user, "exercise.document_downloaded", exercise, document_id=doc.id, version=doc.version)
-        db.session.commit()
+        commit()
     response = send_file(path, mimetype=doc.file.content_type, as_attachment=True,
                          download_name=doc.file.original_name, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
