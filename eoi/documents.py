@@ -26,13 +26,14 @@ def build_submission_receipt(doc: Document) -> DocumentSpec:
 
 @document_builder("opening_record", _l("Opening record"))
 def build_opening_record(doc: Document) -> DocumentSpec:
+    """Invariant 3: every standing submission with its receipt and SHA-256, and every one submitted before an
+    addendum and not re-confirmed, listed as such; the named officers and the two who opened."""
     exercise = db.session.get(Exercise, doc.subject_id)
-    submissions = queries.standing_submissions(exercise)  # the opening page counts the same query
     late = queries.late_attempts(exercise)
-    from app.auth.models import User
+    opening = queries.completed_opening(exercise)
     return DocumentSpec("pdf/opening_record.html", {
-        "exercise": exercise, "submissions": submissions, "late_attempts": late, "document": doc,
-        "first_officer": db.session.get(User, exercise.first_opener_id),
-        "second_officer": db.session.get(User, exercise.second_opener_id),
-        "chain_head": chain_head(),
+        "exercise": exercise, "submissions": queries.standing_submissions(exercise),
+        "unconfirmed": queries.unconfirmed_submissions(exercise), "late_attempts": late, "document": doc,
+        "opening": opening, "first_officer": opening.started_by, "second_officer": opening.confirmed_by,
+        "opening_officers": queries.opening_officers_of(exercise), "chain_head": chain_head(),
     })

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from app.auth.models import Role, User
 from app.extensions import db
-from eoi.models import Exercise, Invitation, Submission
+from eoi.models import Exercise, Invitation, OpeningOfficer, Submission
 from eoi.states import EXERCISE_TRANSITIONS, ExerciseState
 
 MANAGERS = frozenset({Role.officer})
@@ -50,19 +50,6 @@ def can_cancel_exercise(user, exercise: Exercise) -> bool:
             and ExerciseState.cancelled in EXERCISE_TRANSITIONS.get(exercise.state, set()))
 
 
-def opening_stage(user, exercise: Exercise, now) -> str:
-    """Which step of the two-officer opening this officer sees (invariant 3): "done" (opened); "too_early"
-    (before closing); "first" (the first officer's step); "await_second" (this officer started it; another
-    must confirm); "second" (the second officer's step); "not_openable" (in this state)."""
-    if exercise.is_opened:
-        return "done"
-    if exercise.state not in (ExerciseState.published, ExerciseState.closed):
-        return "not_openable"
-    if exercise.opening_started_at is None:
-        return "too_early" if exercise.closes_at and exercise.closes_at > now else "first"
-    return "await_second" if exercise.first_opener_id == getattr(user, "id", None) else "second"
-
-
 def exercise_actions(user, exercise: Exercise) -> dict[str, bool]:
     """The officer's decisions for an exercise's pages, so templates never compare states."""
     return {
@@ -74,6 +61,17 @@ def exercise_actions(user, exercise: Exercise) -> dict[str, bool]:
         "cancel": can_cancel_exercise(user, exercise),
         "communicate": can_manage_exercise(user, exercise) and exercise.state != ExerciseState.draft,
     }
+
+
+def is_named_opening_officer(user, exercise: Exercise) -> bool:
+    """Named at publication as one of the officers who may open this exercise's box (invariant 3)."""
+    return getattr(user, "is_authenticated", False) and db.session.get(OpeningOfficer, (exercise.id, user.id)) is not None
+
+
+def can_take_part_in_opening(user, exercise: Exercise) -> bool:
+    """Invariant 3: only an officer named when the exercise was published, still enabled and still an officer,
+    starts or confirms its opening; an account created or made an officer later never can."""
+    return is_officer(user) and user.is_enabled and is_named_opening_officer(user, exercise)
 
 
 def is_invited(vendor_id: int | None, exercise: Exercise) -> bool:

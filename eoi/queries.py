@@ -1,16 +1,17 @@
-"""Read-side helpers of the eoi area, named for what they return; shared by views, documents and tasks."""
+"""Read-side helpers of the eoi area, named for what they return; shared by operations, views, documents and tasks."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.auth.models import User, Vendor
+from app.auth.models import Role, User, Vendor
 from app.documents.models import Document
 from app.extensions import db
 from app.notifications import Notification
-from eoi.models import (Clarification, ClusterSubscription, DeadlineIncident, Exercise, InterestRegistration,
-                        LateAttempt, ServiceCluster, Submission)
+from eoi.models import (Addendum, Clarification, ClusterSubscription, DeadlineIncident, Exercise,
+                        InterestRegistration, LateAttempt, Opening, OpeningOfficer, ServiceCluster, Submission)
 from eoi.permissions import PUBLIC_STATES
-from eoi.states import ExerciseKind, ExerciseState, SubmissionState
+from eoi.states import (ExerciseKind, ExerciseState, IncidentState, OpeningEnvelope, OpeningState,
+                        SubmissionState)
 
 
 def exercises_with_standing_counts() -> list[tuple[Exercise, int]]:
@@ -39,11 +40,6 @@ def standing_submissions(exercise: Exercise) -> list[Submission]:
 def late_attempts(exercise: Exercise) -> list[LateAttempt]:
     return list(db.session.scalars(sa.select(LateAttempt).where(LateAttempt.exercise_id == exercise.id)
                                    .order_by(LateAttempt.received_at)))
-
-
-def deadline_incidents(exercise: Exercise) -> list[DeadlineIncident]:
-    return list(db.session.scalars(sa.select(DeadlineIncident).where(DeadlineIncident.exercise_id == exercise.id)
-                                   .order_by(DeadlineIncident.recorded_at)))
 
 
 def unanswered_question_count(exercise: Exercise) -> int:
@@ -109,6 +105,54 @@ def document_by_id(document_id: int | None) -> Document | None:
 
 def user_by_id(user_id: int | None) -> User | None:
     return db.session.get(User, user_id) if user_id else None
+
+
+# --- the opening -------------------------------------------------------------------------------------------
+
+def opening_officers_of(exercise: Exercise) -> list[User]:
+    """The officers named at publication to open the box, whatever they can do today."""
+    return list(db.session.scalars(sa.select(User).join(OpeningOfficer, OpeningOfficer.user_id == User.id)
+                                   .where(OpeningOfficer.exercise_id == exercise.id).order_by(User.name, User.id)))
+
+
+def able_opening_officers(exercise: Exercise) -> list[User]:
+    """Named opening officers who can still take part: enabled accounts that still hold the officer role."""
+    return [u for u in opening_officers_of(exercise) if u.is_enabled and u.role == Role.officer]
+
+
+def live_opening(exercise: Exercise, envelope: OpeningEnvelope = OpeningEnvelope.technical) -> Opening | None:
+    """The opening of that envelope that is started or completed (cancelled ones stay on record only)."""
+    return db.session.scalar(sa.select(Opening).where(
+        Opening.exercise_id == exercise.id, Opening.envelope == envelope, Opening.state != OpeningState.cancelled))
+
+
+def completed_opening(exercise: Exercise, envelope: OpeningEnvelope = OpeningEnvelope.technical) -> Opening | None:
+    opening = live_opening(exercise, envelope)
+    return opening if opening is not None and opening.state == OpeningState.completed else None
+
+
+def pending_incident(exercise: Exercise) -> DeadlineIncident | None:
+    """A recorded deadline incident that would re-open the closed box and awaits a second officer."""
+    return db.session.scalar(sa.select(DeadlineIncident).where(
+        DeadlineIncident.exercise_id == exercise.id, DeadlineIncident.state == IncidentState.pending))
+
+
+def incidents_of(exercise: Exercise, *, effective_only: bool = False) -> list[DeadlineIncident]:
+    query = sa.select(DeadlineIncident).where(DeadlineIncident.exercise_id == exercise.id)
+    if effective_only:
+        query = query.where(DeadlineIncident.state == IncidentState.effective)
+    return list(db.session.scalars(query.order_by(DeadlineIncident.recorded_at, DeadlineIncident.id)))
+
+
+def unconfirmed_submissions(exercise: Exercise) -> list[tuple[Submission, Addendum | None]]:
+    """Submitted before an addendum that changed the requirements and not re-confirmed since, each with the first
+    such addendum issued after it was submitted: listed at opening as such, never dropped silently (invariant 3)."""
+    submissions = db.session.scalars(sa.select(Submission).where(
+        Submission.exercise_id == exercise.id, Submission.state == SubmissionState.submitted,
+        Submission.needs_reconfirmation.is_(True)).order_by(Submission.submitted_at, Submission.id)).all()
+    addenda = [a for a in exercise.addenda if a.changes_requirements]
+    return [(s, next((a for a in addenda if a.issued_at >= s.submitted_at), addenda[-1] if addenda else None))
+            for s in submissions]
 
 
 # --- the public list ---------------------------------------------------------------------------------------

@@ -30,15 +30,17 @@ from eoi.forms.officer import (
     InvitationForm,
     OpeningConfirmForm,
     PriceItemForm,
+    PublishForm,
     SectionForm,
     hk_to_utc,
 )
 from eoi import operations as ops
-from eoi.models import (Clarification, Exercise, ExerciseDocument, PriceItem, Section, Submission,
+from eoi.models import (Clarification, DeadlineIncident, Exercise, ExerciseDocument, PriceItem, Section, Submission,
                         minimum_closing_after_addendum)
 from eoi.operations import setup
-from eoi.permissions import can_manage_exercise, can_read_technical_content, exercise_actions, opening_stage
+from eoi.permissions import can_manage_exercise, can_read_technical_content, can_take_part_in_opening, exercise_actions
 from eoi.sealed import technical_content_for
+from eoi.states import ExerciseState, IncidentState, OpeningState
 
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024
 DOCUMENT_TYPES = {"pdf", "docx", "xlsx"}
@@ -79,6 +81,44 @@ def _form_page(template: str, status: int = 400, **context):
 def _upload(file, exercise: Exercise, *, title: str, addendum=None) -> ExerciseDocument:
     saved = save_upload(file.stream, file.filename, max_bytes=UPLOAD_MAX_BYTES, allowed=DOCUMENT_TYPES)
     return ops.add_exercise_document(exercise, saved, title=title, actor=current_user, addendum=addendum)
+
+
+def _opening_officers_context(exercise: Exercise) -> dict:
+    """The named opening officers, which of them can still take part, and whether too few remain (invariant 3)."""
+    officers = queries.opening_officers_of(exercise)
+    able = {u.id for u in queries.able_opening_officers(exercise)}
+    return {"opening_officers": officers, "able_officer_ids": able,
+            "too_few_opening_officers": bool(officers) and len(able) < 2 and not exercise.is_opened
+            and exercise.state != ExerciseState.cancelled}
+
+
+def _incident_rows(exercise: Exercise) -> list[tuple[DeadlineIncident, bool, bool]]:
+    """Each incident with whether the current officer may confirm it and may decline it."""
+    named = can_take_part_in_opening(current_user, exercise)
+    return [(i, i.state == IncidentState.pending and named and i.recorded_by_id != current_user.id,
+             i.state == IncidentState.pending and (named or i.recorded_by_id == current_user.id))
+            for i in queries.incidents_of(exercise)]
+
+
+def _opening_context(exercise: Exercise) -> dict:
+    """Everything the opening page decides: who was named, who started, what the officer may do now."""
+    opening = queries.live_opening(exercise)
+    started = opening is not None and opening.state == OpeningState.started
+    named = can_take_part_in_opening(current_user, exercise)
+    closed = exercise.effective_state == ExerciseState.closed
+    blocked = queries.pending_incident(exercise) is not None
+    return {
+        "opening_state": opening, "standing": queries.standing_submissions(exercise),
+        "unconfirmed": queries.unconfirmed_submissions(exercise),
+        "opening_record": queries.latest_opening_record(exercise),
+        "is_named": named, "incident_pending": blocked,
+        "before_closing": exercise.effective_state == ExerciseState.published,
+        "can_start": closed and named and not blocked and (not started or opening.started_by_id != current_user.id
+                                                            and not can_take_part_in_opening(opening.started_by, exercise)),
+        "started_by_me": started and opening.started_by_id == current_user.id,
+        "can_confirm": closed and started and named and not blocked and opening.started_by_id != current_user.id,
+        **_opening_officers_context(exercise),
+    }
 
 
 # --- exercises ----------------------------------------------------------------------------------------------
@@ -125,19 +165,24 @@ def exercise_manage(exercise_id: int):
         "eoi/officer/exercise_manage.html", exercise=exercise, confirm=ConfirmForm(), can=can,
         problems=ops.publication_problems(exercise) if can["publish"] else [], submissions=submissions,
         readable={s.id for s in submissions if can_read_technical_content(current_user, s)},
-        late_attempts=queries.late_attempts(exercise), incidents=queries.deadline_incidents(exercise),
+        late_attempts=queries.late_attempts(exercise), incidents=_incident_rows(exercise),
         open_questions=queries.unanswered_question_count(exercise),
-        opening_record=queries.latest_opening_record(exercise))
+        opening_record=queries.latest_opening_record(exercise), **_opening_officers_context(exercise))
 
 
-@bp.post("/manage/exercises/<int:exercise_id>/publish")
+@bp.route("/manage/exercises/<int:exercise_id>/publish", methods=["GET", "POST"])
 @role_required(Role.officer)
 def exercise_publish(exercise_id: int):
-    exercise = _back_to_dashboard(_exercise(exercise_id))
-    if ConfirmForm().validate_on_submit():
-        ops.publish_exercise(exercise, actor=current_user)
+    exercise = _exercise(exercise_id)
+    form = PublishForm()
+    can_publish = exercise_actions(current_user, exercise)["publish"]
+    page = _form_page("eoi/officer/exercise_publish.html", exercise=exercise, form=form, can_publish=can_publish,
+                      problems=ops.publication_problems(exercise) if can_publish else [])
+    if form.validate_on_submit():
+        ops.publish_exercise(exercise, actor=current_user, opening_officers=form.chosen())
         commit(_("The exercise is published."))
-    return _dashboard(exercise)
+        return _dashboard(exercise)
+    return page()
 
 
 @bp.route("/manage/exercises/<int:exercise_id>/cancel", methods=["GET", "POST"])
@@ -345,9 +390,32 @@ def incident_new(exercise_id: int):
         ops.record_deadline_incident(exercise, actor=current_user, new_closes_at=hk_to_utc(form.new_closes_at.data),
                                      reason_en=form.reason_en.data, reason_zh=form.reason_zh.data,
                                      evidence=form.evidence.data)
-        commit(_("The incident was recorded and the closing time extended for everyone."))
+        commit(_("The incident was recorded. If the box had closed, a second named officer must confirm it before "
+                 "it takes effect."))
         return _dashboard(exercise)
     return page()
+
+
+@bp.post("/manage/incidents/<int:incident_id>/confirm")
+@role_required(Role.officer)
+def incident_confirm(incident_id: int):
+    incident = db.get_or_404(DeadlineIncident, incident_id)
+    exercise = _back_to_dashboard(_managed(incident.exercise))
+    if ConfirmForm().validate_on_submit():
+        ops.confirm_deadline_incident(incident, actor=current_user)
+        commit(_("The incident is confirmed: the box is open for submissions until the new closing time."))
+    return _dashboard(exercise)
+
+
+@bp.post("/manage/incidents/<int:incident_id>/decline")
+@role_required(Role.officer)
+def incident_decline(incident_id: int):
+    incident = db.get_or_404(DeadlineIncident, incident_id)
+    exercise = _back_to_dashboard(_managed(incident.exercise))
+    if ConfirmForm().validate_on_submit():
+        ops.decline_deadline_incident(incident, actor=current_user)
+        commit(_("The incident was declined; the closing time is unchanged."))
+    return _dashboard(exercise)
 
 
 # --- opening and opened submissions -------------------------------------------------------------------------
@@ -361,9 +429,7 @@ def _opening_url(exercise: Exercise) -> str:
 def opening(exercise_id: int):
     exercise = _exercise(exercise_id)
     return render_template("eoi/officer/opening.html", exercise=exercise, confirm=ConfirmForm(),
-                           form=OpeningConfirmForm(), standing_count=len(queries.standing_submissions(exercise)),
-                           opening_record=queries.latest_opening_record(exercise),
-                           stage=opening_stage(current_user, exercise, now_utc()))
+                           form=OpeningConfirmForm(), **_opening_context(exercise))
 
 
 @bp.post("/manage/exercises/<int:exercise_id>/opening/start")

@@ -57,7 +57,7 @@ def load_public_exercise(exercise_id: int) -> Exercise:
 def render_exercise_detail(exercise: Exercise, *, question_form: ClarificationForm | None = None, status: int = 200):
     context = {
         "exercise": exercise, "clarifications": queries.published_clarifications(exercise),
-        "incidents": queries.deadline_incidents(exercise),
+        "incidents": queries.incidents_of(exercise, effective_only=True),
         "can_download": can_download_exercise_documents(current_user, exercise),
         "is_open": exercise.is_open, "is_cancelled": exercise.state == ExerciseState.cancelled,
         "questions_open": can_ask_question(exercise, now_utc()),
