@@ -99,8 +99,10 @@ def recent_notifications(user: User, limit: int) -> list[Notification]:
                                    .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
 
 
-def document_by_id(document_id: int | None) -> Document | None:
-    return db.session.get(Document, document_id) if document_id else None
+def documents_by_id(document_ids) -> dict[int, Document]:
+    """Several documents (a proposal's receipts) in one query."""
+    ids = {i for i in document_ids if i}
+    return {d.id: d for d in db.session.scalars(sa.select(Document).where(Document.id.in_(ids)))} if ids else {}
 
 
 def user_by_id(user_id: int | None) -> User | None:
@@ -198,3 +200,10 @@ def public_exercises(filters: dict[str, str], now):
     if state := filters.get("state"):
         query = query.where(_state_condition(state, now))
     return query.order_by(*_ORDER.get(filters.get("sort") or "closing", _ORDER["closing"]))
+
+
+def next_public_change(now):
+    """The next moment the clock alone changes a public page: the earliest closing time still ahead of a published
+    exercise (its status becomes "closed"; the "open" and "closed" filters change with it)."""
+    return db.session.scalar(sa.select(sa.func.min(Exercise.closes_at)).where(
+        Exercise.state == ExerciseState.published, Exercise.closes_at > now))

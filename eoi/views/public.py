@@ -1,6 +1,7 @@
 """Public pages: the list of exercises, an exercise's page, and its tender documents."""
 from __future__ import annotations
 
+import sqlalchemy.orm as so
 from flask import render_template, request, send_file
 from flask_babel import get_locale
 from flask_login import current_user
@@ -10,6 +11,7 @@ from app.audit import record
 from app.boundary import commit
 from app.db import now_utc
 from app.extensions import db
+from app.public_cache import public_page
 from app.storage import stored_path
 from eoi import bp, queries
 from eoi.forms.vendor import ClarificationForm, ExerciseSearchForm
@@ -26,9 +28,11 @@ def _locale() -> str:
 
 
 @bp.get("/exercises")
+@public_page(next_change=queries.next_public_change)
 def exercise_list():
     form = ExerciseSearchForm(request.args, clusters=queries.service_clusters(), locale=_locale())
-    page = db.paginate(queries.public_exercises(form.filters(), now_utc()), page=request.args.get("page", 1, type=int),
+    query = queries.public_exercises(form.filters(), now_utc()).options(so.selectinload(Exercise.clusters))  # not one query per row
+    page = db.paginate(query, page=request.args.get("page", 1, type=int),
                        per_page=PAGE_SIZE, max_per_page=PAGE_SIZE, error_out=False)
     return render_template("eoi/public/exercise_list.html", form=form, page=page)
 
@@ -55,19 +59,22 @@ def load_public_exercise(exercise_id: int) -> Exercise:
 
 
 def render_exercise_detail(exercise: Exercise, *, question_form: ClarificationForm | None = None, status: int = 200):
+    panel = _vendor_panel(exercise)
     context = {
         "exercise": exercise, "clarifications": queries.published_clarifications(exercise),
         "incidents": queries.incidents_of(exercise, effective_only=True),
         "can_download": can_download_exercise_documents(current_user, exercise),
         "is_open": exercise.is_open, "is_cancelled": exercise.state == ExerciseState.cancelled,
         "questions_open": can_ask_question(exercise, now_utc()),
-        "question_form": question_form or ClarificationForm(),
-        **_vendor_panel(exercise),
+        **panel,
+        # Only for vendors who may ask: building it puts a CSRF token in the session, which a public page must not.
+        "question_form": question_form or (ClarificationForm() if panel["can_take_part"] else None),
     }
     return render_template("eoi/public/exercise_detail.html", **context), status
 
 
 @bp.get("/exercises/<int:exercise_id>")
+@public_page(next_change=queries.next_public_change)
 def exercise_detail(exercise_id: int):
     return render_exercise_detail(load_public_exercise(exercise_id))
 

@@ -60,22 +60,22 @@ def _own_submission(exercise: Exercise) -> Submission:
     return submission
 
 
-def _detail_url(exercise: Exercise, anchor: str | None = None) -> str:
-    return url_for("eoi.exercise_detail", exercise_id=exercise.id, _anchor=anchor)
+def _detail_url(exercise_id: int, anchor: str | None = None) -> str:
+    return url_for("eoi.exercise_detail", exercise_id=exercise_id, _anchor=anchor)
 
 
-def _edit_url(exercise: Exercise, anchor: str | None = None) -> str:
-    return url_for("eoi.submission_edit", exercise_id=exercise.id, _anchor=anchor)
+def _edit_url(exercise_id: int, anchor: str | None = None) -> str:
+    return url_for("eoi.submission_edit", exercise_id=exercise_id, _anchor=anchor)
 
 
-def _receipt_url(exercise: Exercise, anchor: str | None = None) -> str:
-    return url_for("eoi.submission_receipt", exercise_id=exercise.id, _anchor=anchor)
+def _receipt_url(exercise_id: int, anchor: str | None = None) -> str:
+    return url_for("eoi.submission_receipt", exercise_id=exercise_id, _anchor=anchor)
 
 
 def _on_detail(exercise_id: int) -> Exercise:
     """The exercise; refusals of this request go back to its page."""
     exercise = _exercise_for_vendor(exercise_id)
-    on_refusal(redirect_to=_detail_url(exercise))
+    on_refusal(redirect_to=_detail_url(exercise_id))
     return exercise
 
 
@@ -83,7 +83,7 @@ def _on_edit(exercise_id: int, anchor: str | None = None) -> tuple[Exercise, Sub
     """The company's exercise and submission; refusals of this request go back to the proposal page."""
     exercise = _exercise_for_vendor(exercise_id)
     submission = _own_submission(exercise)
-    on_refusal(redirect_to=_edit_url(exercise, anchor))
+    on_refusal(redirect_to=_edit_url(exercise_id, anchor))
     return exercise, submission
 
 
@@ -96,7 +96,7 @@ def interest_register(exercise_id: int):
     if ConfirmForm().validate_on_submit():
         register_interest(exercise, actor=_user())
         commit(_("Your company's interest is registered. We will tell you about addenda and answers."))
-    return redirect(_detail_url(exercise))
+    return redirect(_detail_url(exercise_id))
 
 
 @bp.post("/exercises/<int:exercise_id>/clarifications")
@@ -109,7 +109,7 @@ def clarification_ask(exercise_id: int):
         return render_exercise_detail(exercise, question_form=form, status=400)
     ask_clarification(exercise, actor=_user(), question=form.question.data)
     commit(_("Your question was sent. The answer will be published to all vendors without your company's name."))
-    return redirect(_detail_url(exercise, "clarifications"))
+    return redirect(_detail_url(exercise_id, "clarifications"))
 
 
 @bp.post("/exercises/<int:exercise_id>/addenda/<int:addendum_id>/acknowledge")
@@ -119,7 +119,7 @@ def addendum_acknowledge(exercise_id: int, addendum_id: int):
     addendum = db.session.get(Addendum, addendum_id)
     if addendum is None or addendum.exercise_id != exercise.id:
         raise NotFound()
-    back = safe_next_url(request.form.get("next")) or _detail_url(exercise, "addenda")
+    back = safe_next_url(request.form.get("next")) or _detail_url(exercise_id, "addenda")
     on_refusal(redirect_to=back)
     if ConfirmForm().validate_on_submit():
         acknowledge_addendum(addendum, actor=_user())
@@ -172,7 +172,10 @@ def _section_files(files) -> dict:
 
 
 def _history(submission: Submission) -> list[tuple]:
-    """(version, status label, receipt Document or None), newest first."""
+    """(version, status label, receipt Document or None), newest first; the receipts in one query."""
+    if submission.current_version_id is None:  # never submitted: no version exists (submit makes each one current)
+        return []
+    receipts = queries.documents_by_id(v.receipt_document_id for v in submission.versions)
     rows = []
     for version in reversed(submission.versions):
         if version.withdrawn_at is not None:
@@ -181,7 +184,7 @@ def _history(submission: Submission) -> list[tuple]:
             status = _("Current")
         else:
             status = _("Replaced")
-        rows.append((version, status, queries.document_by_id(version.receipt_document_id)))
+        rows.append((version, status, receipts.get(version.receipt_document_id)))
     return rows
 
 
@@ -204,7 +207,7 @@ def _render_edit(submission: Submission, *, draft_form=None, price_form=None, up
         "word_counts": {s.id: word_count(draft_form[answer_field_name(s.id)].data or "") for s in exercise.sections},
         "price_lines": prices.lines if prices else {},
         "price_total": prices.total(exercise.price_items) if prices else None,
-        "problems": completeness_problems(submission) if editable else [],
+        "problems": completeness_problems(submission, content=content, prices=prices) if editable else [],
         "unacknowledged": unacknowledged_addenda(exercise, submission.vendor_id),
         "history": _history(submission),
         "submit_form": SubmitForm(formdata=None, data={"draft_version": submission.draft_version}),
@@ -220,10 +223,10 @@ def _render_edit(submission: Submission, *, draft_form=None, price_form=None, up
 def submission_start(exercise_id: int):
     exercise = _on_detail(exercise_id)
     if not ConfirmForm().validate_on_submit():
-        return redirect(_detail_url(exercise))
+        return redirect(_detail_url(exercise_id))
     get_or_create_submission(exercise, actor=_user())  # a POST: a visit alone changes nothing
     commit()
-    return redirect(_edit_url(exercise))
+    return redirect(_edit_url(exercise_id))
 
 
 @bp.get("/exercises/<int:exercise_id>/submission")
@@ -237,7 +240,7 @@ def submission_edit(exercise_id: int):
     return _render_edit(_own_submission(exercise))
 
 
-def _saved_response(result):
+def _saved_response(exercise_id: int, result):
     """The answer to a saved draft: JSON for the page's autosave, otherwise a flash and the proposal page."""
     submission = result.submission
     if request.form.get("autosave") == "1":
@@ -250,7 +253,7 @@ def _saved_response(result):
                 name=result.overwrote.name), "warning")
     else:
         flash(_("Your draft was saved."), "success")
-    return redirect(_edit_url(submission.exercise))
+    return redirect(_edit_url(exercise_id))
 
 
 @bp.post("/exercises/<int:exercise_id>/submission")
@@ -266,7 +269,7 @@ def submission_save(exercise_id: int):
         return _render_edit(submission, draft_form=form, status=400)
     result = save_draft(submission, actor=_user(), answers=form.answers(), expected_version=form.draft_version.data)
     commit()
-    return _saved_response(result)
+    return _saved_response(exercise_id, result)
 
 
 def _section_of(exercise: Exercise, section_id: int | None):
@@ -291,11 +294,11 @@ def submission_upload(exercise_id: int):
     on_refusal(render=lambda _error: _render_edit(submission, upload_error=(anchor, " ".join(map(str, form.file.errors)))),
                field=form.file)
     upload = save_upload(form.file.data.stream, form.file.data.filename, max_bytes=_max_upload())
-    on_refusal(redirect_to=_edit_url(exercise, anchor))
+    on_refusal(redirect_to=_edit_url(exercise_id, anchor))
     item = add_submission_file(submission, upload, actor=_user(), section=section)
     commit(_("Received %(name)s: %(size)s, SHA-256 %(sha)s, at %(time)s.", name=item.file.original_name,
              size=do_filesizeformat(item.file.size), sha=item.file.sha256, time=hk_datetime(item.file.uploaded_at)))
-    return redirect(_edit_url(exercise, anchor))
+    return redirect(_edit_url(exercise_id, anchor))
 
 
 def _own_file(submission: Submission, file_id: int):
@@ -327,12 +330,12 @@ def submission_file_remove(exercise_id: int, file_id: int):
     exercise, submission = _on_edit(exercise_id)
     item = _own_file(submission, file_id)
     anchor = f"files-{item.section_id or 'general'}"
-    on_refusal(redirect_to=_edit_url(exercise, anchor))
+    on_refusal(redirect_to=_edit_url(exercise_id, anchor))
     if ConfirmForm().validate_on_submit():
         name = item.file.original_name
         remove_submission_file(submission, item, actor=_user())
         commit(_("%(name)s was removed from your proposal.", name=name))
-    return redirect(_edit_url(exercise, anchor))
+    return redirect(_edit_url(exercise_id, anchor))
 
 
 @bp.post("/exercises/<int:exercise_id>/submission/prices")
@@ -347,7 +350,7 @@ def submission_prices(exercise_id: int):
         return _render_edit(submission, price_form=form, status=400)
     save_prices(submission, actor=_user(), prices=form.prices())
     commit(_("Your prices were saved in the sealed price envelope."))
-    return redirect(_edit_url(exercise, "prices"))
+    return redirect(_edit_url(exercise_id, "prices"))
 
 
 @bp.post("/exercises/<int:exercise_id>/submission/submit")
@@ -357,11 +360,11 @@ def submission_submit(exercise_id: int):
     form = SubmitForm()
     if not form.validate_on_submit():
         flash(_("The page was out of date. Review your proposal and submit again."), "error")
-        return redirect(_edit_url(exercise, "submit"))
+        return redirect(_edit_url(exercise_id, "submit"))
     version = submit_submission(submission, actor=_user(), draft_version=form.draft_version.data)
     commit(_("Your proposal was received at %(time)s (server time). Receipt number: %(number)s.",
              time=hk_datetime(version.submitted_at), number=version.receipt_number))
-    return redirect(_receipt_url(exercise))
+    return redirect(_receipt_url(exercise_id))
 
 
 @bp.get("/exercises/<int:exercise_id>/submission/receipt")
@@ -369,14 +372,15 @@ def submission_submit(exercise_id: int):
 def submission_receipt(exercise_id: int):
     exercise = _exercise_for_vendor(exercise_id)
     submission = _own_submission(exercise)
+    history = _history(submission)  # first: it loads every version and receipt, which the lines below then reuse
     version = submission.current_version or (submission.versions[-1] if submission.versions else None)
     if version is None:
         flash(_("Your proposal has not been submitted yet."), "error")
-        return redirect(_edit_url(exercise))
+        return redirect(_edit_url(exercise_id))
+    document = next((doc for v, _status, doc in history if v is version), None)
     return render_template("eoi/vendor/submission_receipt.html", exercise=exercise, submission=submission,
                            version=version, files=version_manifest_for(current_user, version)["files"],
-                           document=queries.document_by_id(version.receipt_document_id),
-                           history=_history(submission), withdraw_form=WithdrawForm(formdata=None),
+                           document=document, history=history, withdraw_form=WithdrawForm(formdata=None),
                            can_withdraw=can_withdraw_submission(current_user, submission))
 
 
@@ -385,14 +389,14 @@ def submission_receipt(exercise_id: int):
 def submission_withdraw(exercise_id: int):
     exercise = _exercise_for_vendor(exercise_id)
     submission = _own_submission(exercise)
-    on_refusal(redirect_to=_receipt_url(exercise, "withdraw"))
+    on_refusal(redirect_to=_receipt_url(exercise_id, "withdraw"))
     form = WithdrawForm()
     if not form.validate_on_submit():
         flash(" ".join(map(str, form.confirm.errors)) or _("Tick the box to confirm the withdrawal."), "error")
-        return redirect(_receipt_url(exercise, "withdraw"))
+        return redirect(_receipt_url(exercise_id, "withdraw"))
     withdraw_submission(submission, actor=_user())
     commit(_("Your proposal was withdrawn. You can edit it and submit again before the closing time."))
-    return redirect(_edit_url(exercise))
+    return redirect(_edit_url(exercise_id))
 
 
 @bp.post("/exercises/<int:exercise_id>/submission/reconfirm")
@@ -402,4 +406,4 @@ def submission_reconfirm(exercise_id: int):
     if ConfirmForm().validate_on_submit():
         reconfirm_submission(submission, actor=_user())
         commit(_("You confirmed that your submitted proposal stands."))
-    return redirect(_edit_url(exercise))
+    return redirect(_edit_url(exercise_id))
