@@ -237,7 +237,9 @@ def submission_edit(exercise_id: int):
     if submission is None:
         return render_template("eoi/vendor/submission_start.html", exercise=exercise, is_open=exercise.is_open,
                                form=ConfirmForm())
-    return _render_edit(_own_submission(exercise))
+    if not owns_submission(current_user, submission):
+        raise NotFound()
+    return _render_edit(submission)
 
 
 def _saved_response(exercise_id: int, result):
