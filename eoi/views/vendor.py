@@ -29,7 +29,7 @@ from eoi.operations import (acknowledge_addendum, add_submission_file, ask_clari
                             withdraw_submission)
 from eoi.permissions import can_edit_submission, can_take_part, can_withdraw_submission, owns_submission
 from eoi.rules import word_count
-from eoi.sealed import (SealedContent, SealedFile, file_for, open_file_for, price_content_for, receive_file,
+from eoi.sealed import (SealedFile, file_for, open_file_for, price_content_for, receive_file,
                         technical_content_for, version_manifest_for)
 from eoi.views.public import load_public_exercise, render_exercise_detail
 
@@ -304,11 +304,9 @@ def submission_upload(exercise_id: int):
 
 
 def _own_file(submission: Submission, file_id: int) -> SealedFile:
-    """One of the company's own files (read through the sealed box's door; any other id is a 404)."""
-    try:
-        item = file_for(current_user, submission, file_id)
-    except SealedContent:
-        raise NotFound() from None
+    """One of the company's own files (read through the sealed box's door; any other id is a 404). The
+    submission is the company's own, so the door never refuses it as sealed."""
+    item = file_for(current_user, submission, file_id)
     if item is None:
         raise NotFound()
     return item
@@ -318,10 +316,7 @@ def _own_file(submission: Submission, file_id: int) -> SealedFile:
 @role_required(Role.vendor)
 def submission_file_download(exercise_id: int, file_id: int):
     exercise = _exercise_for_vendor(exercise_id)
-    try:
-        opened = open_file_for(current_user, _own_submission(exercise), file_id)
-    except SealedContent:
-        raise NotFound() from None
+    opened = open_file_for(current_user, _own_submission(exercise), file_id)  # the company's own: never sealed
     if opened is None:
         raise NotFound()
     item, stream = opened

@@ -16,8 +16,8 @@ from app.errors import DomainError
 from app.extensions import db
 from eoi.models import LateAttempt, ServiceCluster
 from eoi.operations import get_or_create_submission, save_draft
-from tests.eoi.vendor_factories import create_published_exercise
-from tests.factories import create_vendor_user
+
+from tests.factories import create_published_exercise, create_vendor_user
 
 class Refused(DomainError):
     pass

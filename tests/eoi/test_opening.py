@@ -53,7 +53,7 @@ def test_publication_names_the_chosen_officers_and_audits_it(app):
     exercise = create_draft(officers[0])
     ops.publish_exercise(exercise, actor=officers[0], opening_officers=officers)
     db.session.commit()
-    assert [u.id for u in queries.opening_officers_of(exercise)] == sorted(u.id for u in officers)
+    assert [u.id for u in queries.opening_officers_of(exercise)] == [u.id for u in sorted(officers, key=lambda u: (u.name, u.id))]
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "exercise.opening_officers_named"))
     assert sorted(o["id"] for o in event.details_dict["officers"]) == sorted(u.id for u in officers)
 

@@ -6,8 +6,8 @@ import pytest
 
 from app.auth.models import Role
 from eoi.permissions import can_edit_setup, can_manage_exercise
-from tests.eoi.factories import create_draft
-from tests.factories import create_staff, create_vendor_user
+
+from tests.factories import create_draft, create_staff, create_vendor_user
 
 
 def _urls(exercise) -> list[tuple[str, str]]:
