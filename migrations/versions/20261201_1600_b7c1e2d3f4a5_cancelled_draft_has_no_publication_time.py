@@ -1,8 +1,8 @@
 """a draft exercise can be cancelled: a cancelled exercise needs no publication time
 
 Revision ID: b7c1e2d3f4a5
-Revises: 540e33ae4990
-Create Date: 2026-11-24 09:00:00
+Revises: 2f33e192c634
+Create Date: 2026-12-01 16:00:00
 
 The code allows draft -> cancelled, but ck_exercises_published_has_time wanted a publication time for every state
 but draft, so cancelling a draft always failed.
@@ -15,7 +15,7 @@ import app.db  # noqa: F401  (UTCDateTime in column types)
 
 # revision identifiers, used by Alembic.
 revision = 'b7c1e2d3f4a5'
-down_revision = '540e33ae4990'
+down_revision = '2f33e192c634'
 branch_labels = None
 depends_on = None
 

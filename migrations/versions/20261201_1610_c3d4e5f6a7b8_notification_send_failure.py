@@ -2,7 +2,7 @@
 
 Revision ID: c3d4e5f6a7b8
 Revises: b7c1e2d3f4a5
-Create Date: 2026-11-24 09:10:00
+Create Date: 2026-12-01 16:10:00
 
 """
 from alembic import op

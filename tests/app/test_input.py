@@ -124,8 +124,8 @@ def _value_for(unbound: UnboundField, which: str) -> str:
 
 def _world_forms(world):
     """Forms whose constructor needs context: how to build each (the others are built with formdata alone)."""
-    from eoi.forms_officer import InvitationForm
-    from eoi.forms_vendor import DraftForm, PriceForm
+    from eoi.forms.officer import InvitationForm
+    from eoi.forms.vendor import DraftForm, PriceForm
     return {
         InvitationForm: lambda formdata: InvitationForm(formdata, exercise=world["draft"]),
         DraftForm: lambda formdata: DraftForm.for_sections(world["published"].sections, "en", formdata=formdata),
@@ -152,7 +152,7 @@ def world(app):
     """A draft (with a section and a price line), a published exercise with a vendor's draft proposal, a question."""
     from eoi import operations as ops
     from eoi.operations import setup
-    from tests.eoi.factories import create_draft, create_published
+    from tests.factories import create_draft, create_published
     officer = create_staff(Role.officer)
     vendor_user = create_vendor_user()
     draft = create_draft(officer, has_price_envelope=True)
@@ -204,8 +204,8 @@ def test_every_form_refuses_or_cleans_control_characters_and_far_dates(app, worl
 
 def test_clean_values_pass_the_input_rules(app, world):
     """Positive control: ordinary text (with line breaks where allowed) and near dates are not refused."""
-    from eoi.forms_officer import IncidentForm
-    from eoi.forms_vendor import ClarificationForm
+    from eoi.forms.officer import IncidentForm
+    from eoi.forms.vendor import ClarificationForm
     with app.test_request_context(method="POST"):
         form = IncidentForm(MultiDict({"reason_en": "Outage\r\nof the network", "reason_zh": "網絡故障",
                                        "evidence": "Log\tlines", "new_closes_at": "2030-01-31T12:00"}))
@@ -358,7 +358,7 @@ def test_no_route_answers_bad_input_with_a_server_error(app, login, world):
     sent, failures = _sweep(app, sweep, world)
     assert sent > 150, sent
     assert not failures, f"{len(failures)} server error(s) on bad input:\n" + "\n".join(failures)
-    from eoi.models import StoredFile
+    from app.storage import StoredFile
     names = db.session.scalars(sa.select(StoredFile.original_name)).all()
     assert len(names) > 1  # uploads with bidi controls in their names were accepted, under a clean name
     assert not [n for n in names if has_line_controls(n) or clean_file_name(n) != n], names
@@ -427,7 +427,7 @@ def test_far_dates_are_refused_with_a_message(app, login, world):
 
 
 def test_uploaded_file_names_lose_bidi_controls(app, login, world):
-    from eoi.models import StoredFile
+    from app.storage import StoredFile
     client = login(world["vendor_user"])
     response = client.post(f"/exercises/{world['published'].id}/submission/files",
                            data={"file": (io.BytesIO(PDF), "report\u202efdp.exe\u2066.pdf")},

@@ -79,7 +79,7 @@ def _exercise(world: World):
     from eoi.models import ServiceCluster
     from eoi.operations import setup
     from eoi.states import ExerciseKind
-    from tests.eoi.factories import pdf_upload
+    from tests.factories import document_upload
     now = datetime.now(timezone.utc)
     cluster = ServiceCluster(code=f"T{len(world.made)}", name_en="Cluster", name_zh="組別")
     db.session.add(cluster)
@@ -89,7 +89,7 @@ def _exercise(world: World):
                                    clarification_deadline=now + timedelta(days=5), closes_at=now + timedelta(days=10))
     setup.add_section(exercise, actor=world.officer, title_en="Approach", title_zh="方案", guidance_en="",
                       guidance_zh="", word_limit=None, answer_required=True, attachment_required=False)
-    ops.add_exercise_document(exercise, pdf_upload(), title="Invitation", actor=world.officer)
+    ops.add_exercise_document(exercise, document_upload(), title="Invitation", actor=world.officer)
     return exercise
 
 
