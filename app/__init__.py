@@ -67,6 +67,7 @@ def _init_extensions(app: Flask) -> None:
     celery_init_app(app)
     # Models and task modules must be imported so mappers and tasks are registered.
     import app.auth.documents  # noqa: F401
+    import app.audit.tasks  # noqa: F401
     import app.documents.tasks  # noqa: F401
     import app.notifications  # noqa: F401
     import app.auth.permissions  # noqa: F401

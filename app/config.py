@@ -55,8 +55,14 @@ class Config:
         "beat_schedule": {
             "close-due-exercises": {"task": "eoi.close_due_exercises", "schedule": 15.0},
             "sweep-documents": {"task": "app.sweep_documents", "schedule": 300.0},
+            "checkpoint-audit": {"task": "app.checkpoint_audit", "schedule": 300.0},
         },
     }
+
+    # Signed checkpoints of the audit chain's head, outside the database (app/audit/checkpoints.py).
+    AUDIT_SIGNING_KEY_FILE = Path(os.environ.get("AUDIT_SIGNING_KEY_FILE", INSTANCE / "audit-signing.key"))
+    AUDIT_VERIFY_KEY_FILE = os.environ.get("AUDIT_VERIFY_KEY_FILE", "")  # default: the signing key's ".pub"
+    AUDIT_CHECKPOINT_FILE = Path(os.environ.get("AUDIT_CHECKPOINT_FILE", INSTANCE / "audit-checkpoints.log"))
 
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

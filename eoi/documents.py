@@ -6,7 +6,7 @@ import json
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.audit import chain_head
+from app.audit.checkpoints import write_checkpoint
 from app.documents.models import Document
 from app.documents.service import DocumentSpec, document_builder
 from app.extensions import db
@@ -26,6 +26,7 @@ def build_submission_receipt(doc: Document) -> DocumentSpec:
 
 @document_builder("opening_record", _l("Opening record"))
 def build_opening_record(doc: Document) -> DocumentSpec:
+    """Rendered after the opening commits; signs a checkpoint of the audit chain's head and prints it (invariant 10)."""
     exercise = db.session.get(Exercise, doc.subject_id)
     submissions = db.session.scalars(sa.select(Submission).where(
         Submission.exercise_id == exercise.id, Submission.standing()).order_by(Submission.submitted_at)).all()
@@ -36,5 +37,5 @@ def build_opening_record(doc: Document) -> DocumentSpec:
         "exercise": exercise, "submissions": submissions, "late_attempts": late, "document": doc,
         "first_officer": db.session.get(User, exercise.first_opener_id),
         "second_officer": db.session.get(User, exercise.second_opener_id),
-        "chain_head": chain_head(),
+        "audit": write_checkpoint(),
     })

@@ -35,6 +35,9 @@ def _base_config(tmp: Path, uri: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": uri,
         "STORAGE_DIR": Path(os.environ["STORAGE_DIR"]) if shared else tmp / "storage",
         "OUTBOX_DIR": Path(os.environ["OUTBOX_DIR"]) if shared else tmp / "outbox",
+        # Each test its own checkpoint log and key (a real worker signs with its own: see .ci/run).
+        "AUDIT_SIGNING_KEY_FILE": tmp / "audit-signing.key",
+        "AUDIT_CHECKPOINT_FILE": tmp / "audit-checkpoints.log",
         "SERVER_NAME": "localhost",
         "PUBLIC_URL": "http://localhost",
         "RATELIMIT_KEY_PREFIX": f"t{uuid.uuid4().hex[:12]}",  # a shared Redis store must not carry counts between tests

@@ -1,8 +1,6 @@
 """Administrator pages: users (create staff, enable/disable) and the audit log with filters."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,14 +8,15 @@ from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
 from app.admin import bp
-from app.audit import AuditEvent, verify_chain
+from app.admin.forms import AuditFilterForm
+from app.audit import queries as audit_queries
+from app.audit.checkpoints import verify_recent
 from app.auth import operations as ops
 from app.auth.forms import ConfirmForm, StaffUserForm
 from app.auth.models import Role, User
 from app.auth.permissions import role_required
 from app.errors import DomainError
 from app.extensions import db
-from app.i18n import HK
 
 PAGE_SIZE = 50
 
@@ -61,36 +60,16 @@ def user_toggle(user_id: int):
     return redirect(url_for("admin.users"))
 
 
-def _parse_day(value: str | None):
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date() if value else None
-    except ValueError:
-        return None
-
-
-def _audit_query(args):
-    query = sa.select(AuditEvent)
-    if action := (args.get("action") or "").strip():
-        query = query.where(AuditEvent.action.startswith(action[:80], autoescape=True))
-    if actor := (args.get("actor") or "").strip():
-        query = query.where(AuditEvent.actor_label.contains(actor[:254], autoescape=True))
-    if object_type := (args.get("object_type") or "").strip():
-        query = query.where(AuditEvent.object_type == object_type[:60])
-    if day_from := _parse_day(args.get("from")):
-        query = query.where(AuditEvent.occurred_at >= datetime.combine(day_from, time.min, HK))
-    if day_to := _parse_day(args.get("to")):
-        query = query.where(AuditEvent.occurred_at < datetime.combine(day_to + timedelta(days=1), time.min, HK))
-    return query
-
-
 @bp.get("/audit")
 @role_required(Role.admin)
 def audit_log():
     page = request.args.get("page", 1, type=int)
     if page < 1 or page > 10_000:
         raise NotFound()
-    query = _audit_query(request.args).order_by(AuditEvent.id.desc())
-    events = db.session.scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
-    object_types = db.session.scalars(sa.select(AuditEvent.object_type).distinct().where(AuditEvent.object_type.is_not(None))).all()
+    form = AuditFilterForm(request.args, object_types=audit_queries.object_types())
+    filters = form.filters()
+    events = audit_queries.visible_events(filters, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    chain, checkpoint = verify_recent()
     return render_template("admin/audit.html", events=events[:PAGE_SIZE], has_next=len(events) > PAGE_SIZE,
-                           page=page, args=request.args, object_types=sorted(object_types), chain=verify_chain())
+                           page=page, args=request.args, form=form, sealed=audit_queries.sealed_summary(filters),
+                           chain=chain, checkpoint=checkpoint)

@@ -97,12 +97,15 @@ def test_events_are_hash_chained(app, login):
 
 def test_the_hash_covers_content_and_the_previous_link(app):
     event = record(None, "test.one", None, amount="100.00")
+    assert event.hash is None  # chained at commit
+    db.session.commit()
     original = event.hash
+    assert original == event.compute_hash()
+    db.session.expunge(event)
     event.details = '{"amount": "1000.00"}'
     assert event.compute_hash() != original
     event.details, event.prev_hash = '{"amount": "100.00"}', "f" * 64
     assert event.compute_hash() != original
-    db.session.rollback()
 
 
 def test_concurrent_appends_keep_one_chain(app):
@@ -198,14 +201,14 @@ def dated_events(app):
     alice = create_staff(Role.officer, email="alice.audit@gov.example")
     bob = create_staff(Role.officer, email="bob.audit@gov.example")
     with freeze_time("2020-03-10 04:00:00"):  # 12:00 HKT on 10 March
-        e1 = record(alice, "exercise.published", alice, title="OSP EOI").id
+        e1 = record(alice, "exercise.published", alice, title="OSP EOI")
     with freeze_time("2020-03-11 15:30:00"):  # 23:30 HKT on 11 March
-        e2 = record(bob, "exercise.cancelled", bob).id
+        e2 = record(bob, "exercise.cancelled", bob)
     with freeze_time("2020-03-11 16:30:00"):  # 00:30 HKT on 12 March (still 11 March in UTC)
-        e3 = record(alice, "submission.received", alice).id
-    e4 = record(bob, "exercise.published", bob).id  # today
-    db.session.commit()
-    return {"e1": e1, "e2": e2, "e3": e3, "e4": e4}
+        e3 = record(alice, "submission.received", alice)
+    e4 = record(bob, "exercise.published", bob)  # today
+    db.session.commit()  # the events get their numbers in the chain when the transaction commits
+    return {"e1": e1.id, "e2": e2.id, "e3": e3.id, "e4": e4.id}
 
 
 @pytest.mark.parametrize("query, expected", [

@@ -1,0 +1,62 @@
+"""Read side of the audit log for the administrator's browser: filtered events, and sealed activity as counts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+import sqlalchemy as sa
+
+from app.audit.models import AuditEvent
+from app.audit.sealing import sealed_scopes
+from app.extensions import db
+from app.i18n import HK
+
+
+def _where(query: sa.Select, filters: dict, *, with_actor: bool = True) -> sa.Select:
+    if action := filters.get("action"):
+        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
+    if with_actor and (actor := filters.get("actor")):
+        query = query.where(AuditEvent.actor_label.contains(actor, autoescape=True))
+    if object_type := filters.get("object_type"):
+        query = query.where(AuditEvent.object_type == object_type)
+    if day_from := filters.get("date_from"):
+        query = query.where(AuditEvent.occurred_at >= datetime.combine(day_from, time.min, HK))
+    if day_to := filters.get("date_to"):
+        query = query.where(AuditEvent.occurred_at < datetime.combine(day_to + timedelta(days=1), time.min, HK))
+    return query
+
+
+def visible_events(filters: dict, *, limit: int, offset: int) -> list[AuditEvent]:
+    """Events matching the filters, newest first, except those about content still sealed (see sealed_summary)."""
+    query = _where(sa.select(AuditEvent), filters)
+    if (sealed := sealed_scopes()) is not None:
+        query = query.where(sa.or_(AuditEvent.seal_scope.is_(None),
+                                   AuditEvent.seal_scope.not_in(sa.select(sealed.c.scope))))
+    return list(db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)))
+
+
+@dataclass(frozen=True)
+class SealedCount:
+    label: str        # the sealed scope, e.g. the exercise's reference
+    action: str
+    events: int
+    parties: int      # distinct vendors
+
+
+def sealed_summary(filters: dict) -> list[SealedCount]:
+    """Events about content still sealed, as counts per scope and action across vendors (finding 13).
+
+    The "who" filter does not apply: counts for one chosen account would tell that vendor's activity.
+    """
+    if (sealed := sealed_scopes()) is None:
+        return []
+    query = _where(sa.select(sealed.c.label, AuditEvent.action, sa.func.count(),
+                             sa.func.count(sa.distinct(AuditEvent.seal_party))), filters, with_actor=False)
+    query = (query.join(sealed, AuditEvent.seal_scope == sealed.c.scope)
+             .group_by(sealed.c.label, AuditEvent.action).order_by(sealed.c.label, AuditEvent.action))
+    return [SealedCount(*row) for row in db.session.execute(query)]
+
+
+def object_types() -> list[str]:
+    return sorted(db.session.scalars(sa.select(AuditEvent.object_type).distinct()
+                                     .where(AuditEvent.object_type.is_not(None))))
+
