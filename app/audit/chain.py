@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 import sqlalchemy as sa
 from flask import has_request_context, request
@@ -143,7 +143,7 @@ class ChainReport:
 _COLUMNS = [c for c in AuditEvent.__table__.columns]
 
 
-def _rows(after: int) -> Iterable:
+def _rows(after: int) -> sa.Result:
     query = sa.select(*_COLUMNS).where(AuditEvent.id > after).order_by(AuditEvent.id)
     return db.session.execute(query.execution_options(yield_per=1000))
 
@@ -164,17 +164,23 @@ def verify_chain(since_id: int = 0, since_hash: Optional[str] = None) -> ChainRe
                                problem="rewritten")
         prev = stored
     expected_id, head_id = since_id, since_id
-    for row in _rows(since_id):
-        expected_id += 1
-        count += 1
-        if row.id != expected_id:
-            return ChainReport(count, expected_id, f"event {expected_id} is missing", prev, head_id, since_id, "missing")
-        if row.prev_hash != prev:
-            return ChainReport(count, row.id, "link to the previous event does not match", prev, head_id, since_id,
-                               "link")
-        if canonical_hash(row) != row.hash:
-            return ChainReport(count, row.id, "content does not match its hash", prev, head_id, since_id, "content")
-        prev, head_id = row.hash, row.id
+    rows = _rows(since_id)
+    try:
+        for row in rows:
+            expected_id += 1
+            count += 1
+            if row.id != expected_id:
+                return ChainReport(count, expected_id, f"event {expected_id} is missing", prev, head_id, since_id,
+                                   "missing")
+            if row.prev_hash != prev:
+                return ChainReport(count, row.id, "link to the previous event does not match", prev, head_id,
+                                   since_id, "link")
+            if canonical_hash(row) != row.hash:
+                return ChainReport(count, row.id, "content does not match its hash", prev, head_id, since_id,
+                                   "content")
+            prev, head_id = row.hash, row.id
+    finally:
+        rows.close()  # a break stops early: release the (server-side) cursor
     return ChainReport(count, head=prev, head_id=head_id, since=since_id)
 
 
