@@ -166,9 +166,12 @@ def _sealed_world():
             ops.save_draft(submission, actor=vendor, answers={exercise.sections[0].id: "Second thoughts"})
             ops.submit_submission(submission, actor=vendor, draft_version=submission.draft_version)
             db.session.commit()
-    receipts = wait_for(lambda: db.session.scalars(sa.select(Document).where(
-        Document.kind == "submission_receipt", Document.status == DocumentStatus.ready)).all() or None)
-    assert receipts and len(receipts) == 5
+    def all_ready():
+        ready = db.session.scalars(sa.select(Document).where(Document.kind == "submission_receipt",
+                                                             Document.status == DocumentStatus.ready)).all()
+        return ready if len(ready) == 5 else None
+    receipts = wait_for(all_ready)
+    assert receipts, "five receipts (three submissions, two resubmissions) were rendered"
     return exercise, officer, second, admin, vendors, [r.sha256 for r in receipts]
 
 
