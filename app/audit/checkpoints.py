@@ -210,9 +210,10 @@ def latest_checkpoint() -> Optional[Checkpoint]:
     if key is None:
         return None
     for lines in (_read_tail, lambda: list(read_log())):
-        valid = [ln.checkpoint for ln in lines() if ln.checkpoint and ln.checkpoint.verifies(key)]
-        if valid:
-            return max(valid, key=lambda c: c.seq)
+        candidates = sorted((ln.checkpoint for ln in lines() if ln.checkpoint), key=lambda c: c.seq, reverse=True)
+        for checkpoint in candidates:  # highest first: usually one signature to check
+            if checkpoint.verifies(key):
+                return checkpoint
     return None
 
 
