@@ -1,8 +1,8 @@
 """audit events name the sealed scope and party they are about
 
 Revision ID: 1dc85f92d59c
-Revises: 540e33ae4990
-Create Date: 2026-12-01 15:34:00
+Revises: 440bb4d084dc
+Create Date: 2026-12-01 16:35:00
 
 Adding nullable columns fires no row trigger, so the append-only guards stay in place. Events written
 before this migration have both columns NULL, which leaves their hashes unchanged (see AuditEvent.canonical).
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '1dc85f92d59c'
-down_revision = '540e33ae4990'
+down_revision = '440bb4d084dc'
 branch_labels = None
 depends_on = None
 
