@@ -52,12 +52,10 @@ class Config:
         "task_soft_time_limit": 100,
         "broker_transport_options": {"visibility_timeout": 3600},
         "broker_connection_retry_on_startup": True,
-        "beat_schedule": {
-            "close-due-exercises": {"task": "eoi.close_due_exercises", "schedule": 15.0},
-            "sweep-documents": {"task": "app.sweep_documents", "schedule": 300.0},
-            "checkpoint-audit": {"task": "app.checkpoint_audit", "schedule": 300.0},
-        },
+        # beat_schedule: built by the app factory from the periodic tasks the core and the areas register.
     }
+    # The areas the app factory registers (each area's init_app), in dependency order.
+    AREAS = ("eoi", "scoring", "contracts")
 
     # Signed checkpoints of the audit chain's head, outside the database (app/audit/checkpoints.py).
     AUDIT_SIGNING_KEY_FILE = Path(os.environ.get("AUDIT_SIGNING_KEY_FILE", INSTANCE / "audit-signing.key"))

@@ -3,9 +3,6 @@ are still sealed. Before opening, the audit page shows these events only as coun
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Flask
-
-from app.audit.sealing import sealed_activity
 from app.documents.models import Document
 from app.extensions import db
 from eoi.models import Exercise, LateAttempt, Submission, SubmissionVersion
@@ -40,7 +37,8 @@ def _sealed_exercises() -> sa.Select:
     return sa.select(scope.label("scope"), Exercise.reference.label("label")).where(Exercise.opened_at.is_(None))
 
 
-def register_sealed_activity(app: Flask) -> None:
-    registry = sealed_activity(app)
-    registry.resolvers.update({Submission: _submission, LateAttempt: _late_attempt, Document: _document})
-    registry.sealed_scope_queries.append(_sealed_exercises)
+def register_sealed_activity(registry) -> None:
+    """Declare to the core (app/hooks.py) which audit events are about sealed submissions, and which are sealed now."""
+    for model, seal in ((Submission, _submission), (LateAttempt, _late_attempt), (Document, _document)):
+        registry.add_audit_seal(model, seal)
+    registry.add_sealed_scopes("exercises-not-opened", _sealed_exercises)

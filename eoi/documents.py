@@ -1,38 +1,30 @@
-"""PDF documents of the eoi area: the vendor's submission receipt and the opening record."""
+"""PDF documents of the eoi area: the vendor's submission receipt and the opening record (registered in eoi.init_app)."""
 from __future__ import annotations
-
-import json
-
-import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
 from app.audit.checkpoints import write_checkpoint
 from app.documents.models import Document
-from app.documents.service import DocumentSpec, document_builder
+from app.documents.service import DocumentSpec
 from app.extensions import db
-from eoi import queries
-from eoi.models import Exercise, LateAttempt, SubmissionVersion
+from eoi import queries, sealed
+from eoi.models import Exercise, SubmissionVersion
 
 
-@document_builder("submission_receipt", _l("Submission receipt"))
 def build_submission_receipt(doc: Document) -> DocumentSpec:
     """The receipt lists what arrived (file names, sizes, hashes) — the vendor's own content, sent to it only."""
     version = db.session.get(SubmissionVersion, doc.subject_id)
-    manifest = json.loads(version.manifest)
+    manifest = sealed.manifest_for_system(version, purpose="submission receipt")
     return DocumentSpec("pdf/submission_receipt.html", {
         "version": version, "submission": version.submission, "exercise": version.submission.exercise,
         "files": manifest["files"], "answer_count": len(manifest["answers"]), "priced": bool(manifest["prices"]),
     })
 
 
-@document_builder("opening_record", _l("Opening record"))
 def build_opening_record(doc: Document) -> DocumentSpec:
     """Invariant 3: every standing submission with its receipt and SHA-256, and every one submitted before an
     addendum and not re-confirmed, listed as such; the named officers and the two who opened. Rendered after the
     opening commits, it signs a checkpoint of the audit chain's head and prints it (invariant 10)."""
     exercise = db.session.get(Exercise, doc.subject_id)
-    late = db.session.scalars(sa.select(LateAttempt).where(LateAttempt.exercise_id == exercise.id)
-                              .order_by(LateAttempt.received_at)).all()
+    late = queries.late_attempts(exercise)
     opening = queries.completed_opening(exercise)
     return DocumentSpec("pdf/opening_record.html", {
         "exercise": exercise, "submissions": queries.standing_submissions(exercise),

@@ -11,7 +11,8 @@ import sqlalchemy.orm as so
 from app.auth.models import Vendor
 from app.db import now_utc
 from app.extensions import db
-from eoi.models.exercise import Exercise, PriceItem, Section, StoredFile
+from app.storage import StoredFile
+from eoi.models.exercise import Exercise, PriceItem, Section
 from eoi.states import SUBMISSION_TRANSITIONS, SubmissionState
 
 
@@ -45,6 +46,10 @@ class Submission(db.Model):
         back_populates="submission", order_by="SubmissionVersion.number", foreign_keys="SubmissionVersion.submission_id")
     current_version: so.Mapped[Optional["SubmissionVersion"]] = so.relationship(foreign_keys=[current_version_id],
                                                                                 post_update=True)
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.state == SubmissionState.submitted
 
     @property
     def stands(self) -> bool:

@@ -225,8 +225,7 @@ def test_every_opening_record_prints_a_signed_checkpoint(app, login, tmp_path):
     import subprocess
     from eoi import operations as ops
     from eoi.states import ExerciseKind
-    from tests.eoi.factories import create_published, create_submission
-    from tests.factories import create_vendor_user, wait_for
+    from tests.factories import create_published, create_submission, create_vendor_user, wait_for
 
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext not installed (poppler-utils)")

@@ -1,11 +1,13 @@
-"""Read side of the audit log for the administrator's browser: filtered events, and sealed activity as counts."""
+"""Read-side helpers of the administrator pages: the audit log with its filters, and activity on sealed
+submissions as counts across vendors (finding 13)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+
 import sqlalchemy as sa
 
-from app.audit.models import AuditEvent
+from app.audit import AuditEvent
 from app.audit.sealing import sealed_scopes
 from app.extensions import db
 from app.i18n import HK
@@ -56,7 +58,7 @@ def sealed_summary(filters: dict) -> list[SealedCount]:
     return [SealedCount(*row) for row in db.session.execute(query)]
 
 
-def object_types() -> list[str]:
+def audited_object_types() -> list[str]:
     return sorted(db.session.scalars(sa.select(AuditEvent.object_type).distinct()
                                      .where(AuditEvent.object_type.is_not(None))))
 
