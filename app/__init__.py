@@ -66,6 +66,7 @@ def _init_extensions(app: Flask) -> None:
     celery_init_app(app)
     # Models and task modules must be imported so mappers and tasks are registered.
     import app.auth.documents  # noqa: F401
+    import app.audit.tasks  # noqa: F401
     import app.documents.tasks  # noqa: F401
     import app.notifications  # noqa: F401
     import app.storage  # noqa: F401
@@ -102,6 +103,7 @@ def _register_core(app: Flask) -> None:
     registry.add_document_builder("registration_confirmation", _l("Registration confirmation"),
                                   build_registration_confirmation)
     registry.add_periodic_task("sweep-documents", "app.sweep_documents", 300.0)
+    registry.add_periodic_task("checkpoint-audit", "app.checkpoint_audit", 300.0)
     if app.config.get("BENCH_ROUTES"):  # the benchmark's bare upload endpoint, off unless BENCH_ROUTES=1
         from app.bench_routes import bp as bench_bp
         app.register_blueprint(bench_bp)

@@ -57,6 +57,11 @@ class Config:
     # The areas the app factory registers (each area's init_app), in dependency order.
     AREAS = ("eoi", "scoring", "contracts")
 
+    # Signed checkpoints of the audit chain's head, outside the database (app/audit/checkpoints.py).
+    AUDIT_SIGNING_KEY_FILE = Path(os.environ.get("AUDIT_SIGNING_KEY_FILE", INSTANCE / "audit-signing.key"))
+    AUDIT_VERIFY_KEY_FILE = os.environ.get("AUDIT_VERIFY_KEY_FILE", "")  # default: the signing key's ".pub"
+    AUDIT_CHECKPOINT_FILE = Path(os.environ.get("AUDIT_CHECKPOINT_FILE", INSTANCE / "audit-checkpoints.log"))
+
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True

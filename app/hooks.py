@@ -1,7 +1,8 @@
 """Declared extension points between areas: what an area may add to the core and to the areas below it.
 
 Each area has an `init_app(app)` that the app factory calls when it registers the area; there the area adds
-its publication checks, exercise-page panels, document builders and periodic tasks (and its CLI commands,
+its publication checks, exercise-page panels, document builders, periodic tasks and which of its audit events
+are about sealed content (and its CLI commands,
 with app.cli.add_command). The
 registry belongs to the app (not to a module), so two apps never share registrations, nothing works or fails
 by which module was imported first, and registering the same name twice replaces instead of doubling.
@@ -53,6 +54,11 @@ class Hooks:
     document_titles: dict[str, Any] = field(default_factory=dict)
     #: beat entry name -> periodic task
     periodic_tasks: dict[str, PeriodicTask] = field(default_factory=dict)
+    #: model class -> seal(obj) -> (scope, party) or None: which audit events are about sealed content
+    #: (see app/audit/sealing.py), e.g. a submission -> ("exercise:12", "vendor:7")
+    audit_seals: dict[type, Callable[[Any], tuple[str, str | None] | None]] = field(default_factory=dict)
+    #: name -> query() -> select(scope, label) of the scopes sealed now, e.g. exercises not opened yet
+    sealed_scopes: dict[str, Callable[[], Any]] = field(default_factory=dict)
 
     def add_publication_check(self, name: str, check: Callable[[Any], list[str]]) -> None:
         self.publication_checks[name] = check
@@ -66,6 +72,12 @@ class Hooks:
 
     def add_periodic_task(self, name: str, task: str, seconds: float) -> None:
         self.periodic_tasks[name] = PeriodicTask(task, seconds)
+
+    def add_audit_seal(self, model: type, seal: Callable[[Any], tuple[str, str | None] | None]) -> None:
+        self.audit_seals[model] = seal
+
+    def add_sealed_scopes(self, name: str, query: Callable[[], Any]) -> None:
+        self.sealed_scopes[name] = query
 
 
 def init_hooks(app: Flask) -> Hooks:

@@ -9,9 +9,11 @@ logger = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the area with the app: its pages, its documents and its periodic closing of exercises.
+    """Register the area with the app: its pages, its documents, its periodic closing of exercises and which audit
+    events are about sealed submissions.
     Called by the app factory; calling it again changes nothing."""
     from app.hooks import hooks
+    from eoi.audit_scopes import register_sealed_activity
     from eoi.documents import build_opening_record, build_submission_receipt
 
     if bp.name not in app.blueprints:
@@ -20,6 +22,7 @@ def init_app(app: Flask) -> None:
     registry.add_document_builder("submission_receipt", _l("Submission receipt"), build_submission_receipt)
     registry.add_document_builder("opening_record", _l("Opening record"), build_opening_record)
     registry.add_periodic_task("close-due-exercises", "eoi.close_due_exercises", 15.0)
+    register_sealed_activity(registry)
 
 
 from eoi import documents, models, tasks, views  # noqa: E402,F401

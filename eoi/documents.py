@@ -1,7 +1,7 @@
 """PDF documents of the eoi area: the vendor's submission receipt and the opening record (registered in eoi.init_app)."""
 from __future__ import annotations
 
-from app.audit import chain_head
+from app.audit.checkpoints import write_checkpoint
 from app.documents.models import Document
 from app.documents.service import DocumentSpec
 from app.extensions import db
@@ -21,7 +21,8 @@ def build_submission_receipt(doc: Document) -> DocumentSpec:
 
 def build_opening_record(doc: Document) -> DocumentSpec:
     """Invariant 3: every standing submission with its receipt and SHA-256, and every one submitted before an
-    addendum and not re-confirmed, listed as such; the named officers and the two who opened."""
+    addendum and not re-confirmed, listed as such; the named officers and the two who opened. Rendered after the
+    opening commits, it signs a checkpoint of the audit chain's head and prints it (invariant 10)."""
     exercise = db.session.get(Exercise, doc.subject_id)
     late = queries.late_attempts(exercise)
     opening = queries.completed_opening(exercise)
@@ -29,5 +30,5 @@ def build_opening_record(doc: Document) -> DocumentSpec:
         "exercise": exercise, "submissions": queries.standing_submissions(exercise),
         "unconfirmed": queries.unconfirmed_submissions(exercise), "late_attempts": late, "document": doc,
         "opening": opening, "first_officer": opening.started_by, "second_officer": opening.confirmed_by,
-        "opening_officers": queries.opening_officers_of(exercise), "chain_head": chain_head(),
+        "opening_officers": queries.opening_officers_of(exercise), "audit": write_checkpoint(),
     })

@@ -28,6 +28,11 @@ USING_POSTGRES = DATABASE_URL.startswith("postgresql")
 USING_WORKER = bool(os.environ.get("CELERY_BROKER_URL"))
 
 
+def _shared_path(name: str) -> Path | None:
+    """A path the real worker uses too (set in the environment by .ci/run), when tests run with one."""
+    return Path(os.environ[name]) if USING_WORKER and os.environ.get(name) else None
+
+
 def _base_config(tmp: Path, uri: str) -> dict:
     # With a real worker, the worker and the tests must share storage; the CI script sets both dirs.
     shared = USING_WORKER and os.environ.get("STORAGE_DIR")
@@ -35,6 +40,10 @@ def _base_config(tmp: Path, uri: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": uri,
         "STORAGE_DIR": Path(os.environ["STORAGE_DIR"]) if shared else tmp / "storage",
         "OUTBOX_DIR": Path(os.environ["OUTBOX_DIR"]) if shared else tmp / "outbox",
+        # Each test its own checkpoint log and key; with a real worker, the worker's (see .ci/run), emptied
+        # with the tables after each test (a truncated database is exactly what the checkpoints would report).
+        "AUDIT_SIGNING_KEY_FILE": _shared_path("AUDIT_SIGNING_KEY_FILE") or tmp / "audit-signing.key",
+        "AUDIT_CHECKPOINT_FILE": _shared_path("AUDIT_CHECKPOINT_FILE") or tmp / "audit-checkpoints.log",
         "SERVER_NAME": "localhost",
         "PUBLIC_URL": "http://localhost",
         "RATELIMIT_KEY_PREFIX": f"t{uuid.uuid4().hex[:12]}",  # a shared Redis store must not carry counts between tests
@@ -105,6 +114,8 @@ def _truncate_all() -> None:
         try:
             with db.engine.begin() as conn:
                 conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            if shared_log := _shared_path("AUDIT_CHECKPOINT_FILE"):
+                shared_log.unlink(missing_ok=True)  # its checkpoints name events that are gone now
             return
         except sa.exc.OperationalError:  # a worker transaction still running: let it finish
             if attempt == 4:

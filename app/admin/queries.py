@@ -1,42 +1,64 @@
-"""Read-side helpers of the administrator pages: the audit log with its filters."""
+"""Read-side helpers of the administrator pages: the audit log with its filters, and activity on sealed
+submissions as counts across vendors (finding 13)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from app.audit import AuditEvent
+from app.audit.sealing import sealed_scopes
 from app.extensions import db
-from app.forms import parse_day
 from app.i18n import HK
 
 
-def _parse_day(value: str | None):
-    return parse_day(value)  # None when malformed or out of range (9999-12-31 + 1 day overflowed)
-
-
-def audit_query(args):
-    """Audit events matching the page's filters (every value a bound parameter), unordered."""
-    query = sa.select(AuditEvent)
-    if action := (args.get("action") or "").strip():
-        query = query.where(AuditEvent.action.startswith(action[:80], autoescape=True))
-    if actor := (args.get("actor") or "").strip():
-        query = query.where(AuditEvent.actor_label.contains(actor[:254], autoescape=True))
-    if object_type := (args.get("object_type") or "").strip():
-        query = query.where(AuditEvent.object_type == object_type[:60])
-    if day_from := _parse_day(args.get("from")):
+def _where(query: sa.Select, filters: dict, *, with_actor: bool = True) -> sa.Select:
+    if action := filters.get("action"):
+        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
+    if with_actor and (actor := filters.get("actor")):
+        query = query.where(AuditEvent.actor_label.contains(actor, autoescape=True))
+    if object_type := filters.get("object_type"):
+        query = query.where(AuditEvent.object_type == object_type)
+    if day_from := filters.get("date_from"):
         query = query.where(AuditEvent.occurred_at >= datetime.combine(day_from, time.min, HK))
-    if day_to := _parse_day(args.get("to")):
+    if day_to := filters.get("date_to"):
         query = query.where(AuditEvent.occurred_at < datetime.combine(day_to + timedelta(days=1), time.min, HK))
     return query
 
 
-def audit_events_page(args, *, page: int, per_page: int) -> list[AuditEvent]:
-    """One page of matching events, newest first, plus one more row when there is a next page."""
-    query = audit_query(args).order_by(AuditEvent.id.desc())
-    return list(db.session.scalars(query.limit(per_page + 1).offset((page - 1) * per_page)))
+def visible_events(filters: dict, *, limit: int, offset: int) -> list[AuditEvent]:
+    """Events matching the filters, newest first, except those about content still sealed (see sealed_summary)."""
+    query = _where(sa.select(AuditEvent), filters)
+    if (sealed := sealed_scopes()) is not None:
+        query = query.where(sa.or_(AuditEvent.seal_scope.is_(None),
+                                   AuditEvent.seal_scope.not_in(sa.select(sealed.c.scope))))
+    return list(db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)))
+
+
+@dataclass(frozen=True)
+class SealedCount:
+    label: str        # the sealed scope, e.g. the exercise's reference
+    action: str
+    events: int
+    parties: int      # distinct vendors
+
+
+def sealed_summary(filters: dict) -> list[SealedCount]:
+    """Events about content still sealed, as counts per scope and action across vendors (finding 13).
+
+    The "who" filter does not apply: counts for one chosen account would tell that vendor's activity.
+    """
+    if (sealed := sealed_scopes()) is None:
+        return []
+    query = _where(sa.select(sealed.c.label, AuditEvent.action, sa.func.count(),
+                             sa.func.count(sa.distinct(AuditEvent.seal_party))), filters, with_actor=False)
+    query = (query.join(sealed, AuditEvent.seal_scope == sealed.c.scope)
+             .group_by(sealed.c.label, AuditEvent.action).order_by(sealed.c.label, AuditEvent.action))
+    return [SealedCount(*row) for row in db.session.execute(query)]
 
 
 def audited_object_types() -> list[str]:
     return sorted(db.session.scalars(sa.select(AuditEvent.object_type).distinct()
                                      .where(AuditEvent.object_type.is_not(None))))
+

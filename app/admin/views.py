@@ -7,8 +7,9 @@ from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
 from app.admin import bp
-from app.admin.queries import audit_events_page, audited_object_types
-from app.audit import verify_chain
+from app.admin.forms import AuditFilterForm
+from app.admin.queries import audited_object_types, sealed_summary, visible_events
+from app.audit.checkpoints import verify_recent
 from app.auth import operations as ops
 from app.auth.forms import ConfirmForm, StaffUserForm
 from app.auth.models import Role, User
@@ -56,6 +57,10 @@ def audit_log():
     page = request.args.get("page", 1, type=int)
     if page < 1 or page > 10_000:
         raise NotFound()
-    events = audit_events_page(request.args, page=page, per_page=PAGE_SIZE)
+    form = AuditFilterForm(request.args, object_types=audited_object_types())
+    filters = form.filters()
+    events = visible_events(filters, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    chain, checkpoint = verify_recent()
     return render_template("admin/audit.html", events=events[:PAGE_SIZE], has_next=len(events) > PAGE_SIZE,
-                           page=page, args=request.args, object_types=audited_object_types(), chain=verify_chain())
+                           page=page, args=request.args, form=form, sealed=sealed_summary(filters),
+                           chain=chain, checkpoint=checkpoint)

@@ -79,12 +79,15 @@ def test_events_are_hash_chained(app, login):
 
 def test_the_hash_covers_content_and_the_previous_link(app):
     event = record(None, "test.one", None, amount="100.00")
+    assert event.hash is None  # chained at commit
+    db.session.commit()
     original = event.hash
+    assert original == event.compute_hash()
+    db.session.expunge(event)
     event.details = '{"amount": "1000.00"}'
     assert event.compute_hash() != original
     event.details, event.prev_hash = '{"amount": "100.00"}', "f" * 64
     assert event.compute_hash() != original
-    db.session.rollback()
 
 
 def test_the_database_refuses_update_and_delete(app):

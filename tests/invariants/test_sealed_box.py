@@ -218,3 +218,79 @@ def test_the_door_scan_finds_sealed_access():
         ".unit_price", ".SubmissionFile", "SQL 'SELECT text FROM answers'"]
     door = sealed_accesses((ROOT / DOOR).read_text(encoding="utf-8"))
     assert {"Answer", "PriceLine", "SubmissionFile", ".manifest", ".unit_price"} <= {h.split(": ", 1)[1] for h in door}
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The audit log before opening: activity on sealed submissions only as counts across vendors (finding 13)
+
+def _audit_rows(page: str) -> list[tuple[int, str, str]]:
+    """(id, who, action) of every event row of the audit page."""
+    return [(int(i), who, action) for i, who, action in
+            re.findall(r"<tr><td>(\d+)</td><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>", page)]
+
+
+def _sealed_counts(page: str) -> dict[tuple[str, str], tuple[int, int]]:
+    rows = re.findall(r'<tr class="sealed-count"><td>([^<]*)</td><td>([^<]*)</td><td>(\d+)</td><td>(\d+)</td></tr>', page)
+    return {(label, action): (int(n), int(vendors)) for label, action, n, vendors in rows}
+
+
+def _sealed_world():
+    from tests.factories import wait_for
+    from app.documents.models import Document, DocumentStatus
+    officer, second, admin = create_staff(Role.officer), create_staff(Role.officer), create_staff(Role.admin)
+    vendors = [create_vendor_user() for _ in range(3)]
+    exercise = create_published(officer, kind=ExerciseKind.tender, vendors=vendors)
+    for n, vendor in enumerate(vendors):
+        submission = create_submission(exercise, vendor, answer=f"{ANSWER_MARKER} {n}")
+        if n < 2:  # two vendors save again after submitting (a withdrawal and a new draft)
+            ops.withdraw_submission(submission, actor=vendor)
+            ops.save_draft(submission, actor=vendor, answers={exercise.sections[0].id: "Second thoughts"})
+            ops.submit_submission(submission, actor=vendor, draft_version=submission.draft_version)
+            db.session.commit()
+    def all_ready():
+        ready = db.session.scalars(sa.select(Document).where(Document.kind == "submission_receipt",
+                                                             Document.status == DocumentStatus.ready)).all()
+        return ready if len(ready) == 5 else None
+    receipts = wait_for(all_ready)
+    assert receipts, "five receipts (three submissions, two resubmissions) were rendered"
+    return exercise, officer, second, admin, vendors, [r.sha256 for r in receipts]
+
+
+def test_audit_log_shows_sealed_activity_only_as_counts_before_opening(app, login):
+    exercise, officer, second, admin, vendors, receipt_hashes = _sealed_world()
+    client = login(admin)
+    page = client.get("/admin/audit").get_data(as_text=True)
+
+    rows = _audit_rows(page)
+    assert rows, "the page lists the other events"
+    leaked = [(i, who, action) for i, who, action in rows if action.startswith("submission.")
+              or (action.startswith("document.") and any(v.email == who for v in vendors))]
+    assert leaked == [], "no per-vendor row about a sealed submission"
+    assert not [h for h in receipt_hashes if h in page], "no receipt hash before opening"
+    counts = _sealed_counts(page)
+    assert counts[(exercise.reference, "submission.draft_saved")] == (5, 3)
+    assert counts[(exercise.reference, "submission.submitted")] == (5, 3)
+    assert counts[(exercise.reference, "submission.withdrawn")] == (2, 2)
+    assert counts[(exercise.reference, "document.ready")] == (5, 3)
+
+    # Choosing one vendor's account does not narrow the counts to that vendor.
+    one = client.get(f"/admin/audit?actor={vendors[0].email}").get_data(as_text=True)
+    assert _sealed_counts(one)[(exercise.reference, "submission.draft_saved")] == (5, 3)
+    assert not [row for row in _audit_rows(one) if row[2].startswith("submission.")]
+
+
+def test_audit_log_shows_full_detail_after_opening(app, login):
+    """Positive control: once the box is opened the same page lists every event, by whom, with the receipts' hashes."""
+    from freezegun import freeze_time
+    exercise, officer, second, admin, vendors, receipt_hashes = _sealed_world()
+    with freeze_time(exercise.closes_at + timedelta(seconds=1)):
+        ops.start_opening(exercise, actor=officer)
+        ops.confirm_opening(exercise, actor=second, password=PASSWORD)
+        db.session.commit()
+    client = login(admin)
+    page = client.get("/admin/audit?action=submission.draft_saved").get_data(as_text=True)
+    saves = [who for _i, who, action in _audit_rows(page) if action == "submission.draft_saved"]
+    assert sorted(saves) == sorted([v.email for v in vendors] + [vendors[0].email, vendors[1].email])
+    assert (exercise.reference, "submission.draft_saved") not in _sealed_counts(page)
+    page = client.get("/admin/audit?action=document.ready").get_data(as_text=True)
+    assert all(h in page for h in receipt_hashes)

@@ -1,0 +1,64 @@
+"""Forms of the administrator pages: the audit log's filters."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import Length, Optional, ValidationError
+
+#: The dates the audit filter accepts: wide enough for any event, narrow enough that a day's bounds in
+#: Hong Kong time convert to UTC without overflowing (9999-12-31 and 0001-01-01 used to end in a 500).
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
+
+
+def parse_day(value: str | None) -> date | None:
+    """A YYYY-MM-DD date inside EARLIEST..LATEST, or None if empty; ValueError otherwise."""
+    if not (value or "").strip():
+        return None
+    day = datetime.strptime(value.strip(), "%Y-%m-%d").date()
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError("out of range")
+    return day
+
+
+class _Day:
+    def __call__(self, form, field) -> None:
+        try:
+            field.day = parse_day(field.data)
+        except ValueError:
+            field.day = None
+            raise ValidationError(_l("Enter a date as YYYY-MM-DD, from %(earliest)s to %(latest)s.",
+                                     earliest=EARLIEST.isoformat(), latest=LATEST.isoformat())) from None
+
+
+class AuditFilterForm(FlaskForm):
+    """The GET filter form of the audit log: no CSRF (it changes nothing); a bad value is dropped and its
+    error shown at the field, the other filters still apply."""
+
+    class Meta:
+        csrf = False
+
+    action = StringField(_l("Action starts with"), validators=[Optional(), Length(max=80)])
+    actor = StringField(_l("Who"), validators=[Optional(), Length(max=254)])
+    object_type = SelectField(_l("Object type"), validators=[Optional()])
+    date_from = StringField(_l("From (date)"), name="from", validators=[_Day()], render_kw={"type": "date"})
+    date_to = StringField(_l("To (date)"), name="to", validators=[_Day()], render_kw={"type": "date"})
+
+    def __init__(self, *args, object_types=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.object_type.choices = [("", _l("Any"))] + [(t, t) for t in object_types]
+
+    def filters(self) -> dict:
+        """The valid filters: strings for action, actor and object_type, dates for date_from and date_to."""
+        self.validate()
+        found = {name: (self[name].data or "").strip() for name in ("action", "actor", "object_type")
+                 if not self[name].errors and (self[name].data or "").strip()}
+        for name in ("date_from", "date_to"):
+            if not self[name].errors and getattr(self[name], "day", None):
+                found[name] = self[name].day
+        if "date_from" in found and "date_to" in found and found["date_to"] < found["date_from"]:
+            self.date_to.errors = [*self.date_to.errors, _l("The end date is before the start date.")]
+            del found["date_to"]
+        return found
