@@ -1,7 +1,7 @@
 """audit events name the sealed scope and party they are about
 
 Revision ID: 1dc85f92d59c
-Revises: 2f33e192c634
+Revises: c3d4e5f6a7b8
 Create Date: 2026-12-01 16:35:00
 
 Adding nullable columns fires no row trigger, so the append-only guards stay in place. Events written
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '1dc85f92d59c'
-down_revision = '2f33e192c634'
+down_revision = 'c3d4e5f6a7b8'
 branch_labels = None
 depends_on = None
 
