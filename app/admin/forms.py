@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
+
+from app.forms import FilterForm
 
 #: The dates the audit filter accepts: wide enough for any event, narrow enough that a day's bounds in
 #: Hong Kong time convert to UTC without overflowing (9999-12-31 and 0001-01-01 used to end in a 500).
@@ -33,12 +34,9 @@ class _Day:
                                      earliest=EARLIEST.isoformat(), latest=LATEST.isoformat())) from None
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(FilterForm):
     """The GET filter form of the audit log: no CSRF (it changes nothing); a bad value is dropped and its
     error shown at the field, the other filters still apply."""
-
-    class Meta:
-        csrf = False
 
     action = StringField(_l("Action starts with"), validators=[Optional(), Length(max=80)])
     actor = StringField(_l("Who"), validators=[Optional(), Length(max=254)])

@@ -174,12 +174,13 @@ def test_every_form_refuses_or_cleans_control_characters_and_far_dates(app, worl
             probe = _build(cls, world, MultiDict())
             formdata = MultiDict()
             for name, field in _all_fields(probe):
+                key = field.name  # the name the browser sends (a field may be named apart from its attribute)
                 if isinstance(field, DateTimeField):
-                    formdata[name] = _far(field.strptime_format, which)
+                    formdata[key] = _far(field.strptime_format, which)
                 elif isinstance(field, (IntegerField, DecimalField, FloatField)):
-                    formdata[name] = FAR_NUMBERS[which][isinstance(field, IntegerField)]
+                    formdata[key] = FAR_NUMBERS[which][isinstance(field, IntegerField)]
                 elif isinstance(field, StringField):
-                    formdata[name] = JUNK
+                    formdata[key] = JUNK
             form = _build(cls, world, formdata)
             form.validate()  # must not raise (on PostgreSQL, a NUL reaching a query would)
             for name, field in _all_fields(form):
