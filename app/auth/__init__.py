@@ -3,4 +3,11 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
+
+@bp.record_once
+def _init(state) -> None:
+    from app.auth.throttle import init_throttle
+    init_throttle(state.app)
+
+
 from app.auth import views  # noqa: E402,F401

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -13,15 +13,12 @@ from app.auth.forms import (AcceptInvitationForm, ForgotPasswordForm, InviteForm
                             ResetPasswordForm, normalise_br)
 from app.auth.models import Role, User
 from app.auth.permissions import role_required
+from app.auth.throttle import set_device_cookie, sign_in_attempt, throttle
 from app.auth.tokens import TokenInvalid, read_token
 from app.documents.models import Document
 from app.errors import DomainError
 from app.extensions import db, limiter
 from app.i18n import safe_next_url
-
-
-def _login_email_key() -> str:
-    return "login:" + (request.form.get("email") or "").strip().lower()
 
 
 def _locale() -> str:
@@ -57,15 +54,20 @@ def verify_email(token: str):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_IP_RATE_LIMIT"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_login_email_key)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
+        attempt = sign_in_attempt(form.email.data)
+        if not throttle().allowed(attempt):
+            flash(_("Too many failed sign-ins. Wait a few minutes, or sign in from a browser you have used for this "
+                    "account before, or reset your password."), "error")
+            return render_template("auth/login.html", form=form), 429
         user = ops.authenticate(form.email.data, form.password.data)
         if user is None or not user.is_active:
+            if user is None:  # a wrong password (or no such account): counted the same way
+                throttle().failed(attempt)
             db.session.commit()  # keep the audit record of the failed attempt
             message = _("Email address or password is incorrect.")
             if user is not None and user.is_enabled and user.email_verified_at is None:
@@ -79,7 +81,7 @@ def login():
         if user.locale:
             session["lang"] = user.locale
         db.session.commit()
-        return redirect(safe_next_url(request.args.get("next")) or url_for("main.home"))
+        return set_device_cookie(redirect(safe_next_url(request.args.get("next")) or url_for("main.home")), user.email)
     return render_template("auth/login.html", form=form)
 
 
@@ -114,12 +116,13 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            ops.reset_password(payload, form.password.data)
+            user = ops.reset_password(payload, form.password.data)
         except DomainError as exc:
             return render_template("auth/link_invalid.html", expired=False, message=exc.message), 400
         db.session.commit()
         flash(_("Your password was changed. Please sign in."), "success")
-        return redirect(url_for("auth.login"))
+        # The link proved control of the address: this browser is the owner's, whoever guesses elsewhere.
+        return set_device_cookie(redirect(url_for("auth.login")), user.email)
     return render_template("auth/reset_password.html", form=form)
 
 
