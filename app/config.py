@@ -55,6 +55,7 @@ class Config:
         "beat_schedule": {
             "close-due-exercises": {"task": "eoi.close_due_exercises", "schedule": 15.0},
             "sweep-documents": {"task": "app.sweep_documents", "schedule": 300.0},
+            "expire-registrations": {"task": "auth.expire_registrations", "schedule": 3600.0},
         },
     }
 
@@ -90,6 +91,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
 
     TOKEN_MAX_AGE = timedelta(hours=24)
+    # A registration whose address nobody verified is removed after this (it never held its BR number).
+    REGISTRATION_EXPIRY = timedelta(hours=int(os.environ.get("REGISTRATION_EXPIRY_HOURS", "48")))
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024
     PASSWORD_MIN_LENGTH = 12
     # bench/deadline_rush.py only: registers app/bench_routes.py (a bare upload endpoint). Never on in production.
@@ -110,3 +113,10 @@ class TestConfig(Config):
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+def config_from_environment() -> type[Config]:
+    """What wsgi.py serves: the production configuration (Secure cookies, HSTS) unless TENDERBOX_DEV=1 says this
+    is a development server on plain http (scripts/dev.sh sets it)."""
+    return Config if _flag("TENDERBOX_DEV", False) else ProductionConfig

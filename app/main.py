@@ -8,7 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
+from app.admin.queries import recent_staff_account_changes
 from app.audit import record
+from app.auth.models import Role
 from app.auth.forms import ConfirmForm
 from app.documents.models import Document
 from app.documents.service import read_verified, retry_document
@@ -21,7 +23,10 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def home():
-    return render_template("home.html")
+    staff_changes = None
+    if current_user.is_authenticated and current_user.role == Role.admin:
+        staff_changes = recent_staff_account_changes()  # issue 6 item 8: no staff account appears unnoticed
+    return render_template("home.html", staff_changes=staff_changes)
 
 
 @bp.get("/language/<code>")

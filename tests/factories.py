@@ -5,8 +5,7 @@ import itertools
 import time
 
 from app.auth.models import Role, User
-from app.auth.operations import create_staff_user, register_vendor
-from app.db import now_utc
+from app.auth.operations import create_staff_user, mark_email_verified, register_vendor
 from app.extensions import db
 
 PASSWORD = "correct horse battery 42"
@@ -31,7 +30,7 @@ def create_vendor_user(*, verified: bool = True, locale: str = "en", **overrides
         email=overrides.get("email", f"user{n}@vendor{n}.example"), password=overrides.get("password", PASSWORD),
         locale=locale)
     if verified:
-        user.email_verified_at = now_utc()
+        mark_email_verified(user, actor=user)  # claims the company's BR number, as the emailed link does
     db.session.commit()
     return user
 

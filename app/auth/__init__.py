@@ -10,4 +10,4 @@ def _init(state) -> None:
     init_throttle(state.app)
 
 
-from app.auth import views  # noqa: E402,F401
+from app.auth import tasks, views  # noqa: E402,F401

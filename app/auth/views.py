@@ -6,13 +6,15 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import NotFound
 
 from app.auth import bp
 from app.auth import operations as ops
-from app.auth.forms import (AcceptInvitationForm, ForgotPasswordForm, InviteForm, LoginForm, RegistrationForm,
-                            ResetPasswordForm, normalise_br)
-from app.auth.models import Role, User
-from app.auth.permissions import role_required
+from app.auth.forms import (AcceptInvitationForm, ConfirmForm, ForgotPasswordForm, InviteForm, LoginForm,
+                            RegistrationForm, ResetPasswordForm, normalise_br)
+from app.auth.models import ColleagueInvitation, Role, User
+from app.auth.permissions import can_revoke_invitation, role_required
+from app.auth.queries import pending_invitations
 from app.auth.throttle import set_device_cookie, sign_in_attempt, throttle
 from app.auth.tokens import TokenInvalid, read_token
 from app.documents.models import Document
@@ -129,11 +131,13 @@ def reset_password(token: str):
 @bp.get("/account")
 @login_required
 def account():
-    documents = []
+    documents, invitations = [], []
     if current_user.vendor_id:
         documents = db.session.scalars(sa.select(Document).where(Document.vendor_id == current_user.vendor_id)
                                        .order_by(Document.created_at.desc()).limit(50)).all()
-    return render_template("auth/account.html", documents=documents, invite_form=InviteForm())
+        invitations = pending_invitations(current_user.vendor)
+    return render_template("auth/account.html", documents=documents, invite_form=InviteForm(),
+                           invitations=invitations, confirm=ConfirmForm())
 
 
 @bp.post("/account/users")
@@ -145,22 +149,43 @@ def invite_user():
         db.session.commit()
         flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
         return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", documents=[], invite_form=form), 400
+    return render_template("auth/account.html", documents=[], invite_form=form, invitations=[],
+                           confirm=ConfirmForm()), 400
+
+
+@bp.post("/account/invitations/<int:invitation_id>/revoke")
+@role_required(Role.vendor)
+def invitation_revoke(invitation_id: int):
+    invitation = db.session.get(ColleagueInvitation, invitation_id)
+    if invitation is None or not can_revoke_invitation(current_user, invitation):
+        raise NotFound()  # another company's invitation: not even its existence is confirmed
+    if ConfirmForm().validate_on_submit():
+        try:
+            ops.revoke_invitation(invitation, actor=current_user)
+        except DomainError as exc:  # e.g. accepted meanwhile
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("The invitation to %(email)s was revoked.", email=invitation.email), "success")
+    return redirect(url_for("auth.account"))
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
     try:
-        payload = read_token("invite", token)
+        invitation = ops.invitation_from_token(read_token("invite", token))
     except TokenInvalid as exc:
         return render_template("auth/link_invalid.html", expired=exc.expired), 400
+    if not ops.invitation_usable(invitation):
+        return render_template("auth/link_invalid.html", expired=False,
+                               message=_("This invitation has already been used or is no longer valid.")), 400
     form = AcceptInvitationForm()
     if form.validate_on_submit():
         try:
-            ops.accept_invitation(payload, form.password.data, locale=_locale())
+            ops.accept_invitation(invitation, form.password.data, locale=_locale())
         except DomainError as exc:
             return render_template("auth/link_invalid.html", expired=False, message=exc.message), 400
         db.session.commit()
         flash(_("Your account is ready. Please sign in."), "success")
         return redirect(url_for("auth.login"))
-    return render_template("auth/accept_invitation.html", form=form, email=payload.get("email"))
+    return render_template("auth/accept_invitation.html", form=form, email=invitation.email)

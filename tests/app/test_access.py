@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from app.auth import operations as ops
 from app.auth.models import Role, User
+from app.auth.queries import pending_invitations
 from app.documents.models import Document, DocumentStatus
 from app.extensions import db
 from tests.factories import create_staff, create_vendor_user, wait_for
@@ -47,6 +48,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "auth.reset_password": PUBLIC,
     "auth.account": AUTHENTICATED,
     "auth.invite_user": {VENDOR},
+    "auth.invitation_revoke": {VENDOR},  # object check: another company's invitation gives 404
     "auth.accept_invitation": PUBLIC,
     # app/admin/views.py
     "admin.users": {ADMIN},
@@ -119,6 +121,7 @@ VENDOR_OBJECTS: dict[str, Callable[[User], list[dict]]] = {
     "doc_id": lambda user: [{"doc_id": doc_id} for doc_id in db.session.scalars(
         sa.select(Document.id).where(Document.vendor_id == user.vendor_id))],
     "file_id": _submission_files,
+    "invitation_id": lambda user: [{"invitation_id": i.id} for i in pending_invitations(user.vendor)],
 }
 # id-like URL arguments on vendor-reachable routes that do not name a vendor-owned object.
 NOT_VENDOR_OWNED: set[str] = {
@@ -290,6 +293,8 @@ def _vendor_with_objects() -> User:
     from tests.eoi.factories import create_published, create_submission
     user = _vendor_with_document()
     create_submission(create_published(), user, file_name="proposal.pdf")
+    ops.invite_vendor_user(user.vendor, name="A Colleague", email="colleague@vendor-a.example", actor=user)
+    db.session.commit()
     for arg, provider in VENDOR_OBJECTS.items():
         assert provider(user), f"vendor A has no object for {arg}: extend _vendor_with_objects()"
     return user

@@ -9,7 +9,7 @@ import pytest
 from app.auth.throttle import DEVICE_COOKIE, throttle
 from app.extensions import limiter
 from tests.app.test_security import make_app  # noqa: F401  (fixture)
-from tests.factories import PASSWORD, create_vendor_user
+from tests.factories import PASSWORD, create_vendor_user, wait_for
 
 WRONG = "not the password 123"
 LIMIT = 5  # TestConfig: LOGIN_RATE_LIMIT and LOGIN_DEVICE_RATE_LIMIT are "5 per minute"
@@ -97,8 +97,8 @@ def test_a_password_reset_makes_the_browser_trusted(app):
     browser = app.test_client()
     assert _post(browser, user.email, PASSWORD, "10.3.3.3").status_code == 429
     browser.post("/password/forgot", data={"email": user.email})
-    link = db.session.scalar(sa.select(Notification.link).where(Notification.to_email == user.email,
-                                                                Notification.link.contains("/password/reset/")))
+    link = wait_for(lambda: db.session.scalar(sa.select(Notification.link).where(
+        Notification.to_email == user.email, Notification.link.contains("/password/reset/"))))
     link = link.removeprefix("http://localhost")
     new = "a brand new passphrase 77"
     assert browser.post(link, data={"password": new, "confirm": new}).status_code == 302
