@@ -10,7 +10,8 @@ from app.audit import record
 from app.auth.models import User
 from app.extensions import db
 from eoi.models import Exercise
-from eoi.operations.exercises import PUBLICATION_CHECKS, ExerciseError, require_officer, require_state
+from eoi.operations.common import ExerciseError, require_officer, require_state
+from eoi.operations.publication import PUBLICATION_CHECKS
 from eoi.states import ExerciseState
 from scoring.models import Criterion, Envelope
 

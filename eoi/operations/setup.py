@@ -7,7 +7,7 @@ from app.audit import record
 from app.auth.models import User
 from app.extensions import db
 from eoi.models import Exercise, PriceItem, Section
-from eoi.operations.exercises import ExerciseError, require_officer, require_state
+from eoi.operations.common import ExerciseError, require_officer, require_state
 from eoi.states import ExerciseState
 
 SECTION_FIELDS = ("title_en", "title_zh", "guidance_en", "guidance_zh", "word_limit", "answer_required",

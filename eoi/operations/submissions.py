@@ -22,7 +22,7 @@ from app.states import transition
 from app.storage import SavedUpload
 from eoi.models import (Answer, Exercise, LateAttempt, PriceLine, Section, StoredFile, Submission, SubmissionFile,
                         SubmissionVersion)
-from eoi.operations.exercises import unacknowledged_addenda
+from eoi.operations.clarifications_addenda import unacknowledged_addenda
 from eoi.permissions import can_take_part
 from eoi.sealed import content_for_system, prices_for_system
 from eoi.states import ExerciseState, SubmissionState

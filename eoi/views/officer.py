@@ -44,7 +44,7 @@ from eoi.models import (
     Submission,
     minimum_closing_after_addendum,
 )
-from eoi.operations import exercises as ops
+from eoi import operations as ops
 from eoi.operations import setup
 from eoi.sealed import SealedContent, technical_content_for
 from eoi.states import ExerciseState, SubmissionState

@@ -1,0 +1,70 @@
+"""Vendors' interest and cluster subscriptions, and the notices sent to interested vendors."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from app.audit import record
+from app.auth.models import User, Vendor
+from app.extensions import db
+from app.notifications import external_url, notify
+from eoi.models import ClusterSubscription, Exercise, InterestRegistration, Submission
+from eoi.operations.common import ExerciseError
+
+
+def register_interest(exercise: Exercise, *, actor: User) -> bool:
+    if actor.vendor_id is None:
+        raise ExerciseError(_l("Only vendors register interest."))
+    if db.session.get(InterestRegistration, (exercise.id, actor.vendor_id)):
+        return False
+    db.session.add(InterestRegistration(exercise_id=exercise.id, vendor_id=actor.vendor_id, registered_by_id=actor.id))
+    db.session.flush()
+    record(actor, "exercise.interest_registered", exercise)
+    return True
+
+
+def set_subscriptions(vendor: Vendor, cluster_ids: set[int], *, actor: User) -> None:
+    current = {s.cluster_id: s for s in db.session.scalars(
+        sa.select(ClusterSubscription).where(ClusterSubscription.vendor_id == vendor.id))}
+    for cid in set(current) - cluster_ids:
+        db.session.delete(current[cid])
+    for cid in cluster_ids - set(current):
+        db.session.add(ClusterSubscription(vendor_id=vendor.id, cluster_id=cid))
+    db.session.flush()
+    record(actor, "vendor.subscriptions_changed", vendor, clusters=sorted(cluster_ids))
+
+
+def vendor_users(vendor_ids) -> list[User]:
+    if not vendor_ids:
+        return []
+    return list(db.session.scalars(sa.select(User).where(User.vendor_id.in_(vendor_ids), User.is_enabled.is_(True),
+                                                         User.email_verified_at.is_not(None))))
+
+
+def notify_vendors(users, template: str, exercise: Exercise, **context) -> None:
+    link = external_url("eoi.exercise_detail", exercise_id=exercise.id)
+    for user in users:
+        locale = user.locale or "en"
+        notify(to_email=user.email, template=template, locale=locale, user=user, link=link,
+               reference=exercise.reference, title=exercise.title(locale), **context)
+
+
+def notify_published(exercise: Exercise) -> None:
+    if exercise.is_restricted:
+        vendor_ids = {i.vendor_id for i in exercise.invitations}
+    else:
+        cluster_ids = [c.id for c in exercise.clusters]
+        vendor_ids = set(db.session.scalars(sa.select(ClusterSubscription.vendor_id)
+                                            .where(ClusterSubscription.cluster_id.in_(cluster_ids))))
+    notify_vendors(vendor_users(vendor_ids), "exercise_published", exercise)
+
+
+def notify_interested(exercise: Exercise, template: str, **context) -> None:
+    """Vendors who registered interest, were invited, or hold a submission, plus subscribers of its clusters."""
+    ids = set(db.session.scalars(sa.select(InterestRegistration.vendor_id).where(InterestRegistration.exercise_id == exercise.id)))
+    ids |= set(db.session.scalars(sa.select(Submission.vendor_id).where(Submission.exercise_id == exercise.id)))
+    ids |= {i.vendor_id for i in exercise.invitations}
+    if not exercise.is_restricted:
+        ids |= set(db.session.scalars(sa.select(ClusterSubscription.vendor_id).where(
+            ClusterSubscription.cluster_id.in_([c.id for c in exercise.clusters]))))
+    notify_vendors(vendor_users(ids), template, exercise, **context)

@@ -1,0 +1,143 @@
+"""Officer set-up and publication of an exercise: details, documents, invitations, publish, cancel."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from app.audit import record
+from app.auth.models import User, Vendor
+from app.db import now_utc
+from app.extensions import db
+from app.states import transition
+from app.storage import SavedUpload
+from eoi.models import Addendum, Exercise, ExerciseDocument, Invitation, StoredFile, Submission
+from eoi.operations.common import ExerciseError, require_officer, require_state
+from eoi.operations.interest import notify_interested, notify_published
+from eoi.states import ExerciseKind, ExerciseState
+
+
+def create_exercise(*, actor: User, **fields) -> Exercise:
+    require_officer(actor)
+    clusters = fields.pop("clusters", [])
+    exercise = Exercise(created_by_id=actor.id, **fields)
+    exercise.clusters = list(clusters)
+    db.session.add(exercise)
+    db.session.flush()
+    record(actor, "exercise.created", exercise, reference=exercise.reference, kind=exercise.kind.value)
+    return exercise
+
+
+def update_exercise(exercise: Exercise, *, actor: User, **fields) -> Exercise:
+    """Edit the set-up; only in draft (after publication, changes go through addenda)."""
+    require_officer(actor)
+    require_state(exercise, ExerciseState.draft)
+    if "clusters" in fields:
+        exercise.clusters = list(fields.pop("clusters"))
+    for name, value in fields.items():
+        setattr(exercise, name, value)
+    record(actor, "exercise.updated", exercise, fields=sorted(fields))
+    db.session.flush()
+    return exercise
+
+
+#: Checks that later areas add (scoring adds its criteria check): fn(exercise) -> list of messages.
+PUBLICATION_CHECKS: list = []
+
+
+def publication_problems(exercise: Exercise, now: datetime | None = None) -> list[str]:
+    """Everything that stops publication, as messages for the officer to fix."""
+    now = now or now_utc()
+    problems = []
+    for check in PUBLICATION_CHECKS:
+        problems.extend(check(exercise))
+    for field, label in (("title_en", _l("English title")), ("title_zh", _l("Chinese title")),
+                         ("description_en", _l("English description")), ("description_zh", _l("Chinese description"))):
+        if not (getattr(exercise, field) or "").strip():
+            problems.append(str(_l("%(field)s is missing.", field=label)))
+    if not exercise.clusters:
+        problems.append(str(_l("Choose at least one service cluster.")))
+    if not exercise.sections:
+        problems.append(str(_l("Add at least one questionnaire section.")))
+    if exercise.closes_at is None or exercise.clarification_deadline is None:
+        problems.append(str(_l("Set the clarification deadline and the closing time.")))
+    else:
+        if exercise.closes_at <= now:
+            problems.append(str(_l("The closing time must be in the future.")))
+        if not exercise.clarification_deadline < exercise.closes_at:
+            problems.append(str(_l("The clarification deadline must come before the closing time.")))
+        if exercise.publication_at and not exercise.publication_at <= exercise.clarification_deadline:
+            problems.append(str(_l("The publication date must come before the clarification deadline.")))
+        if exercise.validity_until and not exercise.validity_until > exercise.closes_at:
+            problems.append(str(_l("The validity period must end after the closing time.")))
+    if exercise.kind == ExerciseKind.tender:
+        if not exercise.invitations:
+            problems.append(str(_l("Invite at least one vendor to the restricted tender.")))
+        if exercise.has_price_envelope and not exercise.price_items:
+            problems.append(str(_l("Add the price schedule lines for the price envelope.")))
+    if not any(not d.superseded for d in exercise.documents):
+        problems.append(str(_l("Upload at least one tender document.")))
+    return problems
+
+
+def publish_exercise(exercise: Exercise, *, actor: User) -> Exercise:
+    require_officer(actor)
+    if problems := publication_problems(exercise):
+        raise ExerciseError(_l("The exercise cannot be published yet: %(list)s", list=" ".join(problems)))
+    exercise.published_at = now_utc()
+    transition(exercise, ExerciseState.published, actor=actor, action="exercise.published")
+    notify_published(exercise)
+    return exercise
+
+
+def cancel_exercise(exercise: Exercise, *, actor: User, reason: str) -> None:
+    require_officer(actor)
+    if not reason.strip():
+        raise ExerciseError(_l("Give the reason for cancelling."))
+    exercise.cancel_reason = reason.strip()
+    transition(exercise, ExerciseState.cancelled, actor=actor, action="exercise.cancelled", reason=reason.strip())
+    notify_interested(exercise, "exercise_cancelled")
+
+
+def add_exercise_document(exercise: Exercise, upload: SavedUpload, *, title: str, actor: User,
+                          addendum: Addendum | None = None) -> ExerciseDocument:
+    """A tender document with its SHA-256; a new upload with the same title becomes the next version."""
+    require_officer(actor)
+    if exercise.state not in (ExerciseState.draft, ExerciseState.published) or (
+            exercise.state == ExerciseState.published and addendum is None):
+        raise ExerciseError(_l("After publication, documents are changed only by issuing an addendum."))
+    stored = StoredFile(storage_key=upload.storage_key, original_name=upload.original_name, content_type=upload.content_type,
+                        size=upload.size, sha256=upload.sha256, uploaded_by_id=actor.id)
+    previous = [d for d in exercise.documents if d.title == title and not d.superseded]
+    for old in previous:
+        old.superseded = True
+    doc = ExerciseDocument(exercise=exercise, title=title, file=stored, addendum=addendum,
+                           version=max((d.version for d in previous), default=0) + 1)
+    db.session.add(doc)
+    db.session.flush()
+    record(actor, "exercise.document_added", exercise, document_id=doc.id, title=title, version=doc.version,
+           sha256=upload.sha256, size=upload.size)
+    return doc
+
+
+def invite_vendors(exercise: Exercise, vendors: list[Vendor], *, actor: User) -> int:
+    require_officer(actor)
+    if exercise.kind != ExerciseKind.tender:
+        raise ExerciseError(_l("Only restricted tenders have invited vendors."))
+    require_state(exercise, ExerciseState.draft)
+    have = {i.vendor_id for i in exercise.invitations}
+    added = [Invitation(exercise=exercise, vendor=v) for v in vendors if v.id not in have]
+    db.session.add_all(added)
+    db.session.flush()
+    record(actor, "exercise.vendors_invited", exercise, vendor_ids=[v.vendor_id for v in added])
+    return len(added)
+
+
+def carry_over_from_eoi(tender: Exercise, *, actor: User) -> int:
+    """Invite, in one action, every vendor whose submission to the parent EOI stands (the EOI's respondents)."""
+    if tender.parent_id is None:
+        raise ExerciseError(_l("This tender has no parent EOI exercise."))
+    vendors = db.session.scalars(sa.select(Vendor).join(Submission, Submission.vendor_id == Vendor.id).where(
+        Submission.exercise_id == tender.parent_id, Submission.standing())).all()
+    return invite_vendors(tender, list(vendors), actor=actor)
