@@ -6,7 +6,7 @@ import itertools
 from datetime import timedelta
 
 from app.auth.models import Role, User
-from app.auth.operations import accept_invitation
+from app.auth.operations import accept_invitation, invite_vendor_user
 from app.db import now_utc
 from app.extensions import db
 from app.storage import SavedUpload, save_upload
@@ -85,7 +85,7 @@ def issue_test_addendum(exercise: Exercise, *, changes_requirements: bool = Fals
 def create_colleague(user: User) -> User:
     """A second user of the same company (through the invitation operation)."""
     n = next(_seq)
-    colleague = accept_invitation({"vendor": user.vendor_id, "email": f"colleague{n}@vendor.example",
-                                   "name": f"Colleague {n}"}, PASSWORD)
+    invitation = invite_vendor_user(user.vendor, name=f"Colleague {n}", email=f"colleague{n}@vendor.example", actor=user)
+    colleague = accept_invitation(invitation, PASSWORD)
     db.session.commit()
     return colleague
