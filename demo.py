@@ -40,6 +40,7 @@ STAFF = [
     ("admin@tenderbox.example", "Ada Lam", Role.admin),
     ("officer.chan@tenderbox.example", "Chan Wai Man", Role.officer),
     ("officer.leung@tenderbox.example", "Leung Mei Ling", Role.officer),
+    ("officer.wong@tenderbox.example", "Wong Siu Ming", Role.officer),
     ("approver.ho@tenderbox.example", "Ho Kin Wah", Role.approver),
     ("panel.cheung@tenderbox.example", "Cheung Siu Fong", Role.panel),
     ("panel.wong@tenderbox.example", "Wong Ka Ho", Role.panel),
@@ -127,6 +128,8 @@ def seed_demo() -> None:
         staff = {email: create_staff_user(name=name, email=email, password=DEMO_PASSWORD, role=role, actor="demo")
                  for email, name, role in STAFF}
     officer1, officer2 = staff["officer.chan@tenderbox.example"], staff["officer.leung@tenderbox.example"]
+    # The three officers are named at each publication; any two of them open a box.
+    openers = [officer1, officer2, staff["officer.wong@tenderbox.example"]]
     vendors = []
     for i, (en, zh, br, slug, contact, code, model) in enumerate(VENDORS):
         with simulated_time(_at(2006, 7, 3 + i)):
@@ -138,7 +141,7 @@ def seed_demo() -> None:
         vendors.append((user, clusters[code], model))
     db.session.commit()
 
-    eoi = _eoi_exercise(clusters, officer1, vendors)
+    eoi = _eoi_exercise(clusters, officer1, openers, vendors)
     _eoi_responses(eoi, vendors)
     with simulated_time(_at(2006, 9, 29, 12, 0, )):
         ops.close_exercise(eoi)
@@ -154,11 +157,11 @@ def seed_demo() -> None:
     with simulated_time(_at(2006, 9, 29, 14, 35)):
         ops.confirm_opening(eoi, actor=officer2, password=DEMO_PASSWORD)
     db.session.commit()
-    _tender_in_progress(eoi, clusters["BT"], officer1, officer2, vendors)
+    _tender_in_progress(eoi, clusters["BT"], officer1, officer2, openers, vendors)
     db.session.commit()
 
 
-def _eoi_exercise(clusters, officer, vendors) -> Exercise:
+def _eoi_exercise(clusters, officer, openers, vendors) -> Exercise:
     with simulated_time(_at(2006, 7, 20)):
         eoi = ops.create_exercise(
             actor=officer, kind=ExerciseKind.eoi, reference="OSP/EOI/2006/01",
@@ -189,7 +192,7 @@ def _eoi_exercise(clusters, officer, vendors) -> Exercise:
                           pass_mark=4, envelope=Envelope.technical)
     db.session.commit()
     with simulated_time(_at(2006, 8, 1)):
-        ops.publish_exercise(eoi, actor=officer)
+        ops.publish_exercise(eoi, actor=officer, opening_officers=openers)
     db.session.commit()
     questions = [
         (vendors[1][0], "May a consortium of two companies respond jointly?", "Yes. Name the lead company and describe each member's role in section 1.",
@@ -235,7 +238,7 @@ def _eoi_responses(eoi: Exercise, vendors) -> None:
             db.session.commit()
 
 
-def _tender_in_progress(eoi: Exercise, cluster: ServiceCluster, officer1, officer2, vendors) -> None:
+def _tender_in_progress(eoi: Exercise, cluster: ServiceCluster, officer1, officer2, openers, vendors) -> None:
     """A restricted tender for one cluster, open now, for the EOI's respondents."""
     now = now_utc()
     tender = ops.create_exercise(
@@ -263,7 +266,7 @@ def _tender_in_progress(eoi: Exercise, cluster: ServiceCluster, officer1, office
     add_criterion(tender, actor=officer1, name_en="Price", name_zh="價格", weight=Decimal("30"), max_score=10,
                   pass_mark=None, envelope=Envelope.price)
     ops.carry_over_from_eoi(tender, actor=officer1)
-    ops.publish_exercise(tender, actor=officer2)
+    ops.publish_exercise(tender, actor=officer2, opening_officers=openers)
     db.session.commit()
     user = vendors[0][0]
     submission = ops.get_or_create_submission(tender, actor=user)

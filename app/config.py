@@ -90,6 +90,16 @@ class Config:
     # A vendor drafting for hours must not lose a form to an expired token: tie it to the session.
     WTF_CSRF_TIME_LIMIT = None
 
+    # The opening of a tender box (invariant 3): how many officers are named at publication (any two of them
+    # open, so one absence does not block), and how many wrong opening passwords an officer may type per window.
+    OPENING_OFFICERS_MIN = int(os.environ.get("OPENING_OFFICERS_MIN", "3"))
+    OPENING_PASSWORD_MAX_FAILURES = int(os.environ.get("OPENING_PASSWORD_MAX_FAILURES", "5"))
+    OPENING_PASSWORD_WINDOW = timedelta(minutes=int(os.environ.get("OPENING_PASSWORD_WINDOW_MINUTES", "15")))
+    # Floors under each exercise's late-addendum rule: an addendum issued within the window before closing moves
+    # closing at least the extension later, so an on-time proposal can always be re-confirmed.
+    ADDENDUM_LATE_WINDOW_MIN_HOURS = int(os.environ.get("ADDENDUM_LATE_WINDOW_MIN_HOURS", "72"))
+    ADDENDUM_MIN_EXTENSION_MIN_HOURS = int(os.environ.get("ADDENDUM_MIN_EXTENSION_MIN_HOURS", "48"))
+
     TOKEN_MAX_AGE = timedelta(hours=24)
     # A registration whose address nobody verified is removed after this (it never held its BR number).
     REGISTRATION_EXPIRY = timedelta(hours=int(os.environ.get("REGISTRATION_EXPIRY_HOURS", "48")))

@@ -224,8 +224,8 @@ def seed(flask_app, n: int) -> Seeded:
     production_hash = PasswordHasher().hash(PASSWORD)
     cluster = ServiceCluster(code="BENCH", name_en="Bench cluster", name_zh="測試群組")
     db.session.add(cluster)
-    officer = create_staff_user(name="Bench Officer", email="officer@bench.example", password=PASSWORD,
-                                role=Role.officer, actor="bench")
+    officer, *_ = openers = [create_staff_user(name=f"Bench Officer {k}", email=f"officer{k or ''}@bench.example",
+                                               password=PASSWORD, role=Role.officer, actor="bench") for k in range(3)]
     db.session.commit()
     vendors = []
     for i in range(n):
@@ -254,7 +254,7 @@ def seed(flask_app, n: int) -> Seeded:
                               word_limit=None, answer_required=True, attachment_required=True)
         upload = save_upload(io.BytesIO(tiny_pdf("invitation")), "invitation.pdf", max_bytes=MB)
         ops.add_exercise_document(exercise, upload, title="Invitation", actor=officer)
-        ops.publish_exercise(exercise, actor=officer)
+        ops.publish_exercise(exercise, actor=officer, opening_officers=openers)
         db.session.commit()
         exercises.append((exercise.id, section.id))
 

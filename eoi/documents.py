@@ -10,7 +10,8 @@ from app.audit import chain_head
 from app.documents.models import Document
 from app.documents.service import DocumentSpec, document_builder
 from app.extensions import db
-from eoi.models import Exercise, LateAttempt, Submission, SubmissionVersion
+from eoi import queries
+from eoi.models import Exercise, LateAttempt, SubmissionVersion
 
 
 @document_builder("submission_receipt", _l("Submission receipt"))
@@ -26,15 +27,15 @@ def build_submission_receipt(doc: Document) -> DocumentSpec:
 
 @document_builder("opening_record", _l("Opening record"))
 def build_opening_record(doc: Document) -> DocumentSpec:
+    """Invariant 3: every standing submission with its receipt and SHA-256, and every one submitted before an
+    addendum and not re-confirmed, listed as such; the named officers and the two who opened."""
     exercise = db.session.get(Exercise, doc.subject_id)
-    submissions = db.session.scalars(sa.select(Submission).where(
-        Submission.exercise_id == exercise.id, Submission.standing()).order_by(Submission.submitted_at)).all()
     late = db.session.scalars(sa.select(LateAttempt).where(LateAttempt.exercise_id == exercise.id)
                               .order_by(LateAttempt.received_at)).all()
-    from app.auth.models import User
+    opening = queries.completed_opening(exercise)
     return DocumentSpec("pdf/opening_record.html", {
-        "exercise": exercise, "submissions": submissions, "late_attempts": late, "document": doc,
-        "first_officer": db.session.get(User, exercise.first_opener_id),
-        "second_officer": db.session.get(User, exercise.second_opener_id),
-        "chain_head": chain_head(),
+        "exercise": exercise, "submissions": queries.standing_submissions(exercise),
+        "unconfirmed": queries.unconfirmed_submissions(exercise), "late_attempts": late, "document": doc,
+        "opening": opening, "first_officer": opening.started_by, "second_officer": opening.confirmed_by,
+        "opening_officers": queries.opening_officers_of(exercise), "chain_head": chain_head(),
     })

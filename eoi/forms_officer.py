@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
@@ -29,7 +30,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.auth.models import Vendor
+from app.auth.models import Role, User, Vendor
 from app.extensions import db
 from app.i18n import HK
 from eoi.models import Exercise, ServiceCluster
@@ -83,10 +84,9 @@ class ExerciseForm(FlaskForm):
     closes_at = _when(_l("Closing time"))
     validity_until = _when(_l("Offers valid until"))
     late_addendum_hours = IntegerField(_l("Late addendum window (hours)"), default=72,
-                                       validators=[InputRequired(message=_l("This field is required.")), NumberRange(min=0, max=24 * 60)],
-                                       description=_l("An addendum issued this close to closing forces an extension."))
+                                       validators=[InputRequired(message=_l("This field is required.")), NumberRange(max=24 * 60)])
     min_extension_hours = IntegerField(_l("Minimum extension after a late addendum (hours)"), default=72,
-                                       validators=[InputRequired(message=_l("This field is required.")), NumberRange(min=0, max=24 * 60)])
+                                       validators=[InputRequired(message=_l("This field is required.")), NumberRange(max=24 * 60)])
     has_price_envelope = BooleanField(_l("Separate sealed price envelope"))
 
     def __init__(self, *args, exercise: Exercise | None = None, **kwargs):
@@ -94,6 +94,11 @@ class ExerciseForm(FlaskForm):
             kwargs["data"] = exercise_form_data(exercise)
         super().__init__(*args, **kwargs)
         self.exercise = exercise
+        self.late_addendum_hours.description = _l(
+            "An addendum issued this close to closing forces an extension. At least %(n)s hours.",
+            n=current_app.config["ADDENDUM_LATE_WINDOW_MIN_HOURS"])
+        self.min_extension_hours.description = _l(
+            "At least %(n)s hours.", n=current_app.config["ADDENDUM_MIN_EXTENSION_MIN_HOURS"])
         self.kind.choices = [(k.value, k.title) for k in ExerciseKind]
         self.clusters.choices = [(c.id, f"{c.code} — {c.name_en} / {c.name_zh}") for c in
                                  db.session.scalars(sa.select(ServiceCluster).order_by(ServiceCluster.code))]
@@ -107,6 +112,18 @@ class ExerciseForm(FlaskForm):
             query = query.where(Exercise.id != self.exercise.id)
         if db.session.scalar(query):
             raise ValidationError(_l("Another exercise already uses this reference."))
+
+    def validate_late_addendum_hours(self, field):
+        floor = current_app.config["ADDENDUM_LATE_WINDOW_MIN_HOURS"]
+        if field.data is not None and field.data < floor:
+            raise ValidationError(_l("At least %(n)s hours: a shorter window could leave vendors no time to "
+                                     "re-confirm after a last-minute addendum.", n=floor))
+
+    def validate_min_extension_hours(self, field):
+        floor = current_app.config["ADDENDUM_MIN_EXTENSION_MIN_HOURS"]
+        if field.data is not None and field.data < floor:
+            raise ValidationError(_l("At least %(n)s hours, so that vendors have time to re-confirm after a "
+                                     "late addendum.", n=floor))
 
     def validate_parent_id(self, field):
         if field.data and self.kind.data != ExerciseKind.tender.value:
@@ -184,6 +201,31 @@ class InvitationForm(FlaskForm):
 
     def chosen(self) -> list[Vendor]:
         return list(db.session.scalars(sa.select(Vendor).where(Vendor.id.in_(self.vendors.data))))
+
+
+class PublishForm(FlaskForm):
+    """Publication names the officers who alone may open the box (invariant 3), chosen from active officers."""
+    opening_officers = MultiCheckboxField(_l("Officers who may open the box"), coerce=int, choices=[],
+                                          description=_l("Any two of them, together, open the box after closing. "
+                                                         "No one else can, including officers added later."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.opening_officers.choices = [(u.id, f"{u.name} ({u.email})") for u in active_officers()]
+
+    def validate_opening_officers(self, field):
+        minimum = current_app.config["OPENING_OFFICERS_MIN"]
+        if len(set(field.data or [])) < minimum:
+            raise ValidationError(_l("Choose at least %(n)s officers, so that one absence does not block the "
+                                     "opening.", n=minimum))
+
+    def chosen(self) -> list[User]:
+        return list(db.session.scalars(sa.select(User).where(User.id.in_(self.opening_officers.data or []))))
+
+
+def active_officers() -> list[User]:
+    return list(db.session.scalars(sa.select(User).where(User.role == Role.officer, User.is_enabled.is_(True))
+                                   .order_by(User.name, User.id)))
 
 
 class CancelForm(FlaskForm):

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from app.auth.models import Role, User
 from app.extensions import db
-from eoi.models import Exercise, Invitation, Submission
+from eoi.models import Exercise, Invitation, OpeningOfficer, Submission
 from eoi.states import ExerciseState
 
 MANAGERS = frozenset({Role.officer})
@@ -19,6 +19,17 @@ def is_officer(user) -> bool:
 def can_manage_exercise(user) -> bool:
     """Officers set up, publish, answer, issue addenda and open."""
     return is_officer(user)
+
+
+def is_named_opening_officer(user, exercise: Exercise) -> bool:
+    """Named at publication as one of the officers who may open this exercise's box (invariant 3)."""
+    return getattr(user, "is_authenticated", False) and db.session.get(OpeningOfficer, (exercise.id, user.id)) is not None
+
+
+def can_take_part_in_opening(user, exercise: Exercise) -> bool:
+    """Invariant 3: only an officer named when the exercise was published, still enabled and still an officer,
+    starts or confirms its opening; an account created or made an officer later never can."""
+    return is_officer(user) and user.is_enabled and is_named_opening_officer(user, exercise)
 
 
 def is_invited(vendor_id: int | None, exercise: Exercise) -> bool:

@@ -67,3 +67,44 @@ SUBMISSION_TRANSITIONS = {
     SubmissionState.submitted: {SubmissionState.withdrawn},
     SubmissionState.withdrawn: {SubmissionState.draft, SubmissionState.submitted},
 }
+
+
+class OpeningState(str, enum.Enum):
+    """One two-officer opening of a box: started by a named officer, completed by a different named officer."""
+    started = "started"
+    completed = "completed"
+    cancelled = "cancelled"
+
+    @property
+    def title(self) -> str:
+        return str({OpeningState.started: _l("Started, awaiting a second officer"),
+                    OpeningState.completed: _l("Completed"), OpeningState.cancelled: _l("Cancelled")}[self])
+
+
+OPENING_TRANSITIONS = {
+    OpeningState.started: {OpeningState.completed, OpeningState.cancelled},
+}
+
+
+class OpeningEnvelope(str, enum.Enum):
+    """What an opening unseals: the technical proposals, or (later, two-envelope tenders) the prices."""
+    technical = "technical"
+    price = "price"
+
+
+class IncidentState(str, enum.Enum):
+    """A deadline incident takes effect at once before closing; one that re-opens a closed box waits for a
+    second named officer's confirmation (pending), who may also decline it."""
+    pending = "pending"
+    effective = "effective"
+    declined = "declined"
+
+    @property
+    def title(self) -> str:
+        return str({IncidentState.pending: _l("Awaiting a second officer"), IncidentState.effective: _l("In effect"),
+                    IncidentState.declined: _l("Declined")}[self])
+
+
+INCIDENT_TRANSITIONS = {
+    IncidentState.pending: {IncidentState.effective, IncidentState.declined},
+}

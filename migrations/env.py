@@ -92,25 +92,27 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a SQLite table (copy, drop, rename). With foreign keys enforced, dropping a
+            # table that others reference would cascade-delete their rows, so enforcement is off while migrating
+            # (SQLite ignores this pragma inside a transaction: it must come before the first statement) and the
+            # result is checked before it is turned back on.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args
         )
-        sqlite = connection.dialect.name == "sqlite"
+
+        with context.begin_transaction():
+            context.run_migrations()
         if sqlite:
-            # Batch mode rebuilds a table to alter it; dropping the old copy of a table others refer to fails
-            # while foreign keys are enforced. SQLite's procedure: enforcement off outside the transaction,
-            # every reference checked before commit, enforcement back on.
-            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
-        try:
-            with context.begin_transaction():
-                context.run_migrations()
-                if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
-                    raise RuntimeError(f"the migration left broken references: {broken[:10]}")
-        finally:
-            if sqlite:
-                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
+            raw = connection.connection.dbapi_connection
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            raw.execute("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"foreign keys broken by the migration: {broken[:10]}")
 
 
 if context.is_offline_mode():

@@ -4,6 +4,9 @@ from __future__ import annotations
 import itertools
 import time
 
+import sqlalchemy as sa
+from flask import current_app
+
 from app.auth.models import Role, User
 from app.auth.operations import create_staff_user, mark_email_verified, register_vendor
 from app.extensions import db
@@ -19,6 +22,18 @@ def create_staff(role: Role = Role.officer, **overrides) -> User:
                              password=overrides.get("password", PASSWORD), role=role, actor="test")
     db.session.commit()
     return user
+
+
+def opening_officers(*named: User) -> list[User]:
+    """Officers to name at publication: those given and every other active officer that exists now, topped up
+    with new officers to the configured minimum (OPENING_OFFICERS_MIN)."""
+    chosen = {u.id: u for u in named}
+    for user in db.session.scalars(sa.select(User).where(User.role == Role.officer, User.is_enabled.is_(True))):
+        chosen.setdefault(user.id, user)
+    while len(chosen) < current_app.config["OPENING_OFFICERS_MIN"]:
+        user = create_staff(Role.officer)
+        chosen[user.id] = user
+    return list(chosen.values())
 
 
 def create_vendor_user(*, verified: bool = True, locale: str = "en", **overrides) -> User:

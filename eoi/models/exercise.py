@@ -6,11 +6,12 @@ from typing import Optional
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app
 
-from app.auth.models import Vendor
+from app.auth.models import User, Vendor
 from app.db import now_utc
 from app.extensions import db
-from eoi.states import EXERCISE_TRANSITIONS, ExerciseKind, ExerciseState
+from eoi.states import EXERCISE_TRANSITIONS, INCIDENT_TRANSITIONS, ExerciseKind, ExerciseState, IncidentState
 
 exercise_clusters = sa.Table(
     "exercise_clusters", db.metadata,
@@ -53,9 +54,11 @@ class Exercise(db.Model):
     __table_args__ = (
         sa.CheckConstraint("kind IN ('eoi', 'tender')", name="known_kind"),
         sa.CheckConstraint("(state = 'draft') OR (published_at IS NOT NULL)", name="published_has_time"),
-        sa.CheckConstraint("first_opener_id IS NULL OR second_opener_id IS NULL OR first_opener_id <> second_opener_id",
-                           name="two_different_openers"),
-        sa.CheckConstraint("(opened_at IS NULL) = (second_opener_id IS NULL)", name="opened_by_two"),
+        # The box is opened exactly when a two-officer opening completes (eoi.models.opening.Opening).
+        sa.CheckConstraint("opened_at IS NOT NULL OR state IN ('draft', 'published', 'closed', 'cancelled')",
+                           name="opened_state_has_time"),
+        sa.CheckConstraint("opened_at IS NULL OR state NOT IN ('draft', 'published', 'closed')",
+                           name="opened_time_has_state"),
     )
     TRANSITIONS = EXERCISE_TRANSITIONS
 
@@ -73,7 +76,8 @@ class Exercise(db.Model):
     clarification_deadline: so.Mapped[Optional[datetime]]
     closes_at: so.Mapped[Optional[datetime]] = so.mapped_column(index=True)
     validity_until: so.Mapped[Optional[datetime]]
-    # An addendum issued within late_addendum_hours of closing moves closing at least min_extension_hours on.
+    # An addendum issued within late_addendum_hours of closing moves closing at least min_extension_hours on;
+    # neither goes below the configured floors (see addendum_window_hours, addendum_extension_hours).
     late_addendum_hours: so.Mapped[int] = so.mapped_column(default=72)
     min_extension_hours: so.Mapped[int] = so.mapped_column(default=72)
     has_price_envelope: so.Mapped[bool] = so.mapped_column(default=False)
@@ -81,9 +85,6 @@ class Exercise(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
     published_at: so.Mapped[Optional[datetime]]
     closed_at: so.Mapped[Optional[datetime]]
-    first_opener_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
-    opening_started_at: so.Mapped[Optional[datetime]]
-    second_opener_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
     opened_at: so.Mapped[Optional[datetime]]
     price_opened_at: so.Mapped[Optional[datetime]]
     cancel_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
@@ -98,6 +99,8 @@ class Exercise(db.Model):
     price_items: so.Mapped[list["PriceItem"]] = so.relationship(back_populates="exercise", order_by="PriceItem.position",
                                                                cascade="all, delete-orphan")
     parent: so.Mapped[Optional["Exercise"]] = so.relationship(remote_side=[id])
+    opening_officers: so.Mapped[list["OpeningOfficer"]] = so.relationship(order_by="OpeningOfficer.user_id",
+                                                                          cascade="all, delete-orphan")
 
     def title(self, locale) -> str:
         return self.title_zh if str(locale).startswith("zh") else self.title_en
@@ -123,6 +126,16 @@ class Exercise(db.Model):
     @property
     def is_opened(self) -> bool:
         return self.opened_at is not None
+
+    @property
+    def addendum_window_hours(self) -> int:
+        """The late-addendum window in force: the exercise's own, never below the configured floor."""
+        return max(self.late_addendum_hours, current_app.config["ADDENDUM_LATE_WINDOW_MIN_HOURS"])
+
+    @property
+    def addendum_extension_hours(self) -> int:
+        """The minimum extension after a late addendum in force: the exercise's own, never below the floor."""
+        return max(self.min_extension_hours, current_app.config["ADDENDUM_MIN_EXTENSION_MIN_HOURS"])
 
     def __repr__(self) -> str:
         return f"<Exercise {self.id} {self.reference} {self.state.value}>"
@@ -316,11 +329,30 @@ class Clarification(db.Model):
 
 
 class DeadlineIncident(db.Model):
-    """A platform failure near closing, recorded with evidence; the closing time is extended for everyone."""
+    """A platform failure near closing, recorded with evidence; the closing time is extended for everyone.
+    Recorded before closing, it takes effect at once. One that would re-open a closed box waits (pending) until a
+    second named opening officer confirms it, or is declined."""
     __tablename__ = "deadline_incidents"
+    __table_args__ = (
+        sa.CheckConstraint("state IN ('pending', 'effective', 'declined')", name="known_state"),
+        sa.CheckConstraint("(state = 'effective') = (effective_at IS NOT NULL)", name="effective_has_time"),
+        sa.CheckConstraint("(state = 'declined') = (declined_at IS NOT NULL AND declined_by_id IS NOT NULL)",
+                           name="declined_has_time_and_officer"),
+        sa.CheckConstraint("NOT requires_confirmation OR state <> 'effective' OR confirmed_by_id IS NOT NULL",
+                           name="reopening_confirmed"),
+        sa.CheckConstraint("confirmed_by_id IS NULL OR confirmed_by_id <> recorded_by_id", name="two_different_officers"),
+        sa.ForeignKeyConstraint(["exercise_id", "confirmed_by_id"],
+                                ["opening_officers.exercise_id", "opening_officers.user_id"],
+                                name="fk_deadline_incidents_confirmed_by_named_officer"),
+    )
+    TRANSITIONS = INCIDENT_TRANSITIONS
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     exercise_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("exercises.id", ondelete="CASCADE"), index=True)
+    state: so.Mapped[IncidentState] = so.mapped_column(
+        sa.Enum(IncidentState, native_enum=False, length=20), default=IncidentState.effective)
+    # Set when recorded after the closing time: re-opening the box needs a second named officer.
+    requires_confirmation: so.Mapped[bool] = so.mapped_column(default=False)
     recorded_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
     reason_en: so.Mapped[str] = so.mapped_column(sa.Text)
     reason_zh: so.Mapped[str] = so.mapped_column(sa.Text)
@@ -328,12 +360,20 @@ class DeadlineIncident(db.Model):
     previous_closes_at: so.Mapped[datetime]
     new_closes_at: so.Mapped[datetime]
     recorded_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+    confirmed_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    effective_at: so.Mapped[Optional[datetime]]
+    declined_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    declined_at: so.Mapped[Optional[datetime]]
+
+    exercise: so.Mapped[Exercise] = so.relationship()
+    recorded_by: so.Mapped["User"] = so.relationship(foreign_keys=[recorded_by_id])
+    confirmed_by: so.Mapped[Optional["User"]] = so.relationship(foreign_keys=[confirmed_by_id])
 
     def reason(self, locale) -> str:
         return self.reason_zh if str(locale).startswith("zh") else self.reason_en
 
     def __repr__(self) -> str:
-        return f"<DeadlineIncident {self.id}>"
+        return f"<DeadlineIncident {self.id} {self.state.value}>"
 
 
 class LateAttempt(db.Model):
@@ -358,6 +398,6 @@ def minimum_closing_after_addendum(exercise: Exercise, issued_at: datetime) -> d
     """The earliest closing time allowed after an addendum issued at issued_at (None if no extension is forced)."""
     if exercise.closes_at is None:
         return None
-    if exercise.closes_at - issued_at <= timedelta(hours=exercise.late_addendum_hours):
-        return issued_at + timedelta(hours=exercise.min_extension_hours)
+    if exercise.closes_at - issued_at <= timedelta(hours=exercise.addendum_window_hours):
+        return issued_at + timedelta(hours=exercise.addendum_extension_hours)
     return None

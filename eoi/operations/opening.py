@@ -1,21 +1,28 @@
-"""Closing the box at the deadline and the two-officer opening."""
+"""Closing the box at the deadline, the officers named to open it, and the two-officer opening (invariant 3)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app.audit import record
+from app.audit import AuditEvent, record
 from app.auth.models import Role, User
 from app.auth.passwords import verify_password
 from app.db import now_utc
 from app.documents.service import queue_document
 from app.extensions import db
+from app.i18n import hk_datetime
 from app.states import transition
-from eoi.models import Exercise
+from eoi.models import Exercise, Opening, OpeningOfficer
 from eoi.operations.common import ExerciseError, require_officer, require_state
-from eoi.states import ExerciseState
+from eoi.permissions import can_take_part_in_opening
+from eoi.queries import live_opening, pending_incident
+from eoi.states import ExerciseState, OpeningState
+
+PASSWORD_FAILED = "exercise.opening_reauth_failed"
 
 
 def close_exercise(exercise: Exercise, *, actor=None) -> bool:
@@ -27,40 +34,131 @@ def close_exercise(exercise: Exercise, *, actor=None) -> bool:
     return True
 
 
-def start_opening(exercise: Exercise, *, actor: User) -> None:
-    """The first officer starts the opening; a second, different officer must confirm (invariant 3)."""
-    require_officer(actor)
-    close_exercise(exercise, actor=actor)
-    require_state(exercise, ExerciseState.closed)
-    if exercise.first_opener_id not in (None, actor.id):
-        raise ExerciseError(_l("The opening was already started by another officer; confirm it as the second officer."))
-    exercise.first_opener_id, exercise.opening_started_at = actor.id, now_utc()
-    record(actor, "exercise.opening_started", exercise)
-
-
-def confirm_opening(exercise: Exercise, *, actor: User, password: str) -> Exercise:
-    """The second officer re-authenticates; the box opens and the opening record PDF is queued."""
-    require_officer(actor)
-    require_state(exercise, ExerciseState.closed)
-    if exercise.first_opener_id is None:
-        raise ExerciseError(_l("The opening has not been started by a first officer."))
-    if exercise.first_opener_id == actor.id:
-        raise ExerciseError(_l("A second, different officer must confirm the opening."))
-    first = db.session.get(User, exercise.first_opener_id)
-    if exercise.opening_started_at < exercise.closes_at or not (first.is_enabled and first.role == Role.officer):
-        raise ExerciseError(_l("The opening must be started again by an active officer after the closing time."))
-    if not verify_password(actor.password_hash, password or ""):
-        record(actor, "exercise.opening_reauth_failed", exercise)
-        raise ExerciseError(_l("Your password was not correct; the box stays sealed."))
-    exercise.second_opener_id, exercise.opened_at = actor.id, now_utc()
-    transition(exercise, ExerciseState.opened, actor=actor, action="exercise.opened",
-               first_officer=exercise.first_opener_id, second_officer=actor.id)
-    queue_document("opening_record", exercise, language="en", vendor_id=None, actor=actor)
-    return exercise
-
-
 def close_due_exercises(now: datetime | None = None) -> int:
     """Periodic: close every published exercise whose closing time has passed."""
     due = db.session.scalars(sa.select(Exercise).where(Exercise.state == ExerciseState.published,
                                                        Exercise.closes_at <= (now or now_utc()))).all()
     return sum(close_exercise(e) for e in due)
+
+
+# --- the officers named at publication -----------------------------------------------------------------------
+
+def opening_officer_problems(officers: Sequence[User]) -> list[str]:
+    """What is wrong with a choice of opening officers, as messages (empty when the choice is valid)."""
+    minimum = current_app.config["OPENING_OFFICERS_MIN"]
+    problems = [str(_l("%(name)s is not an active procurement officer and cannot be named to open the box.",
+                       name=u.name)) for u in officers if u.role != Role.officer or not u.is_enabled]
+    if len({u.id for u in officers}) < minimum:
+        problems.append(str(_l("Name at least %(n)s officers who may open the box (any two of them open it, so one "
+                               "absence does not block the opening).", n=minimum)))
+    return problems
+
+
+def name_opening_officers(exercise: Exercise, officers: Sequence[User], *, actor: User) -> list[OpeningOfficer]:
+    """At publication, name the officers who alone may open the box (invariant 3). Officers who exist now only:
+    the list is never added to later, so an account created or made an officer afterwards cannot take part."""
+    if exercise.opening_officers:
+        raise ExerciseError(_l("The opening officers were named when the exercise was published."))
+    if problems := opening_officer_problems(officers):
+        raise ExerciseError(" ".join(problems))
+    now = now_utc()
+    named = [OpeningOfficer(exercise_id=exercise.id, user_id=u.id, named_by_id=actor.id, named_at=now)
+             for u in sorted({u.id: u for u in officers}.values(), key=lambda u: u.id)]
+    exercise.opening_officers.extend(named)
+    db.session.flush()
+    record(actor, "exercise.opening_officers_named", exercise, officers=[{"id": u.id, "email": u.email} for u in
+                                                                         sorted(officers, key=lambda u: u.id)])
+    return named
+
+
+def require_opening_officer(exercise: Exercise, actor: User) -> None:
+    """Raise unless actor is a named opening officer who can still take part (invariant 3)."""
+    if not can_take_part_in_opening(actor, exercise):
+        raise ExerciseError(_l("Only the officers named when this exercise was published can open its box; you are "
+                               "not one of them."))
+
+
+# --- the two-officer opening ------------------------------------------------------------------------------------
+
+def _require_no_pending_incident(exercise: Exercise) -> None:
+    if pending_incident(exercise) is not None:
+        raise ExerciseError(_l("A deadline incident that would re-open the box awaits a second officer's confirmation: "
+                               "confirm or decline it before the opening."))
+
+
+def cancel_started_opening(exercise: Exercise, *, actor, reason: str) -> Opening | None:
+    """Cancel an opening that was started and not completed (the box re-opened, the exercise was cancelled, or
+    its first officer can no longer take part)."""
+    opening = live_opening(exercise)
+    if opening is None or opening.state != OpeningState.started:
+        return None
+    opening.cancelled_at, opening.cancel_reason = now_utc(), reason
+    transition(opening, OpeningState.cancelled, actor=actor, action="opening.cancelled", reason=reason,
+               exercise_id=exercise.id)
+    db.session.flush()
+    return opening
+
+
+def start_opening(exercise: Exercise, *, actor: User) -> Opening:
+    """A named officer starts the opening after closing; a second, different named officer must confirm it.
+    Starting again as the same officer changes nothing. Raises ExerciseError."""
+    require_officer(actor)
+    close_exercise(exercise, actor=actor)
+    require_state(exercise, ExerciseState.closed)
+    require_opening_officer(exercise, actor)
+    _require_no_pending_incident(exercise)
+    opening = live_opening(exercise)
+    if opening is not None:
+        if opening.started_by_id == actor.id:
+            return opening
+        if can_take_part_in_opening(opening.started_by, exercise):
+            raise ExerciseError(_l("The opening was already started by %(name)s; confirm it as the second officer.",
+                                   name=opening.started_by.name))
+        cancel_started_opening(exercise, actor=actor, reason="The officer who started it can no longer take part.")
+    opening = Opening(exercise_id=exercise.id, started_by_id=actor.id, started_at=now_utc(), state=OpeningState.started)
+    db.session.add(opening)
+    db.session.flush()
+    record(actor, "exercise.opening_started", exercise, opening_id=opening.id)
+    return opening
+
+
+def _require_password_tries_left(exercise: Exercise, actor: User) -> None:
+    """At most OPENING_PASSWORD_MAX_FAILURES wrong opening passwords per officer in OPENING_PASSWORD_WINDOW,
+    counted from the audit log (so every process agrees); a refused try is audited too."""
+    limit, window = current_app.config["OPENING_PASSWORD_MAX_FAILURES"], current_app.config["OPENING_PASSWORD_WINDOW"]
+    failures = db.session.scalars(sa.select(AuditEvent.occurred_at).where(
+        AuditEvent.actor_id == actor.id, AuditEvent.action == PASSWORD_FAILED,
+        AuditEvent.occurred_at > now_utc() - window).order_by(AuditEvent.occurred_at.desc()).limit(limit)).all()
+    if len(failures) >= limit:
+        record(actor, "exercise.opening_reauth_throttled", exercise)
+        raise ExerciseError(_l("Too many wrong passwords: the box stays sealed. You can try again after %(time)s.",
+                               time=hk_datetime(failures[-1] + window)))
+
+
+def confirm_opening(exercise: Exercise, *, actor: User, password: str) -> Exercise:
+    """The second named officer re-authenticates; the box opens and the opening record PDF is queued.
+    A wrong password is audited (the caller commits that record) and throttled. Raises ExerciseError."""
+    require_officer(actor)
+    require_state(exercise, ExerciseState.closed)
+    opening = live_opening(exercise)
+    if opening is None:
+        raise ExerciseError(_l("The opening has not been started by a first officer."))
+    if opening.started_by_id == actor.id:
+        raise ExerciseError(_l("A second, different officer must confirm the opening."))
+    require_opening_officer(exercise, actor)
+    if not can_take_part_in_opening(opening.started_by, exercise):
+        raise ExerciseError(_l("The officer who started the opening can no longer take part; a named officer must "
+                               "start it again."))
+    _require_no_pending_incident(exercise)
+    _require_password_tries_left(exercise, actor)
+    if not verify_password(actor.password_hash, password or ""):
+        record(actor, PASSWORD_FAILED, exercise)
+        raise ExerciseError(_l("Your password was not correct; the box stays sealed."))
+    now = now_utc()
+    opening.confirmed_by_id, opening.completed_at = actor.id, now
+    transition(opening, OpeningState.completed, actor=actor, action="opening.completed", exercise_id=exercise.id)
+    exercise.opened_at = now
+    transition(exercise, ExerciseState.opened, actor=actor, action="exercise.opened",
+               first_officer=opening.started_by_id, second_officer=actor.id)
+    queue_document("opening_record", exercise, language="en", vendor_id=None, actor=actor)
+    return exercise

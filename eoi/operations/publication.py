@@ -1,9 +1,11 @@
 """Officer set-up and publication of an exercise: details, documents, invitations, publish, cancel."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.audit import record
@@ -15,11 +17,32 @@ from app.storage import SavedUpload
 from eoi.models import Addendum, Exercise, ExerciseDocument, Invitation, StoredFile, Submission
 from eoi.operations.common import ExerciseError, require_officer, require_state
 from eoi.operations.interest import notify_interested, notify_published
+from eoi.operations.opening import cancel_started_opening, name_opening_officers, opening_officer_problems
 from eoi.states import ExerciseKind, ExerciseState
+
+
+def addendum_rule_problems(fields: dict) -> list[str]:
+    """The late-addendum window and minimum extension may not go below the configured floors, so that a
+    last-minute addendum always leaves time to re-confirm an on-time proposal."""
+    window, extension = (current_app.config[k] for k in ("ADDENDUM_LATE_WINDOW_MIN_HOURS",
+                                                         "ADDENDUM_MIN_EXTENSION_MIN_HOURS"))
+    problems = []
+    if "late_addendum_hours" in fields and (fields["late_addendum_hours"] or 0) < window:
+        problems.append(str(_l("The late-addendum window must be at least %(n)s hours.", n=window)))
+    if "min_extension_hours" in fields and (fields["min_extension_hours"] or 0) < extension:
+        problems.append(str(_l("The minimum extension after a late addendum must be at least %(n)s hours.",
+                               n=extension)))
+    return problems
+
+
+def _require_addendum_rule(fields: dict) -> None:
+    if problems := addendum_rule_problems(fields):
+        raise ExerciseError(" ".join(problems))
 
 
 def create_exercise(*, actor: User, **fields) -> Exercise:
     require_officer(actor)
+    _require_addendum_rule(fields)
     clusters = fields.pop("clusters", [])
     exercise = Exercise(created_by_id=actor.id, **fields)
     exercise.clusters = list(clusters)
@@ -33,6 +56,7 @@ def update_exercise(exercise: Exercise, *, actor: User, **fields) -> Exercise:
     """Edit the set-up; only in draft (after publication, changes go through addenda)."""
     require_officer(actor)
     require_state(exercise, ExerciseState.draft)
+    _require_addendum_rule(fields)
     if "clusters" in fields:
         exercise.clusters = list(fields.pop("clusters"))
     for name, value in fields.items():
@@ -81,12 +105,15 @@ def publication_problems(exercise: Exercise, now: datetime | None = None) -> lis
     return problems
 
 
-def publish_exercise(exercise: Exercise, *, actor: User) -> Exercise:
+def publish_exercise(exercise: Exercise, *, actor: User, opening_officers: Sequence[User]) -> Exercise:
+    """Publish, naming the officers who alone may open the box (invariant 3); refused with everything to fix."""
     require_officer(actor)
-    if problems := publication_problems(exercise):
+    problems = publication_problems(exercise) + opening_officer_problems(opening_officers)
+    if problems:
         raise ExerciseError(_l("The exercise cannot be published yet: %(list)s", list=" ".join(problems)))
     exercise.published_at = now_utc()
     transition(exercise, ExerciseState.published, actor=actor, action="exercise.published")
+    name_opening_officers(exercise, opening_officers, actor=actor)
     notify_published(exercise)
     return exercise
 
@@ -97,6 +124,7 @@ def cancel_exercise(exercise: Exercise, *, actor: User, reason: str) -> None:
         raise ExerciseError(_l("Give the reason for cancelling."))
     exercise.cancel_reason = reason.strip()
     transition(exercise, ExerciseState.cancelled, actor=actor, action="exercise.cancelled", reason=reason.strip())
+    cancel_started_opening(exercise, actor=actor, reason="The exercise was cancelled.")
     notify_interested(exercise, "exercise_cancelled")
 
 

@@ -30,6 +30,7 @@ from eoi.forms_officer import (
     InvitationForm,
     OpeningConfirmForm,
     PriceItemForm,
+    PublishForm,
     SectionForm,
     hk_to_utc,
 )
@@ -45,9 +46,11 @@ from eoi.models import (
     minimum_closing_after_addendum,
 )
 from eoi import operations as ops
+from eoi import queries
 from eoi.operations import setup
+from eoi.permissions import can_take_part_in_opening
 from eoi.sealed import SealedContent, technical_content_for
-from eoi.states import ExerciseState, SubmissionState
+from eoi.states import ExerciseState, IncidentState, OpeningState, SubmissionState
 
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024
 DOCUMENT_TYPES = {"pdf", "docx", "xlsx"}
@@ -88,6 +91,43 @@ def _received_submissions(exercise: Exercise) -> list[Submission]:
     return list(db.session.scalars(sa.select(Submission).where(
         Submission.exercise_id == exercise.id, Submission.state != SubmissionState.draft)
         .order_by(Submission.submitted_at, Submission.id)))
+
+
+def _opening_officers_context(exercise: Exercise) -> dict:
+    """The named opening officers, which of them can still take part, and whether too few remain (invariant 3)."""
+    officers = queries.opening_officers_of(exercise)
+    able = {u.id for u in queries.able_opening_officers(exercise)}
+    return {"opening_officers": officers, "able_officer_ids": able,
+            "too_few_opening_officers": bool(officers) and len(able) < 2 and not exercise.is_opened
+            and exercise.state != ExerciseState.cancelled}
+
+
+def _incident_rows(exercise: Exercise) -> list[tuple[DeadlineIncident, bool, bool]]:
+    """Each incident with whether the current officer may confirm it and may decline it."""
+    named = can_take_part_in_opening(current_user, exercise)
+    return [(i, i.state == IncidentState.pending and named and i.recorded_by_id != current_user.id,
+             i.state == IncidentState.pending and (named or i.recorded_by_id == current_user.id))
+            for i in queries.incidents_of(exercise)]
+
+
+def _opening_context(exercise: Exercise) -> dict:
+    """Everything the opening page decides: who was named, who started, what the officer may do now."""
+    opening = queries.live_opening(exercise)
+    started = opening is not None and opening.state == OpeningState.started
+    named = can_take_part_in_opening(current_user, exercise)
+    closed = exercise.effective_state == ExerciseState.closed
+    blocked = queries.pending_incident(exercise) is not None
+    return {
+        "opening_state": opening, "standing": queries.standing_submissions(exercise),
+        "unconfirmed": queries.unconfirmed_submissions(exercise), "opening_record": _opening_record(exercise),
+        "is_named": named, "incident_pending": blocked,
+        "before_closing": exercise.effective_state == ExerciseState.published,
+        "can_start": closed and named and not blocked and (not started or opening.started_by_id != current_user.id
+                                                            and not can_take_part_in_opening(opening.started_by, exercise)),
+        "started_by_me": started and opening.started_by_id == current_user.id,
+        "can_confirm": closed and started and named and not blocked and opening.started_by_id != current_user.id,
+        **_opening_officers_context(exercise),
+    }
 
 
 # --- exercises ----------------------------------------------------------------------------------------------
@@ -140,23 +180,28 @@ def exercise_manage(exercise_id: int):
         "submissions": _received_submissions(exercise),
         "late_attempts": db.session.scalars(sa.select(LateAttempt).where(LateAttempt.exercise_id == exercise.id)
                                             .order_by(LateAttempt.received_at)).all(),
-        "incidents": db.session.scalars(sa.select(DeadlineIncident).where(DeadlineIncident.exercise_id == exercise.id)
-                                        .order_by(DeadlineIncident.recorded_at)).all(),
+        "incidents": _incident_rows(exercise),
         "open_questions": db.session.scalar(sa.select(sa.func.count(Clarification.id)).where(
             Clarification.exercise_id == exercise.id, Clarification.published_at.is_(None))),
         "opening_record": _opening_record(exercise),
         "can_cancel": exercise.state in CANCELLABLE,
+        **_opening_officers_context(exercise),
     }
     return render_template("eoi/officer/exercise_manage.html", exercise=exercise, confirm=ConfirmForm(), **context)
 
 
-@bp.post("/manage/exercises/<int:exercise_id>/publish")
+@bp.route("/manage/exercises/<int:exercise_id>/publish", methods=["GET", "POST"])
 @role_required(Role.officer)
 def exercise_publish(exercise_id: int):
     exercise = db.get_or_404(Exercise, exercise_id)
-    if ConfirmForm().validate_on_submit():
-        _run(lambda: ops.publish_exercise(exercise, actor=current_user), _("The exercise is published."))
-    return _dashboard(exercise)
+    form = PublishForm()
+    if form.validate_on_submit() and _run(lambda: ops.publish_exercise(exercise, actor=current_user,
+                                                                       opening_officers=form.chosen()),
+                                          _("The exercise is published.")):
+        return _dashboard(exercise)
+    problems = ops.publication_problems(exercise) if exercise.state == ExerciseState.draft else []
+    return render_template("eoi/officer/exercise_publish.html", exercise=exercise, form=form, problems=problems,
+                           can_publish=exercise.state == ExerciseState.draft)
 
 
 @bp.route("/manage/exercises/<int:exercise_id>/cancel", methods=["GET", "POST"])
@@ -341,9 +386,30 @@ def incident_new(exercise_id: int):
     if form.validate_on_submit() and _run(lambda: ops.record_deadline_incident(
             exercise, actor=current_user, new_closes_at=hk_to_utc(form.new_closes_at.data), reason_en=form.reason_en.data,
             reason_zh=form.reason_zh.data, evidence=form.evidence.data),
-            _("The incident was recorded and the closing time extended for everyone.")):
+            _("The incident was recorded. If the box had closed, a second named officer must confirm it before "
+              "it takes effect.")):
         return _dashboard(exercise)
     return render_template("eoi/officer/incident_form.html", exercise=exercise, form=form)
+
+
+@bp.post("/manage/incidents/<int:incident_id>/confirm")
+@role_required(Role.officer)
+def incident_confirm(incident_id: int):
+    incident = db.get_or_404(DeadlineIncident, incident_id)
+    if ConfirmForm().validate_on_submit():
+        _run(lambda: ops.confirm_deadline_incident(incident, actor=current_user),
+             _("The incident is confirmed: the box is open for submissions until the new closing time."))
+    return _dashboard(incident.exercise)
+
+
+@bp.post("/manage/incidents/<int:incident_id>/decline")
+@role_required(Role.officer)
+def incident_decline(incident_id: int):
+    incident = db.get_or_404(DeadlineIncident, incident_id)
+    if ConfirmForm().validate_on_submit():
+        _run(lambda: ops.decline_deadline_incident(incident, actor=current_user),
+             _("The incident was declined; the closing time is unchanged."))
+    return _dashboard(incident.exercise)
 
 
 # --- opening and opened submissions -------------------------------------------------------------------------
@@ -353,8 +419,7 @@ def incident_new(exercise_id: int):
 def opening(exercise_id: int):
     exercise = db.get_or_404(Exercise, exercise_id)
     return render_template("eoi/officer/opening.html", exercise=exercise, confirm=ConfirmForm(),
-                           form=OpeningConfirmForm(), submissions=_received_submissions(exercise),
-                           opening_record=_opening_record(exercise), now=now_utc())
+                           form=OpeningConfirmForm(), **_opening_context(exercise))
 
 
 @bp.post("/manage/exercises/<int:exercise_id>/opening/start")

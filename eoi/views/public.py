@@ -11,9 +11,9 @@ from app.audit import record
 from app.db import now_utc
 from app.extensions import db
 from app.storage import stored_path
-from eoi import bp
+from eoi import bp, queries
 from eoi.forms_vendor import ClarificationForm, ExerciseSearchForm
-from eoi.models import (Clarification, DeadlineIncident, Exercise, ExerciseDocument, InterestRegistration,
+from eoi.models import (Clarification, Exercise, ExerciseDocument, InterestRegistration,
                         ServiceCluster, Submission)
 from eoi.operations import unacknowledged_addenda
 from eoi.permissions import PUBLIC_STATES, can_download_exercise_documents, can_take_part, can_view_exercise
@@ -106,8 +106,7 @@ def render_exercise_detail(exercise: Exercise, *, question_form: ClarificationFo
     clarifications = db.session.scalars(sa.select(Clarification).where(
         Clarification.exercise_id == exercise.id, Clarification.published_at.is_not(None))
         .order_by(Clarification.number)).all()
-    incidents = db.session.scalars(sa.select(DeadlineIncident).where(DeadlineIncident.exercise_id == exercise.id)
-                                   .order_by(DeadlineIncident.recorded_at)).all()
+    incidents = queries.incidents_of(exercise, effective_only=True)
     context = {
         "exercise": exercise, "clarifications": clarifications,
         "incidents": incidents, "can_download": can_download_exercise_documents(current_user, exercise),

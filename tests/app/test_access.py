@@ -80,6 +80,8 @@ ROUTE_ACCESS: dict[str, Access] = {
     "eoi.clarification_answer": {OFFICER},
     "eoi.addendum_new": {OFFICER},
     "eoi.incident_new": {OFFICER},
+    "eoi.incident_confirm": {OFFICER},
+    "eoi.incident_decline": {OFFICER},
     "eoi.opening": {OFFICER},
     "eoi.opening_start": {OFFICER},
     "eoi.opening_confirm": {OFFICER},

@@ -150,7 +150,16 @@ def _draft_dashboard(page):
                          unit="year", quantity=5)
     db.session.commit()
     _visit(page, f"/manage/exercises/{exercise.id}")
-    expect(page.get_by_role("button", name="Publish the exercise")).to_be_visible()
+    expect(page.get_by_role("link", name="Publish the exercise…")).to_be_visible()
+
+
+def _publish_form(page):
+    """The publication page: what to fix, and the choice of the officers who may open the box."""
+    exercise = create_draft()
+    create_staff(Role.officer, name="Another Officer")
+    db.session.commit()
+    _visit(page, f"/manage/exercises/{exercise.id}/publish")
+    expect(page.get_by_role("group", name="Officers who may open the box")).to_be_visible()
 
 
 def _clarifications(page):
@@ -172,7 +181,8 @@ def _opening(page):
     exercise.closes_at = now_utc() - timedelta(minutes=1)
     exercise.clarification_deadline = exercise.closes_at - timedelta(days=1)
     db.session.commit()
-    ops.start_opening(exercise, actor=create_staff(Role.officer))
+    starter = next(o.user for o in exercise.opening_officers if o.user_id != _signed_in("officer").id)
+    ops.start_opening(exercise, actor=starter)
     db.session.commit()
     _visit(page, f"/manage/exercises/{exercise.id}/opening")
     expect(page.get_by_label("Your password (second officer)")).to_be_visible()
@@ -210,6 +220,7 @@ PAGES = [
     ("manage-exercises", "officer", _manage_exercises),
     ("exercise-dashboard", "officer", _exercise_dashboard),
     ("exercise-dashboard-draft", "officer", _draft_dashboard),
+    ("exercise-publish", "officer", _publish_form),
     ("exercise-new", "officer", "/manage/exercises/new"),
     ("clarifications", "officer", _clarifications),
     ("addendum-form", "officer", _addendum_form),

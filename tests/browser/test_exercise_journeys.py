@@ -28,6 +28,7 @@ from eoi.models import (
     Clarification,
     Exercise,
     LateAttempt,
+    Opening,
     Submission,
     SubmissionVersion,
 )
@@ -301,7 +302,8 @@ def test_two_officers_open_the_box_and_the_record_lists_every_receipt(app, new_p
     second.get_by_label("Your password (second officer)").fill(PASSWORD)
     second.get_by_role("button", name="Confirm and open the box").click()
     expect(second.get_by_role("status").filter(has_text="The tender box is opened.")).to_be_visible()
-    opened = read(lambda: db.session.execute(sa.select(Exercise.state, Exercise.first_opener_id, Exercise.second_opener_id)
+    opened = read(lambda: db.session.execute(sa.select(Exercise.state, Opening.started_by_id, Opening.confirmed_by_id)
+                                             .join(Opening, Opening.exercise_id == Exercise.id)
                                              .where(Exercise.id == exercise_id)).one()._tuple())
     officers = read(lambda: [db.session.scalar(sa.select(User.id).where(User.email == email)) for email in
                              ("first.officer@gov.example", "second.officer@gov.example")])

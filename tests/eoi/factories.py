@@ -14,7 +14,7 @@ from eoi import operations as ops
 from eoi.models import Exercise, ServiceCluster, Submission
 from eoi.operations import setup
 from eoi.states import ExerciseKind
-from tests.factories import create_staff
+from tests.factories import create_staff, opening_officers
 
 PDF_BYTES = b"%PDF-1.4\n% tender document\n%%EOF\n"
 _seq = itertools.count(1)
@@ -61,7 +61,7 @@ def create_published(officer: User | None = None, *, kind: ExerciseKind = Exerci
                              unit="year", quantity=5)
     if kind == ExerciseKind.tender:
         ops.invite_vendors(exercise, [u.vendor for u in vendors], actor=officer)
-    ops.publish_exercise(exercise, actor=officer)
+    ops.publish_exercise(exercise, actor=officer, opening_officers=opening_officers(officer))
     db.session.commit()
     return exercise
 

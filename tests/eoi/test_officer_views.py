@@ -19,6 +19,7 @@ from app.i18n import HK
 from eoi import operations as ops
 from eoi.models import (
     Addendum,
+    Opening,
     Clarification,
     DeadlineIncident,
     Exercise,
@@ -28,7 +29,7 @@ from eoi.models import (
     Section,
 )
 from eoi.operations import SubmissionClosed, record_late_attempt
-from eoi.states import ExerciseKind, ExerciseState
+from eoi.states import ExerciseKind, ExerciseState, IncidentState, OpeningState
 from tests.eoi.factories import (
     PDF_BYTES,
     create_cluster,
@@ -36,7 +37,7 @@ from tests.eoi.factories import (
     create_published,
     create_submission,
 )
-from tests.factories import PASSWORD, create_staff, create_vendor_user, wait_for
+from tests.factories import PASSWORD, create_staff, create_vendor_user, opening_officers, wait_for
 
 
 def hk_input(moment: datetime) -> str:
@@ -184,9 +185,15 @@ def test_document_upload_records_its_sha256_and_versions(as_officer, officer):
 
 # --- publication --------------------------------------------------------------------------------------------
 
+def _openers(officer) -> dict:
+    """The publish form's choice of opening officers: officer and enough others to reach the minimum."""
+    return {"opening_officers": [str(u.id) for u in opening_officers(officer)]}
+
+
 def test_publish_refuses_an_incomplete_exercise_with_the_list_of_what_to_fix(as_officer, officer):
     exercise = create_draft(officer, complete=False, description_zh="")
-    response = as_officer.post(f"/manage/exercises/{exercise.id}/publish", follow_redirects=True)
+    response = as_officer.post(f"/manage/exercises/{exercise.id}/publish", data=_openers(officer),
+                               follow_redirects=True)
     page = text(response)
     assert "cannot be published yet" in page
     for problem in ("Chinese description is missing.", "Choose at least one service cluster.",
@@ -200,7 +207,8 @@ def test_publish_refuses_dates_out_of_order(as_officer, officer):
     now = now_utc()
     exercise = create_draft(officer, clarification_deadline=now + timedelta(days=12), closes_at=now + timedelta(days=10),
                             validity_until=now + timedelta(days=9))
-    page = text(as_officer.post(f"/manage/exercises/{exercise.id}/publish", follow_redirects=True))
+    page = text(as_officer.post(f"/manage/exercises/{exercise.id}/publish", data=_openers(officer),
+                                follow_redirects=True))
     assert "The clarification deadline must come before the closing time." in page
     assert "The validity period must end after the closing time." in page
     committed()
@@ -211,11 +219,28 @@ def test_publish_a_complete_exercise(as_officer, officer):
     exercise = create_draft(officer)
     page = text(as_officer.get(f"/manage/exercises/{exercise.id}"))
     assert "Everything needed for publication is in place." in page
-    response = as_officer.post(f"/manage/exercises/{exercise.id}/publish", follow_redirects=True)
+    chosen = _openers(officer)
+    form = text(as_officer.get(f"/manage/exercises/{exercise.id}/publish"))
+    assert all(f'value="{i}"' in form for i in chosen["opening_officers"])
+    response = as_officer.post(f"/manage/exercises/{exercise.id}/publish", data=chosen, follow_redirects=True)
     assert "The exercise is published." in text(response)
     committed()
     published = db.session.get(Exercise, exercise.id)
     assert published.state == ExerciseState.published and published.published_at is not None
+    assert sorted(str(o.user_id) for o in published.opening_officers) == sorted(chosen["opening_officers"])
+    page = text(as_officer.get(f"/manage/exercises/{exercise.id}"))
+    assert "Officers who may open the box" in page and officer.email in page
+
+
+def test_publish_needs_the_minimum_number_of_opening_officers_chosen(as_officer, officer):
+    exercise = create_draft(officer)
+    other = create_staff(Role.officer)
+    response = as_officer.post(f"/manage/exercises/{exercise.id}/publish",
+                               data={"opening_officers": [str(officer.id), str(other.id)]})
+    assert response.status_code == 200
+    assert "Choose at least 3 officers, so that one absence does not block the opening." in text(response)
+    committed()
+    assert db.session.get(Exercise, exercise.id).state == ExerciseState.draft
 
 
 # --- invitations --------------------------------------------------------------------------------------------
@@ -310,10 +335,11 @@ def test_addendum_cannot_move_closing_earlier(as_officer, officer):
 
 # --- deadline incidents and late attempts -------------------------------------------------------------------
 
-def test_incident_after_closing_extends_for_everyone_and_late_attempts_are_listed(login, officer):
+def test_incident_after_closing_reopens_the_box_once_a_second_officer_confirms(login, officer, second_officer):
     vendor = create_vendor_user(name_en="Latecomer Limited")
     exercise = create_published(officer)
     after = exercise.closes_at + timedelta(minutes=3)
+    new_closing = after + timedelta(days=1)
     with freeze_time(after):
         with pytest.raises(SubmissionClosed) as refusal:
             ops.get_or_create_submission(exercise, actor=vendor)
@@ -324,17 +350,46 @@ def test_incident_after_closing_extends_for_everyone_and_late_attempts_are_liste
         client = login(officer)
         page = text(client.get(f"/manage/exercises/{exercise.id}"))
         assert "Latecomer Limited" in page and "Late attempts refused" in page
-        new_closing = after + timedelta(days=1)
         response = client.post(f"/manage/exercises/{exercise.id}/incident", data={
             "reason_en": "The portal was unavailable for 40 minutes.", "reason_zh": "網站停止運作40分鐘。",
             "evidence": "Monitoring alert 2031-123; hosting provider report.", "new_closes_at": hk_input(new_closing)})
         assert response.status_code == 302
+        committed()
+        incident = db.session.scalar(sa.select(DeadlineIncident))
+        # Recorded by one officer, it does not take effect: the box stays closed, the public page says nothing.
+        assert incident.state == IncidentState.pending and db.session.get(Exercise, exercise.id).state == ExerciseState.closed
+        assert "unavailable for 40 minutes" not in text(login(vendor).get(f"/exercises/{exercise.id}"))
+        page = text(client.get(f"/manage/exercises/{exercise.id}"))
+        assert "Awaiting a second officer" in page and f"/manage/incidents/{incident.id}/confirm" not in page
+        # The recorder cannot confirm its own incident, even by posting the form.
+        refused = client.post(f"/manage/incidents/{incident.id}/confirm", follow_redirects=True)
+        assert "A second, different officer must confirm the deadline incident." in text(refused)
+        confirming = login(second_officer)
+        assert f"/manage/incidents/{incident.id}/confirm" in text(confirming.get(f"/manage/exercises/{exercise.id}"))
+        response = confirming.post(f"/manage/incidents/{incident.id}/confirm", follow_redirects=True)
+        assert "The incident is confirmed" in text(response)
     committed()
     exercise = db.session.get(Exercise, exercise.id)
     assert exercise.state == ExerciseState.published
     assert exercise.closes_at == new_closing.replace(second=0, microsecond=0)
     incident = db.session.scalar(sa.select(DeadlineIncident))
+    assert (incident.state, incident.recorded_by_id, incident.confirmed_by_id) == (
+        IncidentState.effective, officer.id, second_officer.id)
     assert incident.reason_zh == "網站停止運作40分鐘。" and db.session.scalar(sa.select(sa.func.count(LateAttempt.id))) == 1
+    actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action.like("deadline_incident.%")).order_by(AuditEvent.id)).all()
+    assert actions == ["deadline_incident.recorded", "deadline_incident.confirmed"]
+
+
+def test_incident_before_closing_takes_effect_at_once(as_officer, officer):
+    exercise = create_published(officer)
+    new_closing = exercise.closes_at + timedelta(days=1)
+    response = as_officer.post(f"/manage/exercises/{exercise.id}/incident", data={
+        "reason_en": "Outage this morning", "reason_zh": "今早故障", "evidence": "Logs",
+        "new_closes_at": hk_input(new_closing)})
+    assert response.status_code == 302
+    committed()
+    assert db.session.get(Exercise, exercise.id).closes_at == new_closing.replace(second=0, microsecond=0)
+    assert db.session.scalar(sa.select(DeadlineIncident.state)) == IncidentState.effective
 
 
 def test_incident_needs_a_later_closing_time(as_officer, officer):
@@ -353,7 +408,13 @@ PRICE = Decimal("4455667.89")
 
 
 @pytest.fixture
-def sealed_tender(officer):
+def second_officer(officer):
+    """An officer who exists when the tenders below are published, so it is named to open them."""
+    return create_staff(Role.officer, name="Mary Second")
+
+
+@pytest.fixture
+def sealed_tender(officer, second_officer):
     vendor = create_vendor_user(name_en="Sealed Bidder Limited")
     tender = create_published(officer, kind=ExerciseKind.tender, vendors=[vendor], price_envelope=True)
     submission = create_submission(tender, vendor, answer=ANSWER, file_name=FILE_NAME, price=PRICE)
@@ -389,9 +450,9 @@ def test_opening_needs_a_second_different_officer(login, officer, sealed_tender)
         assert db.session.get(Exercise, tender.id).opened_at is None
 
 
-def test_opening_refuses_a_wrong_password_and_keeps_the_attempt(login, officer, sealed_tender):
+def test_opening_refuses_a_wrong_password_and_keeps_the_attempt(login, officer, second_officer, sealed_tender):
     tender, _submission, _vendor = sealed_tender
-    second = create_staff(Role.officer)
+    second = second_officer
     with _close(tender):
         login(officer).post(f"/manage/exercises/{tender.id}/opening/start")
         page = text(login(second).post(f"/manage/exercises/{tender.id}/opening/confirm",
@@ -403,21 +464,25 @@ def test_opening_refuses_a_wrong_password_and_keeps_the_attempt(login, officer, 
                                                             AuditEvent.actor_id == second.id))
 
 
-def test_two_officer_opening_produces_the_opening_record(login, officer, sealed_tender):
+def test_two_officer_opening_produces_the_opening_record(login, officer, second_officer, sealed_tender):
     tender, submission, vendor = sealed_tender
-    second = create_staff(Role.officer, name="Second Officer")
+    second = second_officer
     with _close(tender):
         first = login(officer)
         first.post(f"/manage/exercises/{tender.id}/opening/start")
         confirming = login(second)
         page = text(confirming.get(f"/manage/exercises/{tender.id}/opening"))
         assert 'type="password"' in page
+        assert f"by {officer.name}" in page  # the page names who started the opening
+        assert "Mary Second" in page and officer.email in page  # and the officers named at publication
         response = confirming.post(f"/manage/exercises/{tender.id}/opening/confirm", data={"password": PASSWORD},
                                    follow_redirects=True)
         assert "The tender box is opened." in text(response)
     committed()
     exercise = db.session.get(Exercise, tender.id)
-    assert exercise.state == ExerciseState.opened and exercise.second_opener_id == second.id
+    opening = db.session.scalar(sa.select(Opening).where(Opening.exercise_id == tender.id))
+    assert exercise.state == ExerciseState.opened and opening.state == OpeningState.completed
+    assert (opening.started_by_id, opening.confirmed_by_id) == (officer.id, second.id)
     record = wait_for(lambda: db.session.scalar(sa.select(Document).where(
         Document.kind == "opening_record", Document.subject_type == "Exercise", Document.subject_id == tender.id,
         Document.status == DocumentStatus.ready)))
@@ -437,13 +502,14 @@ def test_two_officer_opening_produces_the_opening_record(login, officer, sealed_
     assert attachment.status_code == 200 and attachment.data.startswith(b"%PDF")
 
 
-def test_opening_record_lists_every_submission_with_receipt_and_sha256(login, officer, sealed_tender, tmp_path):
+def test_opening_record_lists_every_submission_with_receipt_and_sha256(login, officer, second_officer, sealed_tender,
+                                                                       tmp_path):
     import shutil
     import subprocess
     tender, submission, _vendor = sealed_tender
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext not installed (poppler-utils)")
-    second = create_staff(Role.officer, name="Mary Second")
+    second = second_officer
     with _close(tender):
         ops.start_opening(tender, actor=officer)
         ops.confirm_opening(tender, actor=second, password=PASSWORD)
@@ -478,16 +544,20 @@ def test_an_incident_that_reopens_the_box_cancels_a_started_opening(app):
     exercise = create_published(first)
     create_submission(exercise, create_vendor_user())
     with freeze_time(exercise.closes_at + timedelta(minutes=1)):
-        ops.start_opening(exercise, actor=first)
+        started = ops.start_opening(exercise, actor=first)
         new_closing = exercise.closes_at + timedelta(hours=2)
-        ops.record_deadline_incident(exercise, actor=second, new_closes_at=new_closing, reason_en="Portal outage",
-                                     reason_zh="網站故障", evidence="Monitoring log 12:00-12:40")
+        incident = ops.record_deadline_incident(exercise, actor=second, new_closes_at=new_closing,
+                                                reason_en="Portal outage", reason_zh="網站故障",
+                                                evidence="Monitoring log 12:00-12:40")
+        with pytest.raises(ops.ExerciseError, match="awaits a second officer"):
+            ops.confirm_opening(exercise, actor=second, password=PASSWORD)  # not while the incident is pending
+        ops.confirm_deadline_incident(incident, actor=first)
         db.session.commit()
-    assert exercise.first_opener_id is None and exercise.state == ExerciseState.published
+    assert started.state == OpeningState.cancelled and exercise.state == ExerciseState.published
     with freeze_time(new_closing + timedelta(minutes=1)):
-        with pytest.raises(ops.ExerciseError):
-            ops.confirm_opening(exercise, actor=second, password=PASSWORD)
         ops.close_exercise(exercise)
+        with pytest.raises(ops.ExerciseError, match="not been started"):
+            ops.confirm_opening(exercise, actor=second, password=PASSWORD)
         ops.start_opening(exercise, actor=first)
         ops.confirm_opening(exercise, actor=second, password=PASSWORD)
     assert exercise.state == ExerciseState.opened

@@ -30,7 +30,7 @@ def test_parse_price_rejects_everything_else(raw):
         parse_price(raw)
 
 
-def test_late_addendum_forces_the_minimum_extension():
+def test_late_addendum_forces_the_minimum_extension(app):
     closes = datetime(2006, 9, 29, 4, 0, tzinfo=timezone.utc)
     exercise = Exercise(closes_at=closes, late_addendum_hours=72, min_extension_hours=48)
     early = closes - timedelta(days=5)

@@ -13,7 +13,7 @@ from app.storage import SavedUpload, save_upload
 from eoi.models import Exercise, PriceItem, Section, ServiceCluster
 from eoi.operations import add_exercise_document, create_exercise, invite_vendors, issue_addendum, publish_exercise
 from eoi.states import ExerciseKind
-from tests.factories import PASSWORD, create_staff
+from tests.factories import PASSWORD, create_staff, opening_officers
 
 SMALL_PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG_BYTES = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
@@ -67,7 +67,7 @@ def create_published_exercise(*, sections: int = 2, closes_in: timedelta = timed
     add_exercise_document(exercise, saved_upload(name="invitation.pdf"), title="Invitation document", actor=officer)
     if kind == ExerciseKind.tender:
         invite_vendors(exercise, [u.vendor for u in invited], actor=officer)
-    publish_exercise(exercise, actor=officer)
+    publish_exercise(exercise, actor=officer, opening_officers=opening_officers(officer))
     if closes_in <= timedelta(0):
         exercise.closes_at = now + closes_in
         exercise.clarification_deadline = exercise.closes_at - timedelta(days=1)

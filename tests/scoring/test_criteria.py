@@ -12,7 +12,7 @@ from eoi.operations import ExerciseError, publication_problems, publish_exercise
 from scoring.models import Criterion, Envelope
 from scoring.operations import add_criterion
 from tests.eoi.factories import create_draft, create_published
-from tests.factories import create_staff
+from tests.factories import create_staff, opening_officers
 
 
 def _add(exercise, officer, weight, envelope=Envelope.technical, **extra):
@@ -26,11 +26,11 @@ def test_weights_must_add_up_to_100_before_publication(app):
     exercise = create_draft(officer)
     _add(exercise, officer, "60")
     assert any("add up to 60%" in p for p in publication_problems(exercise))
-    with pytest.raises(ExerciseError):
-        publish_exercise(exercise, actor=officer)
+    with pytest.raises(ExerciseError, match="add up to 60%"):
+        publish_exercise(exercise, actor=officer, opening_officers=opening_officers(officer))
     _add(exercise, officer, "40")
     assert publication_problems(exercise) == []
-    publish_exercise(exercise, actor=officer)
+    publish_exercise(exercise, actor=officer, opening_officers=opening_officers(officer))
 
 
 def test_criteria_are_refused_after_publication_and_for_a_price_envelope_that_does_not_exist(app):
@@ -66,7 +66,7 @@ def test_published_criteria_are_shown_on_the_public_exercise_page(app, client):
     exercise = create_draft(officer)
     _add(exercise, officer, "65", pass_mark=5)
     _add(exercise, officer, "35")
-    publish_exercise(exercise, actor=officer)
+    publish_exercise(exercise, actor=officer, opening_officers=opening_officers(officer))
     db.session.commit()
     page = client.get(f"/exercises/{exercise.id}").get_data(as_text=True)
     assert "How proposals are evaluated" in page and "Criterion 65" in page and "5 of 10" in page
