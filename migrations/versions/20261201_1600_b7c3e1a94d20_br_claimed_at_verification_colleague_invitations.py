@@ -1,8 +1,8 @@
 """A BR number is claimed at email verification (pending registrations hold nothing); colleague invitations
 
 Revision ID: b7c3e1a94d20
-Revises: 540e33ae4990
-Create Date: 2026-12-01 15:40:00
+Revises: 440bb4d084dc
+Create Date: 2026-12-01 16:00:00
 
 """
 from alembic import op
@@ -13,7 +13,7 @@ import app.db  # noqa: F401  (UTCDateTime in column types)
 
 # revision identifiers, used by Alembic.
 revision = 'b7c3e1a94d20'
-down_revision = '540e33ae4990'
+down_revision = '440bb4d084dc'
 branch_labels = None
 depends_on = None
 
@@ -22,7 +22,7 @@ _VERIFIED = "verified_at IS NOT NULL"
 
 def upgrade():
     # On SQLite batch mode rebuilds `vendors`, which users and submissions refer to: migrations/env.py turns
-    # foreign-key enforcement off around the migrations and checks every reference before committing.
+    # foreign-key enforcement off around the migrations and checks every reference afterwards.
     with op.batch_alter_table('vendors', schema=None) as batch_op:
         batch_op.add_column(sa.Column('verified_at', app.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.drop_constraint('uq_vendors_br_number', type_='unique')
