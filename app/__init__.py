@@ -70,6 +70,7 @@ def _init_extensions(app: Flask) -> None:
     import app.documents.tasks  # noqa: F401
     import app.notifications  # noqa: F401
     import app.auth.permissions  # noqa: F401
+    import app.public_cache  # noqa: F401
 
 
 def _configure_sqlite(engine) -> None:

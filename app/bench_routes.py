@@ -1,4 +1,8 @@
-"""Benchmark-only routes (bench/deadline_rush.py), registered only when the BENCH_ROUTES config flag is on.
+"""Benchmark-only routes (bench/deadline_rush.py, bench/public_pages.py), registered only when the BENCH_ROUTES
+config flag is on.
+
+GET /_bench/hello answers a bare "hello": the baseline bench/public_pages.py compares the public pages with, served
+by the same gunicorn through the same app (its request hooks included).
 
 POST /_bench/upload takes a multipart `file` and runs it through app.storage.save_upload (the same streaming,
 hashing, size and content checks as a vendor's upload), then deletes the temporary file: no sign-in, no
@@ -15,6 +19,11 @@ bp = Blueprint("bench", __name__, url_prefix="/_bench")
 csrf.exempt(bp)
 
 MAX_BYTES = 60 * 1024 * 1024
+
+
+@bp.get("/hello")
+def hello():
+    return "hello", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 @bp.post("/upload")

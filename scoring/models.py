@@ -24,6 +24,7 @@ class Envelope(str, enum.Enum):
 
 class Criterion(db.Model):
     __tablename__ = "criteria"
+    __public_content__ = True  # shown on the public exercise page (app.public_cache)
     __table_args__ = (
         sa.UniqueConstraint("exercise_id", "position"),
         sa.CheckConstraint("weight > 0 AND weight <= 100", name="weight_in_range"),

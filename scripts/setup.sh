@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # libharfbuzz-subset0 lets WeasyPrint subset fonts in C: bilingual PDFs in ~0.1 s instead of ~1-8 s.
+# wrk is the HTTP load generator of bench/public_pages.py.
 APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-wqy-microhei fonts-dejavu-core
-              chromium poppler-utils)
+              chromium poppler-utils wrk)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -22,6 +22,7 @@ exercise_clusters = sa.Table(
 
 class ServiceCluster(db.Model):
     __tablename__ = "service_clusters"
+    __public_content__ = True  # shown on the public pages (app.public_cache)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     code: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)
@@ -51,6 +52,7 @@ class ClusterSubscription(db.Model):
 
 class Exercise(db.Model):
     __tablename__ = "exercises"
+    __public_content__ = True  # shown on the public pages (app.public_cache)
     __table_args__ = (
         sa.CheckConstraint("kind IN ('eoi', 'tender')", name="known_kind"),
         sa.CheckConstraint("(state = 'draft') OR (published_at IS NOT NULL)", name="published_has_time"),
@@ -225,6 +227,7 @@ class StoredFile(db.Model):
 
 class ExerciseDocument(db.Model):
     __tablename__ = "exercise_documents"
+    __public_content__ = True  # shown on the public pages (app.public_cache)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     exercise_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("exercises.id", ondelete="CASCADE"), index=True)
@@ -236,7 +239,8 @@ class ExerciseDocument(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
 
     exercise: so.Mapped[Exercise] = so.relationship(back_populates="documents")
-    file: so.Mapped[StoredFile] = so.relationship()
+    # The exercise page lists every document with its file's size and hash: one query, not one per document.
+    file: so.Mapped[StoredFile] = so.relationship(lazy="joined", innerjoin=True)
     addendum: so.Mapped[Optional["Addendum"]] = so.relationship()
 
     def __repr__(self) -> str:
@@ -245,6 +249,7 @@ class ExerciseDocument(db.Model):
 
 class Addendum(db.Model):
     __tablename__ = "addenda"
+    __public_content__ = True  # shown on the public pages (app.public_cache)
     __table_args__ = (sa.UniqueConstraint("exercise_id", "number"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -295,6 +300,7 @@ class Acknowledgement(db.Model):
 class Clarification(db.Model):
     """A vendor's question: private to it and the officers until published, anonymised, with the answer."""
     __tablename__ = "clarifications"
+    __public_content__ = True  # shown on the public pages (app.public_cache)
     __table_args__ = (
         sa.CheckConstraint("(published_at IS NULL) OR (answer_en IS NOT NULL AND answer_zh IS NOT NULL)",
                            name="published_has_answer"),
@@ -333,6 +339,7 @@ class DeadlineIncident(db.Model):
     Recorded before closing, it takes effect at once. One that would re-open a closed box waits (pending) until a
     second named opening officer confirms it, or is declined."""
     __tablename__ = "deadline_incidents"
+    __public_content__ = True  # shown on the public pages (app.public_cache)
     __table_args__ = (
         sa.CheckConstraint("state IN ('pending', 'effective', 'declined')", name="known_state"),
         sa.CheckConstraint("(state = 'effective') = (effective_at IS NOT NULL)", name="effective_has_time"),

@@ -83,7 +83,8 @@ class SubmissionFile(db.Model):
     section_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("sections.id", ondelete="SET NULL"))
     file_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("stored_files.id"))
 
-    file: so.Mapped[StoredFile] = so.relationship()
+    # Every page and manifest that lists a submission's files shows the stored file: load it in the same query.
+    file: so.Mapped[StoredFile] = so.relationship(lazy="joined", innerjoin=True)
     section: so.Mapped[Optional[Section]] = so.relationship()
 
     def __repr__(self) -> str:

@@ -24,7 +24,7 @@ from eoi.models import (Answer, Exercise, LateAttempt, PriceLine, Section, Store
                         SubmissionVersion)
 from eoi.operations.clarifications_addenda import unacknowledged_addenda
 from eoi.permissions import can_take_part
-from eoi.sealed import content_for_system, prices_for_system
+from eoi.sealed import PriceContent, TechnicalContent, content_for_system, prices_for_system
 from eoi.states import ExerciseState, SubmissionState
 
 
@@ -203,8 +203,12 @@ def save_prices(submission: Submission, *, actor: User, prices: dict[int, Decima
     record(actor, "submission.prices_saved", submission)  # never the amounts
 
 
-def completeness_problems(submission: Submission) -> list[str]:
-    content = content_for_system(submission, purpose="completeness check")
+def completeness_problems(submission: Submission, *, content: TechnicalContent | None = None,
+                          prices: PriceContent | None = None) -> list[str]:
+    """What is missing before the proposal can be submitted. A caller that has already read the content (the
+    proposal page, submit) passes it in, so it is read once per request."""
+    if content is None:
+        content = content_for_system(submission, purpose="completeness check")
     problems = []
     files_by_section = {f.section_id for f in content.files}
     for section in submission.exercise.sections:
@@ -217,15 +221,23 @@ def completeness_problems(submission: Submission) -> list[str]:
         if section.attachment_required and section.id not in files_by_section:
             problems.append(str(_l("Section %(s)s needs an attachment.", s=label)))
     if submission.exercise.has_price_envelope:
-        prices = prices_for_system(submission, purpose="completeness check")
+        if prices is None:
+            prices = prices_for_system(submission, purpose="completeness check")
         if any(item.id not in prices.lines for item in submission.exercise.price_items):
             problems.append(str(_l("Price every line of the price schedule.")))
     return problems
 
 
-def _manifest(submission: Submission) -> dict:
-    content = content_for_system(submission, purpose="manifest")
-    prices = prices_for_system(submission, purpose="manifest")
+def _sealed_for_submit(submission: Submission) -> tuple[TechnicalContent, PriceContent]:
+    """The content and prices read once for the completeness check and the manifest. Without a price envelope
+    there are no price items, so no price lines can exist (save_prices keeps only the exercise's items)."""
+    content = content_for_system(submission, purpose="submission")
+    if not submission.exercise.has_price_envelope:
+        return content, PriceContent()
+    return content, prices_for_system(submission, purpose="submission")
+
+
+def _manifest(submission: Submission, content: TechnicalContent, prices: PriceContent) -> dict:
     return {
         "exercise": submission.exercise.reference,
         "vendor_id": submission.vendor_id,
@@ -250,18 +262,24 @@ def submit_submission(submission: Submission, *, actor: User, draft_version: int
         raise SubmissionError(_l("The proposal changed since you opened this page. Review it and submit again."))
     if missing := unacknowledged_addenda(submission.exercise, submission.vendor_id):
         raise SubmissionError(_l("Acknowledge addendum no. %(n)s before submitting.", n=", ".join(str(a.number) for a in missing)))
-    if problems := completeness_problems(submission):
+    content, prices = _sealed_for_submit(submission)
+    if problems := completeness_problems(submission, content=content, prices=prices):
         raise SubmissionError(_l("Your proposal is not complete: %(list)s", list=" ".join(problems)))
-    manifest = json.dumps(_manifest(submission), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    number = len(submission.versions) + 1
+    manifest = json.dumps(_manifest(submission, content, prices), sort_keys=True, ensure_ascii=False,
+                          separators=(",", ":"))
+    # The current version is always the latest one (every submit makes the new version current; a withdrawal
+    # keeps it), so its number is the count so far; the (submission, number) unique constraint backs this up.
+    number = current.number + 1 if current else 1
     now = received
-    version = SubmissionVersion(submission=submission, number=number, submitted_at=now, submitted_by_id=actor.id,
-                                from_draft_version=draft_version, manifest=manifest,
+    version = SubmissionVersion(submission_id=submission.id, number=number, submitted_at=now,
+                                submitted_by_id=actor.id, from_draft_version=draft_version, manifest=manifest,
                                 sha256=hashlib.sha256(manifest.encode()).hexdigest(),
                                 receipt_number=f"{submission.exercise.reference}-R{submission.id:04d}-{number:02d}")
     db.session.add(version)
     db.session.flush()
-    submission.current_version, submission.submitted_at, submission.needs_reconfirmation = version, now, False
+    # The foreign key itself, not the post_update relationship: one UPDATE of the submission instead of two.
+    submission.current_version_id, submission.submitted_at, submission.needs_reconfirmation = version.id, now, False
+    db.session.expire(submission, ["current_version", "versions"])
     transition(submission, SubmissionState.submitted, actor=actor, action="submission.submitted",
                receipt_number=version.receipt_number, sha256=version.sha256)
     doc = queue_document("submission_receipt", version, language=actor.locale or "en", vendor_id=submission.vendor_id,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import render_template, request, send_file
 from flask_babel import get_locale
 from flask_login import current_user
@@ -10,6 +11,7 @@ from werkzeug.exceptions import NotFound
 from app.audit import record
 from app.db import now_utc
 from app.extensions import db
+from app.public_cache import public_page
 from app.storage import stored_path
 from eoi import bp, queries
 from eoi.forms_vendor import ClarificationForm, ExerciseSearchForm
@@ -67,12 +69,21 @@ def exercise_query(filters: dict[str, str], now):
     return query.order_by(*_ORDER.get(filters.get("sort") or "closing", _ORDER["closing"]))
 
 
+def next_public_change(now):
+    """The next moment the clock alone changes a public page: the earliest closing time still ahead of a published
+    exercise (its status becomes "closed"; the "open" and "closed" filters change with it)."""
+    return db.session.scalar(sa.select(sa.func.min(Exercise.closes_at)).where(
+        Exercise.state == ExerciseState.published, Exercise.closes_at > now))
+
+
 @bp.get("/exercises")
+@public_page(next_change=next_public_change)
 def exercise_list():
     clusters = db.session.scalars(sa.select(ServiceCluster).order_by(ServiceCluster.code)).all()
     form = ExerciseSearchForm(request.args, clusters=clusters, locale=_locale())
     now = now_utc()
-    page = db.paginate(exercise_query(form.filters(), now), page=request.args.get("page", 1, type=int),
+    query = exercise_query(form.filters(), now).options(so.selectinload(Exercise.clusters))  # not one query per row
+    page = db.paginate(query, page=request.args.get("page", 1, type=int),
                        per_page=PAGE_SIZE, max_per_page=PAGE_SIZE, error_out=False)
     return render_template("eoi/public/exercise_list.html", form=form, page=page)
 
@@ -102,7 +113,7 @@ def load_public_exercise(exercise_id: int) -> Exercise:
 
 
 def render_exercise_detail(exercise: Exercise, *, question_form: ClarificationForm | None = None, status: int = 200):
-    now = now_utc()
+    now, panel = now_utc(), _vendor_panel(exercise)
     clarifications = db.session.scalars(sa.select(Clarification).where(
         Clarification.exercise_id == exercise.id, Clarification.published_at.is_not(None))
         .order_by(Clarification.number)).all()
@@ -113,13 +124,15 @@ def render_exercise_detail(exercise: Exercise, *, question_form: ClarificationFo
         "is_open": exercise.effective_state == ExerciseState.published,
         "questions_open": exercise.state == ExerciseState.published and exercise.clarification_deadline is not None
         and now < exercise.clarification_deadline,
-        "question_form": question_form or ClarificationForm(),
-        **_vendor_panel(exercise),
+        **panel,
+        # Only for vendors who may ask: building it puts a CSRF token in the session, which a public page must not.
+        "question_form": question_form or (ClarificationForm() if panel["can_take_part"] else None),
     }
     return render_template("eoi/public/exercise_detail.html", **context), status
 
 
 @bp.get("/exercises/<int:exercise_id>")
+@public_page(next_change=next_public_change)
 def exercise_detail(exercise_id: int):
     return render_exercise_detail(load_public_exercise(exercise_id))
 

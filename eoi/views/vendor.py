@@ -192,7 +192,11 @@ def _section_files(files) -> dict:
 
 
 def _history(submission: Submission) -> list[tuple]:
-    """(version, status label, receipt Document or None), newest first."""
+    """(version, status label, receipt Document or None), newest first; the receipts in one query."""
+    if submission.current_version_id is None:  # never submitted: no version exists (submit makes each one current)
+        return []
+    ids = [v.receipt_document_id for v in submission.versions if v.receipt_document_id]
+    receipts = {d.id: d for d in db.session.scalars(sa.select(Document).where(Document.id.in_(ids)))} if ids else {}
     rows = []
     for version in reversed(submission.versions):
         if version.withdrawn_at is not None:
@@ -201,8 +205,7 @@ def _history(submission: Submission) -> list[tuple]:
             status = _("Current")
         else:
             status = _("Replaced")
-        doc = db.session.get(Document, version.receipt_document_id) if version.receipt_document_id else None
-        rows.append((version, status, doc))
+        rows.append((version, status, receipts.get(version.receipt_document_id)))
     return rows
 
 
@@ -224,7 +227,7 @@ def _render_edit(submission: Submission, *, draft_form=None, price_form=None, up
         "word_counts": {s.id: word_count(draft_form[answer_field_name(s.id)].data or "") for s in exercise.sections},
         "price_lines": prices.lines if prices else {},
         "price_total": prices.total(exercise.price_items) if prices else None,
-        "problems": completeness_problems(submission) if editable else [],
+        "problems": completeness_problems(submission, content=content, prices=prices) if editable else [],
         "unacknowledged": unacknowledged_addenda(exercise, submission.vendor_id),
         "history": _history(submission),
         "submit_form": SubmitForm(formdata=None, data={"draft_version": submission.draft_version}),
@@ -336,7 +339,7 @@ def submission_upload(exercise_id: int):
     flash(_("Received %(name)s: %(size)s, SHA-256 %(sha)s, at %(time)s.", name=item.file.original_name,
             size=do_filesizeformat(item.file.size), sha=item.file.sha256, time=hk_datetime(item.file.uploaded_at)),
           "success")
-    return _to_edit(exercise, anchor)
+    return redirect(url_for("eoi.submission_edit", exercise_id=exercise_id, _anchor=anchor))  # no reload after commit
 
 
 def _own_file(submission: Submission, file_id: int):
@@ -409,7 +412,7 @@ def submission_submit(exercise_id: int):
         return _to_edit(exercise, "submit")
     flash(_("Your proposal was received at %(time)s (server time). Receipt number: %(number)s.",
             time=hk_datetime(version.submitted_at), number=version.receipt_number), "success")
-    return redirect(url_for("eoi.submission_receipt", exercise_id=exercise.id))
+    return redirect(url_for("eoi.submission_receipt", exercise_id=exercise_id))  # no reload after commit
 
 
 @bp.get("/exercises/<int:exercise_id>/submission/receipt")
@@ -417,14 +420,15 @@ def submission_submit(exercise_id: int):
 def submission_receipt(exercise_id: int):
     exercise = _exercise_for_vendor(exercise_id)
     submission = _own_submission(exercise)
+    history = _history(submission)  # first: it loads every version and receipt, which the lines below then reuse
     version = submission.current_version or (submission.versions[-1] if submission.versions else None)
     if version is None:
         flash(_("Your proposal has not been submitted yet."), "error")
         return _to_edit(exercise)
-    document = db.session.get(Document, version.receipt_document_id) if version.receipt_document_id else None
+    document = next((doc for v, _status, doc in history if v is version), None)
     return render_template("eoi/vendor/submission_receipt.html", exercise=exercise, submission=submission,
                            version=version, files=version_manifest_for(current_user, version)["files"], document=document,
-                           history=_history(submission), withdraw_form=WithdrawForm(formdata=None),
+                           history=history, withdraw_form=WithdrawForm(formdata=None),
                            is_open=_is_open(exercise))
 
 
