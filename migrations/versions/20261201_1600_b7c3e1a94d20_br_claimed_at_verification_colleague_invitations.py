@@ -1,7 +1,7 @@
 """A BR number is claimed at email verification (pending registrations hold nothing); colleague invitations
 
 Revision ID: b7c3e1a94d20
-Revises: 440bb4d084dc
+Revises: 2f33e192c634
 Create Date: 2026-12-01 16:00:00
 
 """
@@ -13,7 +13,7 @@ import app.db  # noqa: F401  (UTCDateTime in column types)
 
 # revision identifiers, used by Alembic.
 revision = 'b7c3e1a94d20'
-down_revision = '440bb4d084dc'
+down_revision = '2f33e192c634'
 branch_labels = None
 depends_on = None
 
