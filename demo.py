@@ -19,6 +19,7 @@ from app.extensions import db
 from app.i18n import HK
 from app.storage import save_upload
 from eoi import operations as ops
+from eoi import sealed
 from eoi.models import Exercise, PriceItem, Section, ServiceCluster
 from eoi.states import ExerciseKind
 from scoring.models import Envelope
@@ -225,8 +226,9 @@ def _eoi_responses(eoi: Exercise, vendors) -> None:
             submission = ops.get_or_create_submission(eoi, actor=user)
             texts = _answers(i, vendor.name_en, vendor.name_zh, cluster, model)
             ops.save_draft(submission, actor=user, answers={s.id: t for s, t in zip(eoi.sections, texts)})
-            diagram = _upload(_pdf(f"{vendor.name_en}: technical architecture", "Portal front end, service layer, "
-                                   "shared identity and payment services, two Hong Kong data centres."), "architecture.pdf")
+            diagram = sealed.receive_file(io.BytesIO(_pdf(
+                f"{vendor.name_en}: technical architecture", "Portal front end, service layer, shared identity and "
+                "payment services, two Hong Kong data centres.")), "architecture.pdf", max_bytes=20 * 1024 * 1024)
             ops.add_submission_file(submission, diagram, actor=user, section=eoi.sections[3])
             ops.submit_submission(submission, actor=user, draft_version=submission.draft_version)
         db.session.commit()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from celery import Celery, Task
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -23,10 +23,13 @@ def celery_init_app(app: Flask) -> Celery:
     return celery_app
 
 
-def after_commit(task, *args) -> None:
-    """Queue task.delay(*args) to be sent when the current transaction commits (dropped on rollback)."""
+def after_commit(task: Task | str, *args) -> None:
+    """Queue task.delay(*args) to be sent when the current transaction commits (dropped on rollback).
+    task may be given by its registered name, so a module need not import the module defining it."""
     from app.extensions import db
 
+    if isinstance(task, str):
+        task = current_app.extensions["celery"].tasks[task]
     db.session().info.setdefault(_QUEUE_KEY, []).append((task, args))
 
 

@@ -52,12 +52,10 @@ class Config:
         "task_soft_time_limit": 100,
         "broker_transport_options": {"visibility_timeout": 3600},
         "broker_connection_retry_on_startup": True,
-        "beat_schedule": {
-            "close-due-exercises": {"task": "eoi.close_due_exercises", "schedule": 15.0},
-            "sweep-documents": {"task": "app.sweep_documents", "schedule": 300.0},
-            "expire-registrations": {"task": "auth.expire_registrations", "schedule": 3600.0},
-        },
+        # beat_schedule: built by the app factory from the periodic tasks the core and the areas register.
     }
+    # The areas the app factory registers (each area's init_app), in dependency order.
+    AREAS = ("eoi", "scoring", "contracts")
 
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

@@ -58,5 +58,5 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["reject_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
-    from app.documents.service import TITLES
-    app.jinja_env.globals["document_titles"] = TITLES
+    from app.hooks import hooks
+    app.jinja_env.globals["document_titles"] = hooks(app).document_titles  # filled as areas register

@@ -1,5 +1,6 @@
-"""Uploads: streamed to a temporary file while hashed and size-checked, type decided by content,
-moved into place only when the transaction commits (deleted if it rolls back)."""
+"""Stored files (any area's attachments and documents): the StoredFile row, and uploads streamed to a
+temporary file while hashed and size-checked, type decided by content, moved into place only when the
+transaction commits (deleted if it rolls back)."""
 from __future__ import annotations
 
 import hashlib
@@ -8,15 +9,19 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Optional
 
 import filetype
+import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.db import now_utc
 from app.errors import DomainError
 from app.extensions import db
 
@@ -158,3 +163,20 @@ def clean_orphans(max_age_seconds: int = 3600) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+class StoredFile(db.Model):
+    """A file on disk under a generated name, with its SHA-256: tender documents and submission attachments."""
+    __tablename__ = "stored_files"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    storage_key: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
+    original_name: so.Mapped[str] = so.mapped_column(sa.String(255))
+    content_type: so.Mapped[str] = so.mapped_column(sa.String(100))
+    size: so.Mapped[int]
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    uploaded_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    uploaded_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+
+    def __repr__(self) -> str:
+        return f"<StoredFile {self.id} {self.sha256[:8]}>"

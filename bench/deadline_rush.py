@@ -706,8 +706,9 @@ def verify(flask_app, exercise_id: int, outcomes: list[Outcome]) -> tuple[list[s
     import sqlalchemy as sa
 
     from app.extensions import db
-    from app.storage import files_root, stored_path
-    from eoi.models import Exercise, LateAttempt, StoredFile, Submission, SubmissionFile
+    from app.storage import files_root
+    from eoi import sealed
+    from eoi.models import Exercise, LateAttempt, Submission
     from eoi.states import SubmissionState
 
     problems: list[str] = []
@@ -720,23 +721,24 @@ def verify(flask_app, exercise_id: int, outcomes: list[Outcome]) -> tuple[list[s
                                                                 Submission.vendor_id == v.vendor_id))
             late = db.session.scalars(sa.select(LateAttempt).where(LateAttempt.exercise_id == exercise_id,
                                                                    LateAttempt.vendor_id == v.vendor_id)).all()
-            files = db.session.scalars(sa.select(StoredFile).join(SubmissionFile, SubmissionFile.file_id == StoredFile.id)
-                                       .where(SubmissionFile.submission_id == sub.id)).all() if sub else []
+            files = sealed.content_for_system(sub, purpose="benchmark check").files if sub else []
             if o.kind == "accepted":
                 version = sub.current_version if sub else None
                 if sub is None or sub.state != SubmissionState.submitted or version is None:
                     problems.append(f"{v.email}: receipt {o.receipt} but no submitted version in the database")
                     o.kind = "error"
                     continue
-                manifest = json.loads(version.manifest)
+                manifest = sealed.manifest_for_system(version, purpose="benchmark check")
                 listed = [f for f in manifest["files"] if f["sha256"] == o.sha256]
                 stored = [f for f in files if f.sha256 == o.sha256]
                 on_disk = None
                 if stored:
-                    path = stored_path(stored[0].storage_key)
-                    on_disk = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+                    on_disk = "missing"
+                    if stream := sealed.open_file_for_system(sub, stored[0].id, purpose="benchmark check"):
+                        with stream:
+                            on_disk = hashlib.sha256(stream.read()).hexdigest()
                 if version.receipt_number != o.receipt or not listed or not stored or on_disk != o.sha256 \
-                        or not version.submitted_at < closes or hashlib.sha256(version.manifest.encode()).hexdigest() != version.sha256:
+                        or not version.submitted_at < closes or not sealed.manifest_matches_hash(version):
                     problems.append(f"{v.email}: database does not match the receipt (receipt {version.receipt_number} vs "
                                     f"{o.receipt}, manifest lists file: {bool(listed)}, stored: {bool(stored)}, "
                                     f"disk sha ok: {on_disk == o.sha256}, before closing: {version.submitted_at < closes})")

@@ -1,31 +1,26 @@
-"""PDF documents of the eoi area: the vendor's submission receipt and the opening record."""
+"""PDF documents of the eoi area: the vendor's submission receipt and the opening record (registered in eoi.init_app)."""
 from __future__ import annotations
 
-import json
-
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
 from app.audit import chain_head
 from app.documents.models import Document
-from app.documents.service import DocumentSpec, document_builder
+from app.documents.service import DocumentSpec
 from app.extensions import db
-from eoi import queries
+from eoi import queries, sealed
 from eoi.models import Exercise, LateAttempt, SubmissionVersion
 
 
-@document_builder("submission_receipt", _l("Submission receipt"))
 def build_submission_receipt(doc: Document) -> DocumentSpec:
     """The receipt lists what arrived (file names, sizes, hashes) — the vendor's own content, sent to it only."""
     version = db.session.get(SubmissionVersion, doc.subject_id)
-    manifest = json.loads(version.manifest)
+    manifest = sealed.manifest_for_system(version, purpose="submission receipt")
     return DocumentSpec("pdf/submission_receipt.html", {
         "version": version, "submission": version.submission, "exercise": version.submission.exercise,
         "files": manifest["files"], "answer_count": len(manifest["answers"]), "priced": bool(manifest["prices"]),
     })
 
 
-@document_builder("opening_record", _l("Opening record"))
 def build_opening_record(doc: Document) -> DocumentSpec:
     """Invariant 3: every standing submission with its receipt and SHA-256, and every one submitted before an
     addendum and not re-confirmed, listed as such; the named officers and the two who opened."""

@@ -1,6 +1,23 @@
 """Evaluation: criteria now; panels, conflicts, score sheets and moderation in a later issue."""
-from flask import Blueprint
+from flask import Blueprint, Flask
 
 bp = Blueprint("scoring", __name__, url_prefix="/scoring")
+
+
+def init_app(app: Flask) -> None:
+    """Register the area with the app: its pages, its publication check and its panels on the exercise pages.
+    Called by the app factory; calling it again changes nothing."""
+    from app.hooks import ExercisePanel, hooks
+    from scoring.operations import criteria_problems
+    from scoring.views import criteria_link_panel, criteria_panel
+
+    if bp.name not in app.blueprints:
+        app.register_blueprint(bp)
+    registry = hooks(app)
+    registry.add_publication_check("scoring.criteria_weights", criteria_problems)
+    registry.add_exercise_panel("scoring.criteria", ExercisePanel("public", "scoring/_criteria_panel.html", criteria_panel))
+    registry.add_exercise_panel("scoring.criteria_link", ExercisePanel("manage", "scoring/_criteria_link.html",
+                                                                       criteria_link_panel))
+
 
 from scoring import models, operations, views  # noqa: E402,F401

@@ -7,13 +7,22 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.audit import record
-from app.auth.models import User
+from app.auth.models import Role, User
 from app.extensions import db
+from app.guards import ActionRefused, require_role, require_state
 from eoi.models import Exercise
-from eoi.operations.common import ExerciseError, require_officer, require_state
-from eoi.operations.publication import PUBLICATION_CHECKS
 from eoi.states import ExerciseState
 from scoring.models import Criterion, Envelope
+
+
+class CriterionError(ActionRefused):
+    pass
+
+
+def _require_draft(exercise: Exercise, actor: User) -> None:
+    require_role(actor, Role.officer, error=CriterionError)
+    require_state(exercise, ExerciseState.draft, error=CriterionError,
+                  message=_l("Criteria can be changed only while the exercise is a draft."))
 
 
 def criteria_of(exercise: Exercise) -> list[Criterion]:
@@ -23,15 +32,14 @@ def criteria_of(exercise: Exercise) -> list[Criterion]:
 
 def add_criterion(exercise: Exercise, *, actor: User, name_en: str, name_zh: str, weight: Decimal, max_score: int,
                   pass_mark: int | None, envelope: Envelope) -> Criterion:
-    """Append a criterion; only in draft (criteria are part of what vendors are told). Raises ExerciseError."""
-    require_officer(actor)
-    require_state(exercise, ExerciseState.draft)
+    """Append a criterion; only in draft (criteria are part of what vendors are told). Raises CriterionError."""
+    _require_draft(exercise, actor)
     if not (name_en.strip() and name_zh.strip()):
-        raise ExerciseError(_l("Give the criterion's name in both languages."))
+        raise CriterionError(_l("Give the criterion's name in both languages."))
     if envelope == Envelope.price and not exercise.has_price_envelope:
-        raise ExerciseError(_l("Only an exercise with a price envelope can have price criteria."))
+        raise CriterionError(_l("Only an exercise with a price envelope can have price criteria."))
     if pass_mark is not None and pass_mark > max_score:
-        raise ExerciseError(_l("The pass mark cannot be above the maximum score."))
+        raise CriterionError(_l("The pass mark cannot be above the maximum score."))
     existing = criteria_of(exercise)
     criterion = Criterion(exercise_id=exercise.id, position=max((c.position for c in existing), default=0) + 1,
                           name_en=name_en.strip(), name_zh=name_zh.strip(), weight=weight, max_score=max_score,
@@ -44,8 +52,8 @@ def add_criterion(exercise: Exercise, *, actor: User, name_en: str, name_zh: str
 
 
 def delete_criterion(criterion: Criterion, *, actor: User) -> None:
-    require_officer(actor)
-    require_state(criterion.exercise, ExerciseState.draft)
+    """Remove a criterion and close the gap in the numbering; only in draft. Raises CriterionError."""
+    _require_draft(criterion.exercise, actor)
     exercise = criterion.exercise
     db.session.delete(criterion)
     db.session.flush()
@@ -62,5 +70,3 @@ def criteria_problems(exercise: Exercise) -> list[str]:
         return [str(_l("The criteria weights add up to %(total)s%%; they must add up to 100%%.", total=f"{total.normalize():f}"))]
     return []
 
-
-PUBLICATION_CHECKS.append(criteria_problems)

@@ -17,10 +17,15 @@ from scoring.models import Criterion, Envelope
 from scoring.operations import add_criterion, criteria_of, criteria_problems, delete_criterion
 
 
-@bp.app_context_processor
-def _criteria_for_templates():
-    """Exercise pages (eoi) show the published criteria; eoi cannot import scoring, so scoring offers them."""
-    return {"evaluation_criteria": criteria_of}
+def criteria_panel(exercise: Exercise) -> dict | None:
+    """The public exercise page's panel (registered in scoring.init_app): the criteria, if any."""
+    criteria = criteria_of(exercise)
+    return {"criteria": criteria} if criteria else None
+
+
+def criteria_link_panel(exercise: Exercise) -> dict:
+    """The officer's exercise page links to the criteria page."""
+    return {}
 
 
 def _page(exercise: Exercise, form: CriterionForm, status: int = 200):

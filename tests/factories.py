@@ -1,19 +1,43 @@
-"""create_<thing>() helpers that build committed test data through the real operations."""
+"""The one factory module: create_<thing>() helpers that build committed test data through the real operations.
+
+Only the base data has no operation and is made directly: service clusters (reference data the deployment
+loads). Accounts come from app.auth.operations; exercises, sections, price lines, documents, invitations,
+addenda and submissions from eoi.operations; attachments come in through eoi.sealed like a vendor's upload.
+An exercise that closed in the past is built at a simulated earlier time (app.db.simulated_time), not edited.
+"""
 from __future__ import annotations
 
+import io
 import itertools
 import time
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
 
 from app.auth.models import Role, User
-from app.auth.operations import create_staff_user, mark_email_verified, register_vendor
+from app.auth.operations import (accept_invitation, create_staff_user, invite_vendor_user, mark_email_verified,
+                                 register_vendor)
+from app.db import now_utc, simulated_time
 from app.extensions import db
+from app.storage import SavedUpload, save_upload
+from eoi import operations as ops
+from eoi import sealed
+from eoi.models import Exercise, ServiceCluster, Submission
+from eoi.operations import setup
+from eoi.states import ExerciseKind
 
 PASSWORD = "correct horse battery 42"
+PDF_BYTES = b"%PDF-1.4\n% tender document\n%%EOF\n"
+SMALL_PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+PNG_BYTES = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+             b"\x1f\x15\xc4\x89" + b"\x00" * 32)
+HTML_BYTES = b"<!doctype html><html><body><script>alert(1)</script></body></html>\n"
 _seq = itertools.count(1)
 
+
+# --- accounts -----------------------------------------------------------------------------------
 
 def create_staff(role: Role = Role.officer, **overrides) -> User:
     n = next(_seq)
@@ -48,6 +72,182 @@ def create_vendor_user(*, verified: bool = True, locale: str = "en", **overrides
         mark_email_verified(user, actor=user)  # claims the company's BR number, as the emailed link does
     db.session.commit()
     return user
+
+
+def create_vendor_with_document() -> User:
+    """A vendor user whose email was verified, with its registration confirmation PDF rendered (a Document)."""
+    from app.auth.operations import verify_email
+    from app.documents.models import Document, DocumentStatus
+    user = create_vendor_user(verified=False)
+    verify_email(user, user.email)  # queues the registration confirmation PDF
+    db.session.commit()
+    doc = wait_for(lambda: db.session.scalar(sa.select(Document).where(
+        Document.vendor_id == user.vendor_id, Document.status == DocumentStatus.ready)))
+    assert doc is not None, "the registration confirmation was never rendered"
+    return user
+
+
+def create_colleague(user: User) -> User:
+    """A second user of the same company (through the invitation operation)."""
+    n = next(_seq)
+    invitation = invite_vendor_user(user.vendor, name=f"Colleague {n}", email=f"colleague{n}@vendor.example", actor=user)
+    colleague = accept_invitation(invitation, PASSWORD)
+    db.session.commit()
+    return colleague
+
+
+# --- reference data and uploads -----------------------------------------------------------------
+
+def create_cluster(code: str | None = None) -> ServiceCluster:
+    n = next(_seq)
+    cluster = ServiceCluster(code=code or f"C{n}", name_en=f"Cluster {n}", name_zh=f"組別{n}")
+    db.session.add(cluster)
+    db.session.commit()
+    return cluster
+
+
+def clusters() -> list[ServiceCluster]:
+    """The two named service clusters, BIZ and HEALTH (created once per test database)."""
+    named = db.session.query(ServiceCluster).filter(ServiceCluster.code.in_(["BIZ", "HEALTH"])) \
+        .order_by(ServiceCluster.code).all()
+    if named:
+        return named
+    made = [ServiceCluster(code="BIZ", name_en="Business and Trade", name_zh="工商業"),
+            ServiceCluster(code="HEALTH", name_en="Health", name_zh="醫療衞生")]
+    db.session.add_all(made)
+    db.session.flush()
+    return made
+
+
+def document_upload(name: str = "tender.pdf", body: bytes = PDF_BYTES) -> SavedUpload:
+    """A tender document as an officer uploads it."""
+    return save_upload(io.BytesIO(body), name, max_bytes=1024 * 1024)
+
+
+def attachment_upload(name: str = "document.pdf", body: bytes = SMALL_PDF) -> SavedUpload:
+    """A submission attachment as a vendor uploads it (through the sealed door)."""
+    return sealed.receive_file(io.BytesIO(body), name, max_bytes=1024 * 1024)
+
+
+# --- exercises ----------------------------------------------------------------------------------
+
+def _build_draft(officer: User, *, kind: ExerciseKind, fields: dict, sections: list[dict], price_lines: list[dict],
+                 document: tuple[str, str, bytes] | None) -> Exercise:
+    """create_exercise, then its sections, price lines and (title, file name, bytes) document, as an officer."""
+    exercise = ops.create_exercise(actor=officer, kind=kind, **fields)
+    for section in sections:
+        setup.add_section(exercise, actor=officer, **section)
+    for line in price_lines:
+        setup.add_price_item(exercise, actor=officer, **line)
+    if document:
+        title, name, body = document
+        ops.add_exercise_document(exercise, document_upload(name, body), title=title, actor=officer)
+    return exercise
+
+
+def create_draft(officer: User | None = None, *, kind: ExerciseKind = ExerciseKind.eoi, complete: bool = True,
+                 has_price_envelope: bool = False, **overrides) -> Exercise:
+    """A draft exercise; complete=True adds a cluster, a section and a document so that an EOI can be published;
+    has_price_envelope adds a one-line price schedule (a five-year operation fee)."""
+    officer = officer or create_staff(Role.officer)
+    n = next(_seq)
+    now = now_utc()
+    fields = {"reference": f"TEST/{kind.value.upper()}/{n}", "title_en": f"Exercise {n}",
+              "title_zh": f"活動{n}", "description_en": "What the exercise is about.", "description_zh": "活動內容。",
+              "clusters": [create_cluster()] if complete else [], "publication_at": now,
+              "clarification_deadline": now + timedelta(days=5), "closes_at": now + timedelta(days=10), **overrides}
+    sections = [dict(title_en="Approach", title_zh="方案", guidance_en="", guidance_zh="", word_limit=500,
+                     answer_required=True, attachment_required=False)] if complete else []
+    exercise = _build_draft(officer, kind=kind, fields={"has_price_envelope": has_price_envelope, **fields},
+                            sections=sections, price_lines=[],
+                            document=("Invitation", "tender.pdf", PDF_BYTES) if complete else None)
+    db.session.commit()
+    return exercise
+
+
+def create_published(officer: User | None = None, *, kind: ExerciseKind = ExerciseKind.eoi, vendors=(),
+                     price_envelope: bool = False, **overrides) -> Exercise:
+    """A published exercise; a tender invites vendors (users' companies) and may have a one-line price schedule."""
+    officer = officer or create_staff(Role.officer)
+    exercise = create_draft(officer, kind=kind, has_price_envelope=price_envelope, **overrides)
+    if price_envelope:
+        setup.add_price_item(exercise, actor=officer, description_en="Operation fee", description_zh="營運費",
+                             unit="year", quantity=5)
+    if kind == ExerciseKind.tender:
+        ops.invite_vendors(exercise, [u.vendor for u in vendors], actor=officer)
+    ops.publish_exercise(exercise, actor=officer, opening_officers=opening_officers(officer))
+    db.session.commit()
+    return exercise
+
+
+def create_published_exercise(*, sections: int = 2, closes_in: timedelta = timedelta(days=3),
+                              questions_until: timedelta | None = None, kind: ExerciseKind = ExerciseKind.eoi,
+                              price_items: int = 0, invited: tuple[User, ...] = (), cluster_code: str | None = None,
+                              reference: str | None = None, title_en: str | None = None, title_zh: str | None = None,
+                              word_limit: int | None = None, attachment_required: bool = False,
+                              officer: User | None = None) -> Exercise:
+    """A published EOI or tender of the pages' tests (named clusters, numbered sections), committed.
+    A closes_in in the past makes an exercise that closed that long ago: it is built and published at a
+    simulated time before its closing."""
+    n = next(_seq)
+    officer = officer or create_staff(Role.officer)
+    now = now_utc()
+    closes_at = now + closes_in
+    closed = closes_in <= timedelta(0)
+    start = closes_at - timedelta(days=2) if closed else now
+    all_clusters = clusters()
+    chosen = [c for c in all_clusters if c.code == cluster_code] if cluster_code else all_clusters[:1]
+    fields = {"reference": reference or f"OSP-{kind.value.upper()}-{n:03d}",
+              "title_en": title_en or f"Operation of service cluster {n}", "title_zh": title_zh or f"服務組別{n}的營運",
+              "description_en": "Operate the cluster.\n\nSecond paragraph.", "description_zh": "營運服務組別。",
+              "clusters": chosen, "publication_at": start, "closes_at": closes_at,
+              "has_price_envelope": price_items > 0,
+              "clarification_deadline": closes_at - timedelta(days=1) if closed
+              else now + (questions_until or closes_in / 2)}
+    section_fields = [dict(title_en=f"Section {p} approach", title_zh=f"第{p}部分 方案", guidance_en=f"Describe approach {p}.",
+                           guidance_zh=f"說明方案{p}。", word_limit=word_limit, answer_required=True,
+                           attachment_required=attachment_required) for p in range(1, sections + 1)]
+    price_lines = [dict(description_en=f"Year {p} operation fee", description_zh=f"第{p}年營運費", unit="year", quantity=p)
+                   for p in range(1, price_items + 1)]
+    with _at(start if closed else None):
+        exercise = _build_draft(officer, kind=kind, fields=fields, sections=section_fields, price_lines=price_lines,
+                                document=("Invitation document", "invitation.pdf", SMALL_PDF))
+        if kind == ExerciseKind.tender:
+            ops.invite_vendors(exercise, [u.vendor for u in invited], actor=officer)
+        ops.publish_exercise(exercise, actor=officer, opening_officers=opening_officers(officer))
+    db.session.commit()
+    return exercise
+
+
+def _at(moment: datetime | None):
+    """simulated_time(moment), or no change when moment is None."""
+    from contextlib import nullcontext
+    return simulated_time(moment) if moment is not None else nullcontext()
+
+
+def issue_test_addendum(exercise: Exercise, *, changes_requirements: bool = False) -> None:
+    officer = create_staff(Role.officer)
+    ops.issue_addendum(exercise, actor=officer, text_en="Section 2 now asks for a staffing plan.",
+                       text_zh="第2部分現須提交人手計劃。", changes_requirements=changes_requirements)
+    db.session.commit()
+
+
+# --- submissions --------------------------------------------------------------------------------
+
+def create_submission(exercise: Exercise, vendor_user: User, *, answer: str = "Our approach.",
+                      file_name: str | None = None, file_body: bytes = PDF_BYTES,
+                      price: Decimal | None = None) -> Submission:
+    """A submitted proposal (answers every section, optional attachment and price)."""
+    submission = ops.get_or_create_submission(exercise, actor=vendor_user)
+    ops.save_draft(submission, actor=vendor_user, answers={s.id: answer for s in exercise.sections})
+    if file_name:
+        ops.add_submission_file(submission, attachment_upload(file_name, file_body), actor=vendor_user,
+                                section=exercise.sections[0])
+    if price is not None:
+        ops.save_prices(submission, actor=vendor_user, prices={i.id: price for i in exercise.price_items})
+    ops.submit_submission(submission, actor=vendor_user, draft_version=submission.draft_version)
+    db.session.commit()
+    return submission
 
 
 def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2):

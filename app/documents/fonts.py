@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.documents.errors import DocumentRenderError
+
 # Repo root = two parents up from app/documents/.
 ROOT = Path(__file__).resolve().parents[2]
 FONTS_DIR = ROOT / "var" / "fonts"
@@ -32,9 +34,6 @@ def ensure_fonts_present() -> None:
     """Raise DocumentRenderError naming the fix when a prepared font is missing."""
     missing = missing_fonts()
     if missing:
-        # Imported here: render.py imports this module.
-        from app.documents.render import DocumentRenderError
-
         names = ", ".join(str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p) for p in missing)
         raise DocumentRenderError(
             f"prepared PDF fonts missing ({names}); run `{PREPARE_COMMAND}` from the repo root "

@@ -22,6 +22,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcherResponse
 
 from app.documents import fonts
+from app.documents.errors import DocumentRenderError
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,6 @@ ASSET_ROOTS = {
 PDF_CSS = ASSET_ROOTS["pdf"] / "pdf.css"
 PDF_VARIANT = "pdf/a-3u"  # archival, Unicode-mapped text (so copy/search of Chinese works)
 _MAX_ASSET_BYTES = 20 * 1024 * 1024
-
-
-class DocumentRenderError(Exception):
-    """Rendering failed; str() says why in words an operator can act on."""
 
 
 class AssetRefused(FatalURLFetchingError):

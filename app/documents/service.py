@@ -1,4 +1,4 @@
-"""Queue, render, store and verify documents. Areas register a builder per document kind."""
+"""Queue, render, store and verify documents. Areas register a builder per document kind (app.hooks)."""
 from __future__ import annotations
 
 import hashlib
@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -19,28 +18,19 @@ from app.db import now_utc
 from app.documents.models import Document, DocumentStatus
 from app.errors import DomainError
 from app.extensions import db
+from app.hooks import hooks
 
 logger = logging.getLogger(__name__)
+
+
+#: The render task, named rather than imported: tasks.py imports this module, not the other way round.
+RENDER_TASK = "app.render_document"
 
 
 @dataclass
 class DocumentSpec:
     template: str
     context: dict
-
-
-#: kind -> builder(document) -> DocumentSpec; each area registers its own kinds at import.
-BUILDERS: dict[str, Callable[[Document], DocumentSpec]] = {}
-#: kind -> translatable title, for document lists.
-TITLES: dict[str, object] = {}
-
-
-def document_builder(kind: str, title):
-    def decorator(fn):
-        BUILDERS[kind] = fn
-        TITLES[kind] = title
-        return fn
-    return decorator
 
 
 class DocumentNotReady(DomainError):
@@ -62,8 +52,7 @@ def queue_document(kind: str, subject, *, language: str, vendor_id: int | None, 
     db.session.add(doc)
     db.session.flush()
     record(actor, "document.queued", doc, kind=kind, language=language)
-    from app.documents.tasks import render_document
-    after_commit(render_document, doc.id)
+    after_commit(RENDER_TASK, doc.id)
     return doc
 
 
@@ -73,8 +62,7 @@ def retry_document(doc: Document, *, actor) -> Document:
         raise DocumentNotReady(_l("Only a failed document can be retried."))
     doc.status, doc.failure_reason, doc.updated_at = DocumentStatus.queued, None, now_utc()
     record(actor, "document.retried", doc)
-    from app.documents.tasks import render_document
-    after_commit(render_document, doc.id)
+    after_commit(RENDER_TASK, doc.id)
     return doc
 
 
@@ -92,7 +80,7 @@ def claim_document(doc_id: int) -> bool:
 def build_pdf(doc: Document) -> bytes:
     from app.documents.render import render_pdf
 
-    spec = BUILDERS[doc.kind](doc)
+    spec = hooks().document_builders[doc.kind](doc)
     with force_locale(doc.language):
         html = render_template(spec.template, lang="zh-Hant" if doc.language == "zh_Hant" else "en", **spec.context)
     return render_pdf(html)

@@ -11,6 +11,7 @@ from flask import current_app
 from app.auth.models import User, Vendor
 from app.db import now_utc
 from app.extensions import db
+from app.storage import StoredFile
 from eoi.states import EXERCISE_TRANSITIONS, INCIDENT_TRANSITIONS, ExerciseKind, ExerciseState, IncidentState
 
 exercise_clusters = sa.Table(
@@ -206,23 +207,6 @@ class Invitation(db.Model):
 
     def __repr__(self) -> str:
         return f"<Invitation exercise={self.exercise_id} vendor={self.vendor_id}>"
-
-
-class StoredFile(db.Model):
-    """A file on disk under a generated name, with its SHA-256: tender documents and submission attachments."""
-    __tablename__ = "stored_files"
-
-    id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    storage_key: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
-    original_name: so.Mapped[str] = so.mapped_column(sa.String(255))
-    content_type: so.Mapped[str] = so.mapped_column(sa.String(100))
-    size: so.Mapped[int]
-    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
-    uploaded_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
-    uploaded_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
-
-    def __repr__(self) -> str:
-        return f"<StoredFile {self.id} {self.sha256[:8]}>"
 
 
 class ExerciseDocument(db.Model):

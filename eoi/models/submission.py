@@ -11,7 +11,8 @@ import sqlalchemy.orm as so
 from app.auth.models import Vendor
 from app.db import now_utc
 from app.extensions import db
-from eoi.models.exercise import Exercise, PriceItem, Section, StoredFile
+from app.storage import StoredFile
+from eoi.models.exercise import Exercise, PriceItem, Section
 from eoi.states import SUBMISSION_TRANSITIONS, SubmissionState
 
 

@@ -1,23 +1,23 @@
-"""Guards and the error shared by the officer-side operations of the eoi area."""
+"""Guards and the error shared by the officer-side operations of the eoi area (app.guards, specialised)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
 from app.auth.models import Role, User
-from app.errors import DomainError
+from app import guards
+from app.guards import ActionRefused, require_role
 from eoi.models import Exercise
 from eoi.states import ExerciseState
 
 
-class ExerciseError(DomainError):
+class ExerciseError(ActionRefused):
     pass
 
 
 def require_officer(actor: User) -> None:
-    if actor.role != Role.officer:
-        raise ExerciseError(_l("Only procurement officers can do this."))
+    require_role(actor, Role.officer, error=ExerciseError)
 
 
 def require_state(exercise: Exercise, *states: ExerciseState) -> None:
-    if exercise.state not in states:
-        raise ExerciseError(_l("This action is not possible while the exercise is %(state)s.", state=exercise.state.title))
+    guards.require_state(exercise, *states, error=ExerciseError, message=_l(
+        "This action is not possible while the exercise is %(state)s.", state=exercise.state.title))

@@ -13,8 +13,9 @@ from app.auth.models import User, Vendor
 from app.db import now_utc
 from app.extensions import db
 from app.states import transition
-from app.storage import SavedUpload
-from eoi.models import Addendum, Exercise, ExerciseDocument, Invitation, StoredFile, Submission
+from app.hooks import publication_problems_from_areas
+from app.storage import SavedUpload, StoredFile
+from eoi.models import Addendum, Exercise, ExerciseDocument, Invitation, Submission
 from eoi.operations.common import ExerciseError, require_officer, require_state
 from eoi.operations.interest import notify_interested, notify_published
 from eoi.operations.opening import cancel_started_opening, name_opening_officers, opening_officer_problems
@@ -66,16 +67,10 @@ def update_exercise(exercise: Exercise, *, actor: User, **fields) -> Exercise:
     return exercise
 
 
-#: Checks that later areas add (scoring adds its criteria check): fn(exercise) -> list of messages.
-PUBLICATION_CHECKS: list = []
-
-
 def publication_problems(exercise: Exercise, now: datetime | None = None) -> list[str]:
     """Everything that stops publication, as messages for the officer to fix."""
     now = now or now_utc()
-    problems = []
-    for check in PUBLICATION_CHECKS:
-        problems.extend(check(exercise))
+    problems = publication_problems_from_areas(exercise)  # e.g. scoring's criteria check, when registered
     for field, label in (("title_en", _l("English title")), ("title_zh", _l("Chinese title")),
                          ("description_en", _l("English description")), ("description_zh", _l("Chinese description"))):
         if not (getattr(exercise, field) or "").strip():

@@ -1,9 +1,7 @@
 """Vendor actions on a submission: draft, upload, price, submit (with receipt), withdraw, re-confirm."""
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
-import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -20,11 +18,11 @@ from app.extensions import db
 from app.i18n import hk_datetime
 from app.states import transition
 from app.storage import SavedUpload
-from eoi.models import (Answer, Exercise, LateAttempt, PriceLine, Section, StoredFile, Submission, SubmissionFile,
-                        SubmissionVersion)
+from eoi import sealed
+from eoi.models import Exercise, LateAttempt, Section, Submission, SubmissionVersion
 from eoi.operations.clarifications_addenda import unacknowledged_addenda
 from eoi.permissions import can_take_part
-from eoi.sealed import PriceContent, TechnicalContent, content_for_system, prices_for_system
+from eoi.sealed import PriceContent, SealedFile, TechnicalContent
 from eoi.states import ExerciseState, SubmissionState
 
 
@@ -133,44 +131,37 @@ def save_draft(submission: Submission, *, actor: User, answers: dict[int, str], 
     submission = _lock(submission)
     _require_editable(submission, actor, "save")
     _reopen_if_withdrawn(submission, actor)
-    sections = {s.id: s for s in submission.exercise.sections}
-    existing = {a.section_id: a for a in db.session.scalars(sa.select(Answer).where(Answer.submission_id == submission.id))}
-    for section_id, text in answers.items():
-        if section_id not in sections:
-            continue
-        text = (text or "").replace("\r\n", "\n")
-        if section_id in existing:
-            existing[section_id].text = text
-        else:
-            db.session.add(Answer(submission_id=submission.id, section_id=section_id, text=text))
+    sections = {s.id for s in submission.exercise.sections}
+    sealed.write_answers(submission, {section_id: (text or "").replace("\r\n", "\n")
+                                      for section_id, text in answers.items() if section_id in sections})
     overwrote = _touch(submission, actor, expected_version)
     db.session.flush()
     record(actor, "submission.draft_saved", submission, draft_version=submission.draft_version)  # never the content
     return SaveResult(submission, overwrote)
 
 
-def add_submission_file(submission: Submission, upload: SavedUpload, *, actor: User, section: Section | None) -> SubmissionFile:
+def add_submission_file(submission: Submission, upload: SavedUpload, *, actor: User, section: Section | None) -> SealedFile:
+    """Attach a file received through eoi.sealed.receive_file (before closing, to an unsubmitted proposal)."""
     submission = _lock(submission)
     _require_editable(submission, actor, "upload")
     _reopen_if_withdrawn(submission, actor)
-    stored = StoredFile(storage_key=upload.storage_key, original_name=upload.original_name, content_type=upload.content_type,
-                        size=upload.size, sha256=upload.sha256, uploaded_by_id=actor.id)
-    item = SubmissionFile(submission_id=submission.id, file=stored, section_id=section.id if section else None)
-    db.session.add(item)
+    item = sealed.attach_file(submission, upload, section_id=section.id if section else None, uploaded_by_id=actor.id)
     _touch(submission, actor, None)
     db.session.flush()
     record(actor, "submission.file_added", submission, file_id=item.id)  # no name, size or hash: sealed
     return item
 
 
-def remove_submission_file(submission: Submission, item: SubmissionFile, *, actor: User) -> None:
+def remove_submission_file(submission: Submission, file_id: int, *, actor: User) -> None:
+    """Remove an attachment (before closing, from an unsubmitted proposal); raises SubmissionError if absent."""
     submission = _lock(submission)
     _require_editable(submission, actor, "remove_file")
     _reopen_if_withdrawn(submission, actor)
-    db.session.delete(item)  # the stored file stays: an earlier submitted version may list it
+    if not sealed.detach_file(submission, file_id):  # the stored file stays: an earlier version may list it
+        raise SubmissionError(_l("This file is not part of your proposal."))
     _touch(submission, actor, None)
     db.session.flush()
-    record(actor, "submission.file_removed", submission, file_id=item.id)
+    record(actor, "submission.file_removed", submission, file_id=file_id)
 
 
 def parse_price(value: str) -> Decimal:
@@ -190,14 +181,7 @@ def save_prices(submission: Submission, *, actor: User, prices: dict[int, Decima
     _require_editable(submission, actor, "price")
     _reopen_if_withdrawn(submission, actor)
     items = {i.id for i in submission.exercise.price_items}
-    existing = {p.price_item_id: p for p in db.session.scalars(sa.select(PriceLine).where(PriceLine.submission_id == submission.id))}
-    for item_id, amount in prices.items():
-        if item_id not in items:
-            continue
-        if item_id in existing:
-            existing[item_id].unit_price = amount
-        else:
-            db.session.add(PriceLine(submission_id=submission.id, price_item_id=item_id, unit_price=amount))
+    sealed.write_prices(submission, {item_id: amount for item_id, amount in prices.items() if item_id in items})
     _touch(submission, actor, None)
     db.session.flush()
     record(actor, "submission.prices_saved", submission)  # never the amounts
@@ -208,7 +192,7 @@ def completeness_problems(submission: Submission, *, content: TechnicalContent |
     """What is missing before the proposal can be submitted. A caller that has already read the content (the
     proposal page, submit) passes it in, so it is read once per request."""
     if content is None:
-        content = content_for_system(submission, purpose="completeness check")
+        content = sealed.content_for_system(submission, purpose="completeness check")
     problems = []
     files_by_section = {f.section_id for f in content.files}
     for section in submission.exercise.sections:
@@ -222,7 +206,7 @@ def completeness_problems(submission: Submission, *, content: TechnicalContent |
             problems.append(str(_l("Section %(s)s needs an attachment.", s=label)))
     if submission.exercise.has_price_envelope:
         if prices is None:
-            prices = prices_for_system(submission, purpose="completeness check")
+            prices = sealed.prices_for_system(submission, purpose="completeness check")
         if any(item.id not in prices.lines for item in submission.exercise.price_items):
             problems.append(str(_l("Price every line of the price schedule.")))
     return problems
@@ -231,21 +215,10 @@ def completeness_problems(submission: Submission, *, content: TechnicalContent |
 def _sealed_for_submit(submission: Submission) -> tuple[TechnicalContent, PriceContent]:
     """The content and prices read once for the completeness check and the manifest. Without a price envelope
     there are no price items, so no price lines can exist (save_prices keeps only the exercise's items)."""
-    content = content_for_system(submission, purpose="submission")
+    content = sealed.content_for_system(submission, purpose="submission")
     if not submission.exercise.has_price_envelope:
         return content, PriceContent()
-    return content, prices_for_system(submission, purpose="submission")
-
-
-def _manifest(submission: Submission, content: TechnicalContent, prices: PriceContent) -> dict:
-    return {
-        "exercise": submission.exercise.reference,
-        "vendor_id": submission.vendor_id,
-        "answers": {str(k): v for k, v in sorted(content.answers.items())},
-        "files": [{"id": f.file.id, "name": f.file.original_name, "size": f.file.size, "sha256": f.file.sha256,
-                   "section_id": f.section_id} for f in content.files],
-        "prices": {str(k): str(v) for k, v in sorted(prices.lines.items())},
-    }
+    return content, sealed.prices_for_system(submission, purpose="submission")
 
 
 def submit_submission(submission: Submission, *, actor: User, draft_version: int) -> SubmissionVersion:
@@ -265,16 +238,14 @@ def submit_submission(submission: Submission, *, actor: User, draft_version: int
     content, prices = _sealed_for_submit(submission)
     if problems := completeness_problems(submission, content=content, prices=prices):
         raise SubmissionError(_l("Your proposal is not complete: %(list)s", list=" ".join(problems)))
-    manifest = json.dumps(_manifest(submission, content, prices), sort_keys=True, ensure_ascii=False,
-                          separators=(",", ":"))
     # The current version is always the latest one (every submit makes the new version current; a withdrawal
     # keeps it), so its number is the count so far; the (submission, number) unique constraint backs this up.
     number = current.number + 1 if current else 1
     now = received
     version = SubmissionVersion(submission_id=submission.id, number=number, submitted_at=now,
-                                submitted_by_id=actor.id, from_draft_version=draft_version, manifest=manifest,
-                                sha256=hashlib.sha256(manifest.encode()).hexdigest(),
+                                submitted_by_id=actor.id, from_draft_version=draft_version,
                                 receipt_number=f"{submission.exercise.reference}-R{submission.id:04d}-{number:02d}")
+    sealed.freeze_manifest(version, submission, content=content, prices=prices)
     db.session.add(version)
     db.session.flush()
     # The foreign key itself, not the post_update relationship: one UPDATE of the submission instead of two.

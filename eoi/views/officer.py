@@ -18,6 +18,7 @@ from app.db import now_utc
 from app.documents.models import Document
 from app.errors import DomainError
 from app.extensions import db
+from app.hooks import render_exercise_panels
 from app.storage import safe_display_name, save_upload, stored_path
 from eoi import bp
 from eoi.forms_officer import (
@@ -49,7 +50,7 @@ from eoi import operations as ops
 from eoi import queries
 from eoi.operations import setup
 from eoi.permissions import can_take_part_in_opening
-from eoi.sealed import SealedContent, technical_content_for
+from eoi.sealed import SealedContent, open_file_for, technical_content_for
 from eoi.states import ExerciseState, IncidentState, OpeningState, SubmissionState
 
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024
@@ -187,7 +188,8 @@ def exercise_manage(exercise_id: int):
         "can_cancel": exercise.state in CANCELLABLE,
         **_opening_officers_context(exercise),
     }
-    return render_template("eoi/officer/exercise_manage.html", exercise=exercise, confirm=ConfirmForm(), **context)
+    return render_template("eoi/officer/exercise_manage.html", exercise=exercise, confirm=ConfirmForm(),
+                           panels=render_exercise_panels(exercise, "manage"), **context)
 
 
 @bp.route("/manage/exercises/<int:exercise_id>/publish", methods=["GET", "POST"])
@@ -468,16 +470,15 @@ def manage_submission(submission_id: int):
 def manage_submission_file(submission_id: int, file_id: int):
     submission = db.get_or_404(Submission, submission_id)
     try:
-        content = technical_content_for(current_user, submission)
+        opened = open_file_for(current_user, submission, file_id)
     except SealedContent as exc:
         flash(exc.message, "error")
         return _dashboard(submission.exercise)
-    item = next((f for f in content.files if f.id == file_id), None)
-    if item is None:
+    if opened is None:
         raise NotFound()
+    item, stream = opened
     record(current_user, "submission.file_downloaded", submission, file_id=item.id)  # a sensitive read
     db.session.commit()
-    response = send_file(stored_path(item.file.storage_key), mimetype=item.file.content_type, as_attachment=True,
-                         download_name=item.file.original_name, max_age=0)
+    response = send_file(stream, mimetype=item.content_type, as_attachment=True, download_name=item.name, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -11,6 +11,7 @@ from werkzeug.exceptions import NotFound
 from app.audit import record
 from app.db import now_utc
 from app.extensions import db
+from app.hooks import render_exercise_panels
 from app.public_cache import public_page
 from app.storage import stored_path
 from eoi import bp, queries
@@ -127,6 +128,7 @@ def render_exercise_detail(exercise: Exercise, *, question_form: ClarificationFo
         **panel,
         # Only for vendors who may ask: building it puts a CSRF token in the session, which a public page must not.
         "question_form": question_form or (ClarificationForm() if panel["can_take_part"] else None),
+        "panels": render_exercise_panels(exercise, "public"),
     }
     return render_template("eoi/public/exercise_detail.html", **context), status
 

@@ -23,7 +23,6 @@ from app.errors import DomainError
 from app.extensions import db
 from app.i18n import hk_datetime, safe_next_url
 from app.notifications import Notification
-from app.storage import save_upload, stored_path
 from eoi import bp
 from eoi.forms_vendor import (ClarificationForm, DraftForm, PriceForm, SubmitForm, SubscriptionsForm, UploadForm,
                               WithdrawForm, answer_field_name, price_field_name)
@@ -33,7 +32,8 @@ from eoi.operations import (SubmissionClosed, acknowledge_addendum, add_submissi
                             register_interest, remove_submission_file, save_draft, save_prices, set_subscriptions,
                             submit_submission, unacknowledged_addenda, withdraw_submission, word_count)
 from eoi.permissions import can_take_part, owns_submission
-from eoi.sealed import SealedContent, price_content_for, technical_content_for, version_manifest_for
+from eoi.sealed import (SealedContent, SealedFile, file_for, open_file_for, price_content_for, receive_file,
+                        technical_content_for, version_manifest_for)
 from eoi.states import ExerciseState, SubmissionState
 from eoi.views.public import load_public_exercise, render_exercise_detail
 
@@ -327,8 +327,7 @@ def submission_upload(exercise_id: int):
     if not form.validate_on_submit():
         return _render_edit(submission, upload_error=(anchor, " ".join(map(str, form.file.errors))), status=400)
     try:
-        upload = save_upload(form.file.data.stream, form.file.data.filename,
-                             max_bytes=_max_upload())
+        upload = receive_file(form.file.data.stream, form.file.data.filename, max_bytes=_max_upload())
     except DomainError as exc:
         db.session.rollback()
         return _render_edit(submission, upload_error=(anchor, exc.message), status=400)
@@ -336,18 +335,16 @@ def submission_upload(exercise_id: int):
     if error:
         flash(error, "error")
         return _to_edit(exercise, anchor)
-    flash(_("Received %(name)s: %(size)s, SHA-256 %(sha)s, at %(time)s.", name=item.file.original_name,
-            size=do_filesizeformat(item.file.size), sha=item.file.sha256, time=hk_datetime(item.file.uploaded_at)),
-          "success")
+    flash(_("Received %(name)s: %(size)s, SHA-256 %(sha)s, at %(time)s.", name=item.name,
+            size=do_filesizeformat(item.size), sha=item.sha256, time=hk_datetime(item.uploaded_at)), "success")
     return redirect(url_for("eoi.submission_edit", exercise_id=exercise_id, _anchor=anchor))  # no reload after commit
 
 
-def _own_file(submission: Submission, file_id: int):
+def _own_file(submission: Submission, file_id: int) -> SealedFile:
     try:
-        content = technical_content_for(current_user, submission)
+        item = file_for(current_user, submission, file_id)
     except SealedContent:
         raise NotFound() from None
-    item = next((f for f in content.files if f.id == file_id), None)
     if item is None:
         raise NotFound()
     return item
@@ -357,12 +354,14 @@ def _own_file(submission: Submission, file_id: int):
 @role_required(Role.vendor)
 def submission_file_download(exercise_id: int, file_id: int):
     exercise = _exercise_for_vendor(exercise_id)
-    item = _own_file(_own_submission(exercise), file_id)
-    path = stored_path(item.file.storage_key)
-    if not path.is_file():
+    try:
+        opened = open_file_for(current_user, _own_submission(exercise), file_id)
+    except SealedContent:
+        raise NotFound() from None
+    if opened is None:
         raise NotFound()
-    response = send_file(path, mimetype=item.file.content_type, as_attachment=True,
-                         download_name=item.file.original_name, max_age=0)
+    item, stream = opened
+    response = send_file(stream, mimetype=item.content_type, as_attachment=True, download_name=item.name, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
@@ -376,8 +375,8 @@ def submission_file_remove(exercise_id: int, file_id: int):
     item = _own_file(submission, file_id)
     anchor = f"files-{item.section_id or 'general'}"
     if ConfirmForm().validate_on_submit():
-        name = item.file.original_name
-        _done, error = _run(remove_submission_file, submission, item, actor=_user())
+        name = item.name
+        _done, error = _run(remove_submission_file, submission, item.id, actor=_user())
         flash(error or _("%(name)s was removed from your proposal.", name=name), "error" if error else "success")
     return _to_edit(exercise, anchor)
 

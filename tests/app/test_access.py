@@ -16,12 +16,11 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
-from app.auth import operations as ops
 from app.auth.models import Role, User
 from app.auth.queries import pending_invitations
-from app.documents.models import Document, DocumentStatus
+from app.documents.models import Document
 from app.extensions import db
-from tests.factories import create_staff, create_vendor_user, wait_for
+from tests.factories import create_staff, create_vendor_user
 
 PUBLIC = "public"  # anyone, signed in or not
 AUTHENTICATED = "authenticated"  # any signed-in user (object checks inside the view)
@@ -287,73 +286,4 @@ def test_matrix_would_catch_a_route_that_forgets_its_role_check(app, login, monk
     assert verdict(app.test_client().get("/admin/users"), "login") is not None
 
 
-# --------------------------------------------------------------------------------------------------------------------
-# Vendor A's objects, asked for by vendor B: 404 (never 403, so ids are not confirmed).
-
-def _vendor_with_objects() -> User:
-    """Vendor A with one of each object a vendor owns: its registration confirmation, a submission with a file."""
-    from tests.eoi.factories import create_published, create_submission
-    user = _vendor_with_document()
-    create_submission(create_published(), user, file_name="proposal.pdf")
-    ops.invite_vendor_user(user.vendor, name="A Colleague", email="colleague@vendor-a.example", actor=user)
-    db.session.commit()
-    for arg, provider in VENDOR_OBJECTS.items():
-        assert provider(user), f"vendor A has no object for {arg}: extend _vendor_with_objects()"
-    return user
-
-
-def _vendor_with_document() -> User:
-    user = create_vendor_user(verified=False)
-    ops.verify_email(user, user.email)  # queues the registration confirmation PDF
-    db.session.commit()
-    doc = wait_for(lambda: db.session.scalar(sa.select(Document).where(
-        Document.vendor_id == user.vendor_id, Document.status == DocumentStatus.ready)))
-    assert doc is not None, "vendor A's registration confirmation was never rendered"
-    return user
-
-
-def _id_arguments(rule) -> list[str]:
-    return [name for name, conv in rule._converters.items()
-            if type(conv).__name__ in ("IntegerConverter", "UUIDConverter")]
-
-
-def _vendor_reachable(rule, method) -> bool:
-    if rule.endpoint not in ROUTE_ACCESS:
-        return True  # undecided routes are treated as reachable (test_every_route_has_... names them)
-    who = who_may(rule.endpoint, method)
-    return who in (PUBLIC, AUTHENTICATED) or VENDOR in who
-
-
-def test_every_id_argument_on_a_vendor_route_has_an_ownership_decision(app):
-    undecided = sorted({f"{arg} (in {rule.endpoint} {rule.rule})" for rule in _rules(app) for method in _methods(rule)
-                        if _vendor_reachable(rule, method) for arg in _id_arguments(rule)
-                        if arg not in VENDOR_OBJECTS and arg not in NOT_VENDOR_OWNED})
-    assert not undecided, ("id arguments on routes a vendor can reach, with no decision: add them to VENDOR_OBJECTS "
-                           "or NOT_VENDOR_OWNED in tests/app/test_access.py: " + ", ".join(undecided))
-
-
-def test_vendor_b_gets_404_for_every_object_of_vendor_a(app, login):
-    vendor_a = _vendor_with_objects()
-    vendor_b = create_vendor_user()
-    client_a, client_b = login(vendor_a), login(vendor_b)
-    failures, checked = [], []
-    for rule in sorted(_rules(app), key=lambda r: r.endpoint):
-        owned = [arg for arg in rule.arguments if arg in VENDOR_OBJECTS]
-        for method in _methods(rule):
-            if not owned or not _vendor_reachable(rule, method):
-                continue
-            for arg in owned:
-                for values in VENDOR_OBJECTS[arg](vendor_a):
-                    if not set(rule.arguments) <= set(values):
-                        continue
-                    url = build(app, rule, {k: values[k] for k in rule.arguments}, method)
-                    as_b = client_b.open(url, method=method, data={})
-                    if as_b.status_code != 404:
-                        failures.append(f"{method} {url} ({rule.endpoint}) as vendor B: {as_b.status_code}, expected 404")
-                    as_a = client_a.open(url, method=method, data={})
-                    if as_a.status_code in (403, 404) or is_login_redirect(as_a):
-                        failures.append(f"{method} {url} ({rule.endpoint}) as its owner vendor A: {as_a.status_code}")
-                    checked.append((arg, url))
-    assert not failures, "\n".join(failures)
-    unexercised = set(VENDOR_OBJECTS) - {arg for arg, _url in checked}
-    assert not unexercised, f"no vendor-reachable route was tried with vendor A's {sorted(unexercised)}"
+# Vendor A's objects, asked for by vendor B, are tried by tests/invariants/test_vendors_see_only_their_own.py.

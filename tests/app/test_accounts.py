@@ -105,7 +105,7 @@ def test_unverified_registrations_expire(app, client):
 
 
 def test_the_clean_up_is_scheduled(app):
-    schedule = {entry["task"] for entry in app.config["CELERY"]["beat_schedule"].values()}
+    schedule = {entry["task"] for entry in app.extensions["celery"].conf.beat_schedule.values()}
     assert expire_registrations.name in schedule and expire_registrations.name in app.extensions["celery"].tasks
 
 

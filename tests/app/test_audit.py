@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
 
-from app.audit import GENESIS, AuditEvent, chain_head, record, verify_chain
+from app.audit import AuditEvent, record, verify_chain
 from app.auth.models import Role
 from app.extensions import db
 from tests.app.test_access import is_login_redirect
@@ -80,30 +80,6 @@ def _assert_refused(sql: str, **params) -> None:
 
 # --------------------------------------------------------------------------------------------------------------------
 
-def test_events_are_hash_chained(app, login):
-    _some_activity(login)
-    events = _events()
-    assert len(events) >= 7
-    assert [e.id for e in events] == list(range(1, len(events) + 1))
-    assert events[0].prev_hash == GENESIS
-    for previous, event in zip(events, events[1:]):
-        assert event.prev_hash == previous.hash, f"event {event.id} does not link to {previous.id}"
-    for event in events:
-        assert event.hash == event.compute_hash() and re.fullmatch(r"[0-9a-f]{64}", event.hash)
-    assert len({e.hash for e in events}) == len(events)
-    report = verify_chain()
-    assert report.ok and report.checked == len(events) and report.head == events[-1].hash == chain_head()
-
-
-def test_the_hash_covers_content_and_the_previous_link(app):
-    event = record(None, "test.one", None, amount="100.00")
-    original = event.hash
-    event.details = '{"amount": "1000.00"}'
-    assert event.compute_hash() != original
-    event.details, event.prev_hash = '{"amount": "100.00"}', "f" * 64
-    assert event.compute_hash() != original
-    db.session.rollback()
-
 
 def test_concurrent_appends_keep_one_chain(app):
     db.session.commit()
@@ -126,64 +102,6 @@ def test_concurrent_appends_keep_one_chain(app):
     events = _events()
     assert sum(e.action == "test.concurrent" for e in events) == 24
     assert verify_chain().ok
-
-
-def test_the_database_refuses_update_and_delete(app):
-    event = record(None, "test.guarded", None)
-    db.session.commit()
-    _assert_refused("UPDATE audit_events SET action = 'test.forged' WHERE id = :id", id=event.id)
-    _assert_refused("DELETE FROM audit_events WHERE id = :id", id=event.id)
-    assert db.session.get(AuditEvent, event.id).action == "test.guarded"
-
-
-def test_verify_audit_names_the_edited_event(app, login):
-    _some_activity(login)
-    events = _events()
-    target = events[len(events) // 2]
-    assert target.id != events[-1].id
-    result, output = _run(app, "verify-audit")
-    assert result.exit_code == 0, output
-
-    _assert_refused("UPDATE audit_events SET details = :d WHERE id = :id", d='{"forged": true}', id=target.id)
-    with guards_lifted():
-        db.session.execute(sa.text("UPDATE audit_events SET details = :d WHERE id = :id"),
-                           {"d": '{"br_number": "99999999"}', "id": target.id})
-        db.session.commit()
-    # The guard is back after the tamperer left.
-    _assert_refused("UPDATE audit_events SET action = 'x' WHERE id = :id", id=target.id)
-
-    result, output = _run(app, "verify-audit")
-    assert result.exit_code == 1
-    assert f"BROKEN at event {target.id}:" in output and "content does not match its hash" in output
-    page = login(create_staff(Role.admin)).get("/admin/audit").get_data(as_text=True)
-    assert f"Hash chain broken at event {target.id}." in page
-
-
-def test_verify_audit_catches_a_tamperer_who_recomputes_the_hash(app, login):
-    _some_activity(login)
-    events = _events()
-    target = events[3]
-    forged = db.session.get(AuditEvent, target.id)
-    db.session.expunge(forged)
-    forged.actor_label = "someone.else@gov.example"
-    new_hash = forged.compute_hash()
-    with guards_lifted():
-        db.session.execute(sa.text("UPDATE audit_events SET actor_label = :a, hash = :h WHERE id = :id"),
-                           {"a": forged.actor_label, "h": new_hash, "id": target.id})
-        db.session.commit()
-    result, output = _run(app, "verify-audit")
-    assert result.exit_code == 1
-    assert f"BROKEN at event {target.id + 1}:" in output and "link to the previous event" in output
-
-
-def test_verify_audit_catches_a_deleted_event(app, login):
-    _some_activity(login)
-    target = _events()[2].id
-    with guards_lifted():
-        db.session.execute(sa.text("DELETE FROM audit_events WHERE id = :id"), {"id": target})
-        db.session.commit()
-    result, output = _run(app, "verify-audit")
-    assert result.exit_code == 1 and f"BROKEN at event {target}: event {target} is missing" in output
 
 
 # --------------------------------------------------------------------------------------------------------------------

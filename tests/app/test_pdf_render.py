@@ -214,7 +214,7 @@ def test_render_does_not_fetch_foreign_urls(snippet, canary):
 
 
 def test_base_url_must_be_an_asset_url():
-    with pytest.raises(DocumentRenderError):
+    with pytest.raises(DocumentRenderError, match="base_url must be under"):
         render_pdf('<img src="passwd">', base_url="file:///etc/")
 
 

@@ -14,7 +14,7 @@ from app.auth.passwords import hash_password
 from app.extensions import db
 from tests.app.test_access import ROUTE_ACCESS, allowed_role, build, dummy_values, is_login_redirect
 from tests.conftest import IsolatedClient, _make_app
-from tests.factories import PASSWORD, create_staff, create_vendor_user
+from tests.factories import PASSWORD, create_staff, create_vendor_user, create_vendor_with_document
 
 CSRF_MESSAGE = "Your form expired or was sent twice. Please reload the page and try again."
 XSS = "<script>alert(1)</script>"
@@ -101,9 +101,8 @@ def test_security_headers_on_every_page_type(app, login, monkeypatch):
 
 
 def test_a_pdf_download_carries_the_headers_too(app, login):
-    from tests.app.test_access import _vendor_with_document
     from app.documents.models import Document
-    owner = _vendor_with_document()
+    owner = create_vendor_with_document()
     doc = db.session.scalar(sa.select(Document).where(Document.vendor_id == owner.vendor_id))
     response = login(owner).get(f"/documents/{doc.id}")
     assert response.status_code == 200 and response.mimetype == "application/pdf"

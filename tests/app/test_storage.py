@@ -115,7 +115,7 @@ def test_an_interrupted_http_upload_saves_no_record(app, login):
     """A body shorter than its Content-Length (the client disconnected) is refused; nothing is stored."""
     import sqlalchemy as sa
     from eoi.models import SubmissionFile
-    from tests.eoi.factories import create_published
+    from tests.factories import create_published
     from tests.factories import create_vendor_user
     vendor = create_vendor_user()
     exercise = create_published()

@@ -14,23 +14,19 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app.auth.models import Role, User
-from app.db import now_utc
+from app.db import now_utc, simulated_time
 from app.extensions import db
 from eoi import operations as ops
-from eoi.models import Exercise, LateAttempt
+from eoi.models import Exercise
+from eoi.operations import SubmissionClosed
 from eoi.operations import setup
 from eoi.states import ExerciseKind
 from scoring.models import Envelope
 from scoring.operations import add_criterion
 from tests.browser.conftest import sign_in
-from tests.eoi.factories import create_draft, create_submission
-from tests.eoi.vendor_factories import (
-    clusters,
-    create_published_exercise,
-    issue_test_addendum,
-    saved_upload,
-)
-from tests.factories import create_staff, create_vendor_user
+from tests.factories import (
+    attachment_upload, clusters, create_draft, create_published_exercise, create_staff, create_submission,
+    create_vendor_user, issue_test_addendum)
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = {"serious", "critical"}
@@ -94,7 +90,7 @@ def _tender_submission_edit(page):
     issue_test_addendum(exercise)
     submission = ops.get_or_create_submission(exercise, actor=vendor)
     ops.save_draft(submission, actor=vendor, answers={exercise.sections[0].id: "word " * 120})  # over the limit
-    ops.add_submission_file(submission, saved_upload(name="method-statement.pdf"), actor=vendor,
+    ops.add_submission_file(submission, attachment_upload(name="method-statement.pdf"), actor=vendor,
                             section=exercise.sections[0])
     ops.save_prices(submission, actor=vendor, prices={exercise.price_items[0].id: Decimal("1250000.00")})
     db.session.commit()
@@ -134,8 +130,8 @@ def _manage_exercises(page):
 def _exercise_dashboard(page):
     exercise = _exercise_with_everything(submitters=2)
     late = create_vendor_user()
-    db.session.add(LateAttempt(exercise_id=exercise.id, vendor_id=late.vendor_id, user_id=late.id, action="submit",
-                               received_at=now_utc(), closes_at=now_utc() - timedelta(seconds=1)))
+    ops.record_late_attempt(SubmissionClosed("late", exercise=exercise, actor=late, action="submit",
+                                             received=exercise.closes_at + timedelta(seconds=1)))
     db.session.commit()
     _visit(page, f"/manage/exercises/{exercise.id}")
     expect(page.get_by_role("table", name="Late attempts refused")).to_be_visible()
@@ -175,12 +171,10 @@ def _addendum_form(page):
 
 def _opening(page):
     """Closed, with submissions, the opening started by another officer: this officer sees the password form."""
-    exercise = create_published_exercise(sections=1)
-    for _n in range(2):
-        create_submission(exercise, create_vendor_user())
-    exercise.closes_at = now_utc() - timedelta(minutes=1)
-    exercise.clarification_deadline = exercise.closes_at - timedelta(days=1)
-    db.session.commit()
+    with simulated_time(now_utc() - timedelta(days=1)):  # submitted while open; closed a minute ago
+        exercise = create_published_exercise(sections=1, closes_in=timedelta(days=1, minutes=-1))
+        for _n in range(2):
+            create_submission(exercise, create_vendor_user())
     starter = next(o.user for o in exercise.opening_officers if o.user_id != _signed_in("officer").id)
     ops.start_opening(exercise, actor=starter)
     db.session.commit()

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app.auth.models import Role, User
-from app.db import now_utc
+from app.db import now_utc, simulated_time
 from app.extensions import db
 from app.i18n import hk_datetime
 from eoi import operations as ops
@@ -34,13 +34,9 @@ from eoi.models import (
 )
 from eoi.states import ExerciseState, SubmissionState
 from tests.browser.conftest import read, sign_in
-from tests.eoi.factories import create_submission
-from tests.eoi.vendor_factories import (
-    SMALL_PDF,
-    create_published_exercise,
-    issue_test_addendum,
-)
-from tests.factories import PASSWORD, create_staff, create_vendor_user
+from tests.factories import (
+    PASSWORD, SMALL_PDF, create_published_exercise, create_staff, create_submission, create_vendor_user,
+    issue_test_addendum)
 
 DOCUMENT_WAIT_S = 60  # a real Celery worker renders PDFs asynchronously
 
@@ -254,16 +250,14 @@ def test_submit_one_second_after_closing_is_refused_and_recorded(app, new_page):
 def test_two_officers_open_the_box_and_the_record_lists_every_receipt(app, new_page, tmp_path):
     create_staff(Role.officer, email="first.officer@gov.example", name="First Officer")
     create_staff(Role.officer, email="second.officer@gov.example", name="Second Officer")
-    exercise = create_published_exercise(sections=1, reference="OSP-EOI-OPEN")
-    for n in (1, 2):
-        create_submission(exercise, create_vendor_user(email=f"bidder{n}@opening.example"),
-                          file_name=f"proposal-{n}.pdf", file_body=SMALL_PDF)
+    # Published and submitted to yesterday, while open; its closing time passed a minute ago.
+    with simulated_time(now_utc() - timedelta(days=1)):
+        exercise = create_published_exercise(sections=1, reference="OSP-EOI-OPEN",
+                                             closes_in=timedelta(days=1, minutes=-1))
+        for n in (1, 2):
+            create_submission(exercise, create_vendor_user(email=f"bidder{n}@opening.example"),
+                              file_name=f"proposal-{n}.pdf", file_body=SMALL_PDF)
     exercise_id = read(lambda: exercise.id)
-    # Submissions made while open; now the closing time passes (set on the row).
-    row = db.session.get(Exercise, exercise_id)
-    row.closes_at = now_utc() - timedelta(minutes=1)
-    row.clarification_deadline = row.closes_at - timedelta(days=1)
-    db.session.commit()
     receipts = read(lambda: db.session.scalars(
         sa.select(SubmissionVersion.receipt_number).join(Submission, SubmissionVersion.submission_id == Submission.id)
         .where(Submission.exercise_id == exercise_id)).all())

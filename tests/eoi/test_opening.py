@@ -22,8 +22,8 @@ from eoi.documents import build_opening_record
 from eoi.models import DeadlineIncident, Exercise, Opening
 from eoi.operations import ExerciseError, SubmissionClosed
 from eoi.states import ExerciseState, IncidentState, OpeningState
-from tests.eoi.factories import create_draft, create_published, create_submission
-from tests.factories import PASSWORD, create_staff, create_vendor_user, opening_officers
+from tests.factories import (PASSWORD, create_draft, create_published, create_staff, create_submission,
+                             create_vendor_user, opening_officers)
 
 ATTACKER_PASSWORD = "chosen by the admin 2026"
 

@@ -15,7 +15,7 @@ from app.public_cache import CacheVersion, public_version
 from eoi.models import Clarification, Exercise
 from eoi.operations import (add_exercise_document, answer_clarification, ask_clarification, cancel_exercise,
                             issue_addendum, record_deadline_incident)
-from tests.eoi.vendor_factories import create_published_exercise, saved_upload
+from tests.factories import create_published_exercise, document_upload as saved_upload
 from tests.factories import create_staff, create_vendor_user
 
 

@@ -13,8 +13,8 @@ from app.extensions import db
 from eoi.models import Clarification, Exercise
 from eoi.operations import answer_clarification, ask_clarification, create_exercise, record_deadline_incident
 from eoi.states import ExerciseKind
-from tests.eoi.vendor_factories import SMALL_PDF, clusters, create_published_exercise, issue_test_addendum
-from tests.factories import create_staff, create_vendor_user
+from tests.factories import (
+    SMALL_PDF, clusters, create_published_exercise, create_staff, create_vendor_user, issue_test_addendum)
 
 
 def _titles(response) -> str:
@@ -138,6 +138,7 @@ def test_document_download_streams_the_file_with_nosniff(client):
 def test_document_of_another_exercise_is_404(client):
     one, other = create_published_exercise(), create_published_exercise()
     assert client.get(f"/exercises/{one.id}/documents/{other.documents[0].id}").status_code == 404
+    assert client.get(f"/exercises/{other.id}/documents/{other.documents[0].id}").status_code == 200  # its own
 
 
 def test_restricted_tender_documents_only_for_invited_vendors(client, login):
@@ -161,3 +162,8 @@ def test_clarification_rows_are_not_listed_before_publication(client):
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count(Clarification.id))) == 1
     assert "Unpublished question text" not in _titles(client.get(f"/exercises/{exercise.id}"))
+    item = db.session.scalar(sa.select(Clarification))
+    answer_clarification(item, actor=create_staff(Role.officer), question_en="Published question text",
+                         question_zh="已公布的問題", answer_en="The answer.", answer_zh="答覆。")
+    db.session.commit()
+    assert "Published question text" in _titles(client.get(f"/exercises/{exercise.id}"))  # positive control

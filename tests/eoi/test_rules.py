@@ -26,7 +26,7 @@ def test_parse_price_accepts_hkd_amounts(raw, expected):
 
 @pytest.mark.parametrize("raw", ["", "-1", "1.234", "abc", "NaN", "Infinity", "1e20", "12,34x"])
 def test_parse_price_rejects_everything_else(raw):
-    with pytest.raises(SubmissionError):
+    with pytest.raises(SubmissionError, match="Enter an amount in Hong Kong dollars"):
         parse_price(raw)
 
 

@@ -20,7 +20,7 @@ from eoi.operations import (add_submission_file, get_or_create_submission, save_
                             withdraw_submission)
 from eoi.states import SubmissionState
 from eoi.views.public import PAGE_SIZE
-from tests.eoi.vendor_factories import SMALL_PDF, create_published_exercise, saved_upload
+from tests.factories import SMALL_PDF, attachment_upload as saved_upload, create_published_exercise
 from tests.factories import create_vendor_user
 from tests.sql_counter import Statements, count_statements, fresh_session
 

@@ -9,7 +9,7 @@ from app.audit import AuditEvent
 from app.extensions import db
 from eoi.states import ExerciseState
 from eoi.tasks import close_due_exercises
-from tests.eoi.factories import create_published
+from tests.factories import create_published
 
 
 def test_close_due_exercises_closes_only_those_past_closing(app):
@@ -26,9 +26,3 @@ def test_close_due_exercises_closes_only_those_past_closing(app):
     closed = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "exercise.closed")).all()
     assert [e.object_id for e in closed] == [str(due.id)]
 
-
-def test_a_published_exercise_past_closing_shows_as_closed_before_the_task_runs(app, client):
-    exercise = create_published()
-    with freeze_time(exercise.closes_at + timedelta(minutes=1)):
-        assert exercise.state == ExerciseState.published
-        assert exercise.effective_state == ExerciseState.closed

@@ -15,12 +15,12 @@ from freezegun import freeze_time
 from app.documents.models import Document, DocumentStatus
 from app.extensions import db
 from app.notifications import Notification
-from eoi.models import (Acknowledgement, Clarification, ClusterSubscription, InterestRegistration, LateAttempt,
+from eoi.models import (Acknowledgement, Clarification, ClusterSubscription, InterestRegistration,
                         PriceLine, Submission, SubmissionFile, SubmissionVersion)
 from eoi.states import ExerciseKind, SubmissionState
-from tests.eoi.vendor_factories import (HTML_BYTES, PNG_BYTES, SMALL_PDF, clusters, create_colleague,
-                                        create_published_exercise, issue_test_addendum)
-from tests.factories import create_vendor_user, wait_for
+from tests.factories import (
+    HTML_BYTES, PNG_BYTES, SMALL_PDF, clusters, create_colleague, create_published_exercise,
+    create_vendor_user, issue_test_addendum, wait_for)
 
 HK = ZoneInfo("Asia/Hong_Kong")
 
@@ -365,74 +365,6 @@ def test_reconfirm_after_an_addendum_that_changed_requirements(login, vendor):
     client.post(f"/exercises/{exercise.id}/addenda/{exercise.addenda[0].id}/acknowledge")
     assert client.post(_url(exercise, "/reconfirm")).status_code == 302
     assert _submission(exercise, vendor).needs_reconfirmation is False
-
-
-def test_submit_one_second_after_closing_is_refused_recorded_and_changes_nothing(login, vendor):
-    exercise = create_published_exercise(closes_in=timedelta(hours=2))
-    client = login(vendor)
-    _ready_to_submit(client, exercise, vendor)
-    before = _submission(exercise, vendor)
-    draft_version, state = before.draft_version, before.state
-    late = exercise.closes_at + timedelta(seconds=1)
-    with freeze_time(late):
-        page = client.post(_url(exercise, "/submit"), data={"draft_version": str(draft_version)},
-                           follow_redirects=True).get_data(as_text=True)
-    assert f"received at {_hk(late)} (server time), after the closing time of {_hk(exercise.closes_at)}" in page
-    after = _submission(exercise, vendor)
-    assert (after.state, after.draft_version, after.versions) == (state, draft_version, [])
-    attempt = db.session.scalar(sa.select(LateAttempt))
-    assert attempt.action == "submit" and attempt.vendor_id == vendor.vendor_id and attempt.received_at == late
-
-
-def test_a_late_draft_save_is_refused_and_the_text_is_not_saved(login, vendor):
-    exercise = create_published_exercise(closes_in=timedelta(hours=2))
-    client = login(vendor)
-    _save(client, exercise, vendor, {1: "On time."})
-    version = _submission(exercise, vendor).draft_version
-    with freeze_time(exercise.closes_at + timedelta(seconds=1)):
-        response = _save(client, exercise, vendor, {1: "Too late."}, version=version)
-    assert response.status_code == 409 and "after the closing time" in response.get_data(as_text=True)
-    assert db.session.scalar(sa.select(LateAttempt.action)) == "save"
-    assert _submission(exercise, vendor).draft_version == version
-
-
-def test_opening_the_proposal_page_after_closing_without_a_draft_is_refused_politely(login, vendor):
-    exercise = create_published_exercise(closes_in=timedelta(hours=2))
-    client = login(vendor)
-    with freeze_time(exercise.closes_at + timedelta(minutes=5)):
-        page = client.get(_url(exercise)).get_data(as_text=True)
-        started = _start(client, exercise)
-    assert "Proposals can no longer be started" in page and started.status_code == 302
-    assert _submission(exercise, vendor) is None
-    assert db.session.scalar(sa.select(sa.func.count(LateAttempt.id))) == 0
-
-
-# --- vendor isolation -------------------------------------------------------------------------------------------
-
-def test_another_vendor_guessing_submission_file_and_receipt_urls_gets_404(login, vendor):
-    exercise = create_published_exercise()
-    owner = login(vendor)
-    _ready_to_submit(owner, exercise, vendor)
-    _submit(owner, exercise, vendor)
-    item_id = db.session.scalar(sa.select(SubmissionFile.id))
-    doc_id = db.session.scalar(sa.select(SubmissionVersion.receipt_document_id))
-
-    other_user = create_vendor_user()
-    other = login(other_user)
-    for url in (_url(exercise, f"/files/{item_id}"), _url(exercise, "/receipt"), f"/documents/{doc_id}"):
-        assert other.get(url).status_code == 404, url
-    for url in (_url(exercise, f"/files/{item_id}/remove"), _url(exercise, "/withdraw"), _url(exercise, "/submit"),
-                _url(exercise, "/prices"), _url(exercise, "/reconfirm")):
-        assert other.post(url, data={"confirm": "y", "draft_version": "1"}).status_code == 404, url
-    # with a draft of its own on the same exercise, the other company still cannot reach this company's file
-    assert _start(other, exercise).status_code == 302 and _submission(exercise, other_user) is not None
-    assert other.get(_url(exercise, f"/files/{item_id}")).status_code == 404
-    assert other.post(_url(exercise, f"/files/{item_id}/remove")).status_code == 404
-    assert db.session.scalar(sa.select(sa.func.count(SubmissionFile.id))) == 1
-    assert _submission(exercise, vendor).state == SubmissionState.submitted
-    # the owner still reaches them
-    assert owner.get(_url(exercise, f"/files/{item_id}")).status_code == 200
-    assert owner.get(_url(exercise, "/receipt")).status_code == 200
 
 
 # --- subscriptions and notifications ----------------------------------------------------------------------------

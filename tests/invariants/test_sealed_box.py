@@ -1,5 +1,6 @@
 """Invariant 1 (sealed box): before opening, no route shows a submission's answers, files or price to anyone
-but the vendor itself — officers and administrators included. Walks every registered GET route."""
+but the vendor itself — officers and administrators included. Walks every registered GET route. And every
+read and write of sealed content goes through eoi/sealed.py (an AST scan of the code and the templates)."""
 from __future__ import annotations
 
 import itertools
@@ -15,8 +16,7 @@ from app.extensions import db
 from eoi import operations as ops
 from eoi.models import Submission
 from eoi.states import ExerciseKind
-from tests.eoi.factories import create_published, create_submission
-from tests.factories import PASSWORD, create_staff, create_vendor_user
+from tests.factories import PASSWORD, create_published, create_staff, create_submission, create_vendor_user
 
 ANSWER_MARKER = "Zebra-Quokka proprietary approach 7731"
 FILE_NAME_MARKER = "secret-architecture-4419.pdf"
@@ -137,3 +137,84 @@ def test_after_opening_officers_read_only_standing_submissions(app, login):
         db.session.commit()
         leaks = _walk(login(officer), _urls(app, 8), ["Unsubmitted second thoughts 5512", ANSWER_MARKER])
     assert leaks == {}
+
+
+# --- one door: no module but eoi/sealed.py reads or writes sealed content -----------------------------------
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+#: The rows of sealed content (answers, attachments, price lines); their columns are reached only through them.
+SEALED_MODELS = {"Answer", "PriceLine", "SubmissionFile"}
+#: Sealed columns of rows that are not sealed as a whole (a version's manifest; a price line's amount).
+SEALED_ATTRIBUTES = {"manifest", "unit_price"}
+SEALED_SQL = re.compile(r"\b(from|join|into|update|table)\s*\(?\s*[\"']?(answers|price_lines|submission_files)\b",
+                        re.IGNORECASE)
+SCANNED = ("app", "eoi", "scoring", "contracts", "bench", "demo.py", "wsgi.py")
+DOOR = "eoi/sealed.py"
+EXEMPT = ("eoi/models/",)  # where the rows are declared (migrations are not scanned)
+
+
+def sealed_accesses(source: str) -> list[str]:
+    """Every reference to a sealed model, a sealed column, or a sealed table in SQL text, as 'line: what'."""
+    import ast
+    found = []
+    tree = ast.parse(source)
+    # A module's own class of the same name (bench/public_pages.py has an HTTP Answer) is not the sealed model.
+    models = SEALED_MODELS - {n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
+    for node in ast.walk(tree):
+        what = None
+        if isinstance(node, ast.Name) and node.id in models:
+            what = node.id
+        elif isinstance(node, ast.alias) and node.name.rpartition(".")[2] in SEALED_MODELS:
+            what = f"import {node.name}"
+        elif isinstance(node, ast.Attribute) and node.attr in SEALED_MODELS | SEALED_ATTRIBUTES:
+            what = f".{node.attr}"
+        elif isinstance(node, ast.keyword) and node.arg in SEALED_ATTRIBUTES:
+            what = f"{node.arg}="
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and SEALED_SQL.search(node.value):
+            what = f"SQL {node.value[:40]!r}"
+        if what:
+            found.append((getattr(node, "lineno", 0), what))
+    return [f"{line}: {what}" for line, what in sorted(found)]
+
+
+def _scanned_files():
+    for entry in SCANNED:
+        path = ROOT / entry
+        yield from ([path] if path.is_file() else sorted(path.rglob("*.py")))
+
+
+def test_only_the_sealed_module_touches_sealed_content():
+    offenders = {}
+    for path in _scanned_files():
+        rel = path.relative_to(ROOT).as_posix()
+        if rel == DOOR or rel.startswith(EXEMPT):
+            continue
+        if hits := sealed_accesses(path.read_text(encoding="utf-8")):
+            offenders[rel] = hits
+    assert offenders == {}, f"sealed content touched outside {DOOR}: {offenders}"
+
+
+def test_templates_get_sealed_content_only_from_the_door():
+    """Templates receive plain values from eoi.sealed (SealedFile, dicts), never rows or manifests."""
+    pattern = re.compile(r"\.manifest\b|unit_price|\.file\.original_name")
+    allowed = {"eoi/officer/exercise_manage.html", "eoi/public/exercise_detail.html"}  # tender documents, public
+    offenders = {p.relative_to(ROOT / "templates").as_posix(): pattern.findall(p.read_text(encoding="utf-8"))
+                 for p in (ROOT / "templates").rglob("*.html")}
+    assert {k: v for k, v in offenders.items() if v and k not in allowed} == {}
+
+
+def test_the_door_scan_finds_sealed_access():
+    """Positive controls: the scan reports each kind of access, in a sample and in the door itself."""
+    sample = ("from eoi.models import Answer\n"
+              "import eoi.models.submission.PriceLine\n"
+              "x = version.manifest\n"
+              "SubmissionVersion(manifest='{}')\n"
+              "line.unit_price = 1\n"
+              "rows = models.SubmissionFile\n"
+              "db.session.execute(sa.text('SELECT text FROM answers'))\n"
+              "title = 'Answers from vendors'\n")
+    assert [hit.split(": ", 1)[1] for hit in sealed_accesses(sample)] == [
+        "import Answer", "import eoi.models.submission.PriceLine", ".manifest", "manifest=",
+        ".unit_price", ".SubmissionFile", "SQL 'SELECT text FROM answers'"]
+    door = sealed_accesses((ROOT / DOOR).read_text(encoding="utf-8"))
+    assert {"Answer", "PriceLine", "SubmissionFile", ".manifest", ".unit_price"} <= {h.split(": ", 1)[1] for h in door}

@@ -1,0 +1,101 @@
+"""Declared extension points between areas: what an area may add to the core and to the areas below it.
+
+Each area has an `init_app(app)` that the app factory calls when it registers the area; there the area adds
+its publication checks, exercise-page panels, document builders and periodic tasks (and its CLI commands,
+with app.cli.add_command). The
+registry belongs to the app (not to a module), so two apps never share registrations, nothing works or fails
+by which module was imported first, and registering the same name twice replaces instead of doubling.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from flask import Flask, current_app, render_template
+from markupsafe import Markup
+
+_KEY = "tenderbox.hooks"
+
+
+#: The exercise pages a panel can be added to.
+EXERCISE_PAGES = ("public", "manage")
+
+
+@dataclass(frozen=True)
+class ExercisePanel:
+    """A section an area adds to one of the exercise pages (EXERCISE_PAGES): `context(exercise)` returns the
+    template's context, or None when the panel has nothing to show for this exercise."""
+    page: str
+    template: str
+    context: Callable[[Any], dict | None]
+
+    def __post_init__(self):
+        if self.page not in EXERCISE_PAGES:
+            raise ValueError(f"unknown exercise page {self.page!r}")
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    """A Celery beat entry: the task's registered name and its period in seconds."""
+    task: str
+    seconds: float
+
+
+@dataclass
+class Hooks:
+    #: name -> check(exercise) -> list of messages that stop publication
+    publication_checks: dict[str, Callable[[Any], list[str]]] = field(default_factory=dict)
+    #: name -> panel shown on an exercise's pages, in registration order
+    exercise_panels: dict[str, ExercisePanel] = field(default_factory=dict)
+    #: document kind -> builder(document) -> DocumentSpec
+    document_builders: dict[str, Callable] = field(default_factory=dict)
+    #: document kind -> translatable title, for document lists
+    document_titles: dict[str, Any] = field(default_factory=dict)
+    #: beat entry name -> periodic task
+    periodic_tasks: dict[str, PeriodicTask] = field(default_factory=dict)
+
+    def add_publication_check(self, name: str, check: Callable[[Any], list[str]]) -> None:
+        self.publication_checks[name] = check
+
+    def add_exercise_panel(self, name: str, panel: ExercisePanel) -> None:
+        self.exercise_panels[name] = panel
+
+    def add_document_builder(self, kind: str, title, builder: Callable) -> None:
+        self.document_builders[kind] = builder
+        self.document_titles[kind] = title
+
+    def add_periodic_task(self, name: str, task: str, seconds: float) -> None:
+        self.periodic_tasks[name] = PeriodicTask(task, seconds)
+
+
+def init_hooks(app: Flask) -> Hooks:
+    return app.extensions.setdefault(_KEY, Hooks())
+
+
+def hooks(app: Flask | None = None) -> Hooks:
+    """The registry of this app (the current one by default)."""
+    return (app or current_app).extensions[_KEY]
+
+
+def publication_problems_from_areas(exercise) -> list[str]:
+    """What the registered publication checks say about exercise (messages to fix, not the first error)."""
+    return [problem for check in hooks().publication_checks.values() for problem in check(exercise)]
+
+
+def render_exercise_panels(exercise, page: str) -> list[Markup]:
+    """The panels registered for one exercise page, rendered; panels with nothing to show are left out."""
+    rendered = []
+    for panel in hooks().exercise_panels.values():
+        if panel.page != page:
+            continue
+        context = panel.context(exercise)
+        if context is not None:
+            rendered.append(Markup(render_template(panel.template, exercise=exercise, **context)))
+    return rendered
+
+
+def apply_periodic_tasks(app: Flask) -> None:
+    """Give Celery beat the tasks the core and the areas registered."""
+    celery_app = app.extensions["celery"]
+    celery_app.conf.beat_schedule = {name: {"task": entry.task, "schedule": entry.seconds}
+                                     for name, entry in hooks(app).periodic_tasks.items()}
