@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -12,18 +13,32 @@ logger = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
-    """A broken business rule; the message is shown to the user in their language."""
+    """A broken business rule; the message is shown to the user in their language.
+
+    Raised by operations and answered in one place (app.boundary): the request's transaction is rolled back,
+    then the refusal is answered with a flash and a redirect, a re-rendered form, or JSON with `status_code`.
+    `redirect_to` names the page to go back to when the operation knows it better than the view.
+    """
 
     default_message = _l("This action is not allowed.")
+    status_code = 409  # the request conflicts with a rule or the current state (JSON answers)
 
-    def __init__(self, message=None, **params):
+    def __init__(self, message=None, *, redirect_to: str | None = None, **params):
         self._message = message or self.default_message
         self.params = params
+        self.redirect_to = redirect_to
+        self.after_rollback: list[Callable[[], object]] = []
         super().__init__(str(self._message))
 
     @property
     def message(self) -> str:
         return str(self._message) % self.params if self.params else str(self._message)
+
+    def record_after_rollback(self, recorder: Callable[[], object]) -> DomainError:
+        """Keep a record of this refusal (a late attempt, a failed password): the boundary rolls the refused
+        work back, then runs recorder in a transaction of its own and commits it. Returns self, to raise."""
+        self.after_rollback.append(recorder)
+        return self
 
 
 def require(condition: bool) -> None:
@@ -64,6 +79,9 @@ def _error_response(code: int, message: str | None = None):
 
 
 def register_error_handlers(app: Flask) -> None:
+    from app.boundary import answer_refusal
+    app.register_error_handler(DomainError, answer_refusal)
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         from flask_babel import gettext as _

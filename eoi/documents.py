@@ -1,14 +1,12 @@
 """PDF documents of the eoi area: the vendor's submission receipt and the opening record (registered in eoi.init_app)."""
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from app.audit import chain_head
 from app.documents.models import Document
 from app.documents.service import DocumentSpec
 from app.extensions import db
 from eoi import queries, sealed
-from eoi.models import Exercise, LateAttempt, SubmissionVersion
+from eoi.models import Exercise, SubmissionVersion
 
 
 def build_submission_receipt(doc: Document) -> DocumentSpec:
@@ -25,8 +23,7 @@ def build_opening_record(doc: Document) -> DocumentSpec:
     """Invariant 3: every standing submission with its receipt and SHA-256, and every one submitted before an
     addendum and not re-confirmed, listed as such; the named officers and the two who opened."""
     exercise = db.session.get(Exercise, doc.subject_id)
-    late = db.session.scalars(sa.select(LateAttempt).where(LateAttempt.exercise_id == exercise.id)
-                              .order_by(LateAttempt.received_at)).all()
+    late = queries.late_attempts(exercise)
     opening = queries.completed_opening(exercise)
     return DocumentSpec("pdf/opening_record.html", {
         "exercise": exercise, "submissions": queries.standing_submissions(exercise),

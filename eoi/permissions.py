@@ -6,19 +6,61 @@ import sqlalchemy as sa
 from app.auth.models import Role, User
 from app.extensions import db
 from eoi.models import Exercise, Invitation, OpeningOfficer, Submission
-from eoi.states import ExerciseState
+from eoi.states import EXERCISE_TRANSITIONS, ExerciseState
 
 MANAGERS = frozenset({Role.officer})
 PUBLIC_STATES = frozenset(set(ExerciseState) - {ExerciseState.draft})
+_OPENING_STATES = frozenset({ExerciseState.published, ExerciseState.closed, ExerciseState.opened,
+                             ExerciseState.evaluating, ExerciseState.decided, ExerciseState.concluded})
 
 
 def is_officer(user) -> bool:
     return getattr(user, "is_authenticated", False) and user.role in MANAGERS
 
 
-def can_manage_exercise(user) -> bool:
-    """Officers set up, publish, answer, issue addenda and open."""
-    return is_officer(user)
+def can_manage_exercise(user, exercise: Exercise) -> bool:
+    """Officers set up, publish, answer, issue addenda and open this exercise (every officer manages every
+    exercise today; a named team per exercise would narrow it here, and every officer route follows)."""
+    return is_officer(user) and exercise is not None
+
+
+def can_edit_setup(user, exercise: Exercise) -> bool:
+    """The set-up (sections, price lines, documents, invitations) changes only while the exercise is a draft;
+    after publication it changes only by an addendum."""
+    return can_manage_exercise(user, exercise) and exercise.state == ExerciseState.draft
+
+
+def can_issue_addendum(user, exercise: Exercise) -> bool:
+    return can_manage_exercise(user, exercise) and exercise.state == ExerciseState.published
+
+
+def can_record_incident(user, exercise: Exercise) -> bool:
+    """A deadline incident extends closing while open or just closed (before opening)."""
+    return can_manage_exercise(user, exercise) and exercise.state in (ExerciseState.published, ExerciseState.closed)
+
+
+def can_follow_opening(user, exercise: Exercise) -> bool:
+    """The opening page exists from publication on (it says when the box can be opened)."""
+    return can_manage_exercise(user, exercise) and exercise.state in _OPENING_STATES
+
+
+def can_cancel_exercise(user, exercise: Exercise) -> bool:
+    """Whatever the transition table lets move to cancelled."""
+    return (can_manage_exercise(user, exercise)
+            and ExerciseState.cancelled in EXERCISE_TRANSITIONS.get(exercise.state, set()))
+
+
+def exercise_actions(user, exercise: Exercise) -> dict[str, bool]:
+    """The officer's decisions for an exercise's pages, so templates never compare states."""
+    return {
+        "edit_setup": can_edit_setup(user, exercise),
+        "publish": can_edit_setup(user, exercise),
+        "issue_addendum": can_issue_addendum(user, exercise),
+        "record_incident": can_record_incident(user, exercise),
+        "follow_opening": can_follow_opening(user, exercise),
+        "cancel": can_cancel_exercise(user, exercise),
+        "communicate": can_manage_exercise(user, exercise) and exercise.state != ExerciseState.draft,
+    }
 
 
 def is_named_opening_officer(user, exercise: Exercise) -> bool:
@@ -55,6 +97,12 @@ def can_download_exercise_documents(user, exercise: Exercise) -> bool:
     return getattr(user, "is_authenticated", False) and is_invited(user.vendor_id, exercise)
 
 
+def can_ask_question(exercise: Exercise, now) -> bool:
+    """Clarification questions are taken while published and before the clarification deadline."""
+    return (exercise.state == ExerciseState.published and exercise.clarification_deadline is not None
+            and now < exercise.clarification_deadline)
+
+
 def can_take_part(user, exercise: Exercise) -> bool:
     """Vendors may draft and submit in an EOI, or in a tender they were invited to."""
     if not getattr(user, "is_authenticated", False) or user.role != Role.vendor:
@@ -67,6 +115,17 @@ def can_take_part(user, exercise: Exercise) -> bool:
 def owns_submission(user, submission: Submission) -> bool:
     """Invariant 8: a vendor's users see only their own company's submission."""
     return getattr(user, "is_authenticated", False) and user.vendor_id is not None and user.vendor_id == submission.vendor_id
+
+
+def can_edit_submission(user, submission: Submission) -> bool:
+    """The company drafts while the exercise is open by the server clock and its proposal is not submitted
+    (a submitted proposal is withdrawn first). The operations check the clock again when acting (invariant 2)."""
+    return owns_submission(user, submission) and submission.exercise.is_open and not submission.is_submitted
+
+
+def can_withdraw_submission(user, submission: Submission) -> bool:
+    """A submitted proposal can be withdrawn before closing (invariant 2)."""
+    return owns_submission(user, submission) and submission.exercise.is_open and submission.is_submitted
 
 
 def can_read_technical_content(user: User, submission: Submission) -> bool:

@@ -1,13 +1,115 @@
-"""Read-side helpers of the eoi area shared by operations, views and documents, named for what they return."""
+"""Read-side helpers of the eoi area, named for what they return; shared by operations, views, documents and tasks."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.auth.models import Role, User
+from app.auth.models import Role, User, Vendor
+from app.documents.models import Document
 from app.extensions import db
-from eoi.models import Addendum, DeadlineIncident, Exercise, Opening, OpeningOfficer, Submission
-from eoi.states import IncidentState, OpeningEnvelope, OpeningState, SubmissionState
+from app.notifications import Notification
+from eoi.models import (Addendum, Clarification, ClusterSubscription, DeadlineIncident, Exercise,
+                        InterestRegistration, LateAttempt, Opening, OpeningOfficer, ServiceCluster, Submission)
+from eoi.permissions import PUBLIC_STATES
+from eoi.states import (ExerciseKind, ExerciseState, IncidentState, OpeningEnvelope, OpeningState,
+                        SubmissionState)
 
+
+def exercises_with_standing_counts() -> list[tuple[Exercise, int]]:
+    """Every exercise, newest first, with the number of submissions that stand (what the opening record counts)."""
+    standing = (sa.select(sa.func.count(Submission.id)).where(Submission.exercise_id == Exercise.id,
+                                                              Submission.standing())
+                .correlate(Exercise).scalar_subquery())
+    return db.session.execute(sa.select(Exercise, standing)
+                              .order_by(Exercise.created_at.desc(), Exercise.id.desc())).all()
+
+
+def received_submissions(exercise: Exercise) -> list[Submission]:
+    """Who submitted (or withdrew) and when, with receipt numbers: never content (invariant 1)."""
+    return list(db.session.scalars(sa.select(Submission).where(
+        Submission.exercise_id == exercise.id, Submission.state != SubmissionState.draft)
+        .order_by(Submission.submitted_at, Submission.id)))
+
+
+def standing_submissions(exercise: Exercise) -> list[Submission]:
+    """Submissions that count at opening (submitted, re-confirmed after any addendum that changed requirements):
+    the opening page's count and the opening record's list are this one query."""
+    return list(db.session.scalars(sa.select(Submission).where(
+        Submission.exercise_id == exercise.id, Submission.standing()).order_by(Submission.submitted_at, Submission.id)))
+
+
+def late_attempts(exercise: Exercise) -> list[LateAttempt]:
+    return list(db.session.scalars(sa.select(LateAttempt).where(LateAttempt.exercise_id == exercise.id)
+                                   .order_by(LateAttempt.received_at)))
+
+
+def unanswered_question_count(exercise: Exercise) -> int:
+    return db.session.scalar(sa.select(sa.func.count(Clarification.id)).where(
+        Clarification.exercise_id == exercise.id, Clarification.published_at.is_(None)))
+
+
+def latest_opening_record(exercise: Exercise) -> Document | None:
+    return db.session.scalar(sa.select(Document).where(
+        Document.kind == "opening_record", Document.subject_type == "Exercise", Document.subject_id == exercise.id)
+        .order_by(Document.id.desc()).limit(1))
+
+
+def all_clarifications(exercise: Exercise) -> list[Clarification]:
+    """Unanswered questions first, then published ones, each in the order asked (the officer's page)."""
+    return list(db.session.scalars(sa.select(Clarification).where(Clarification.exercise_id == exercise.id)
+                                   .order_by(Clarification.published_at.is_not(None), Clarification.asked_at)))
+
+
+def published_clarifications(exercise: Exercise) -> list[Clarification]:
+    return list(db.session.scalars(sa.select(Clarification).where(
+        Clarification.exercise_id == exercise.id, Clarification.published_at.is_not(None))
+        .order_by(Clarification.number)))
+
+
+def vendors_by_id(vendor_ids) -> dict[int, Vendor]:
+    return {v.id: v for v in db.session.scalars(sa.select(Vendor).where(Vendor.id.in_(set(vendor_ids))))}
+
+
+def service_clusters() -> list[ServiceCluster]:
+    return list(db.session.scalars(sa.select(ServiceCluster).order_by(ServiceCluster.code)))
+
+
+def subscribed_cluster_ids(vendor_id: int) -> set[int]:
+    return set(db.session.scalars(sa.select(ClusterSubscription.cluster_id).where(
+        ClusterSubscription.vendor_id == vendor_id)))
+
+
+def submission_of(exercise: Exercise, vendor_id: int | None) -> Submission | None:
+    """The company's one submission in the exercise, if it started one."""
+    return db.session.scalar(sa.select(Submission).where(Submission.exercise_id == exercise.id,
+                                                         Submission.vendor_id == vendor_id))
+
+
+def has_registered_interest(exercise: Exercise, vendor_id: int) -> bool:
+    return db.session.get(InterestRegistration, (exercise.id, vendor_id)) is not None
+
+
+def questions_asked_by(exercise: Exercise, vendor_id: int) -> list[Clarification]:
+    return list(db.session.scalars(sa.select(Clarification).where(
+        Clarification.exercise_id == exercise.id, Clarification.vendor_id == vendor_id)
+        .order_by(Clarification.asked_at.desc())))
+
+
+def recent_notifications(user: User, limit: int) -> list[Notification]:
+    return list(db.session.scalars(sa.select(Notification).where(Notification.user_id == user.id)
+                                   .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+
+
+def documents_by_id(document_ids) -> dict[int, Document]:
+    """Several documents (a proposal's receipts) in one query."""
+    ids = {i for i in document_ids if i}
+    return {d.id: d for d in db.session.scalars(sa.select(Document).where(Document.id.in_(ids)))} if ids else {}
+
+
+def user_by_id(user_id: int | None) -> User | None:
+    return db.session.get(User, user_id) if user_id else None
+
+
+# --- the opening -------------------------------------------------------------------------------------------
 
 def opening_officers_of(exercise: Exercise) -> list[User]:
     """The officers named at publication to open the box, whatever they can do today."""
@@ -44,12 +146,6 @@ def incidents_of(exercise: Exercise, *, effective_only: bool = False) -> list[De
     return list(db.session.scalars(query.order_by(DeadlineIncident.recorded_at, DeadlineIncident.id)))
 
 
-def standing_submissions(exercise: Exercise) -> list[Submission]:
-    """Submissions that count at opening: submitted, and re-confirmed after any addendum that changed requirements."""
-    return list(db.session.scalars(sa.select(Submission).where(
-        Submission.exercise_id == exercise.id, Submission.standing()).order_by(Submission.submitted_at, Submission.id)))
-
-
 def unconfirmed_submissions(exercise: Exercise) -> list[tuple[Submission, Addendum | None]]:
     """Submitted before an addendum that changed the requirements and not re-confirmed since, each with the first
     such addendum issued after it was submitted: listed at opening as such, never dropped silently (invariant 3)."""
@@ -59,3 +155,55 @@ def unconfirmed_submissions(exercise: Exercise) -> list[tuple[Submission, Addend
     addenda = [a for a in exercise.addenda if a.changes_requirements]
     return [(s, next((a for a in addenda if a.issued_at >= s.submitted_at), addenda[-1] if addenda else None))
             for s in submissions]
+
+
+# --- the public list ---------------------------------------------------------------------------------------
+
+_CLOSED_STATES = (ExerciseState.closed, ExerciseState.opened, ExerciseState.evaluating)
+
+
+def _state_condition(name: str, now):
+    """The public status filters; "open" and "closed" follow the server clock, not only the stored state."""
+    published = Exercise.state == ExerciseState.published
+    return {
+        "open": sa.and_(published, Exercise.closes_at > now),
+        "closed": sa.or_(sa.and_(published, Exercise.closes_at <= now), Exercise.state.in_(_CLOSED_STATES)),
+        "decided": Exercise.state.in_((ExerciseState.decided, ExerciseState.concluded)),
+        "cancelled": Exercise.state == ExerciseState.cancelled,
+    }[name]
+
+
+_ORDER = {
+    "closing": (Exercise.closes_at.asc(), Exercise.id),
+    "newest": (Exercise.published_at.desc(), Exercise.id.desc()),
+    "reference": (Exercise.reference.asc(),),
+}
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def public_exercises(filters: dict[str, str], now):
+    """Published (never draft) exercises matching the filters; every value is a bound parameter."""
+    query = sa.select(Exercise).where(Exercise.state.in_(PUBLIC_STATES))
+    if text := filters.get("q"):
+        pattern = _like(text)
+        query = query.where(sa.or_(Exercise.title_en.ilike(pattern, escape="\\"),
+                                   Exercise.title_zh.ilike(pattern, escape="\\"),
+                                   Exercise.reference.ilike(pattern, escape="\\")))
+    if code := filters.get("cluster"):
+        query = query.where(Exercise.clusters.any(ServiceCluster.code == code))
+    if kind := filters.get("kind"):
+        query = query.where(Exercise.kind == ExerciseKind(kind))
+    if state := filters.get("state"):
+        query = query.where(_state_condition(state, now))
+    return query.order_by(*_ORDER.get(filters.get("sort") or "closing", _ORDER["closing"]))
+
+
+def next_public_change(now):
+    """The next moment the clock alone changes a public page: the earliest closing time still ahead of a published
+    exercise (its status becomes "closed"; the "open" and "closed" filters change with it)."""
+    return db.session.scalar(sa.select(sa.func.min(Exercise.closes_at)).where(
+        Exercise.state == ExerciseState.published, Exercise.closes_at > now))

@@ -30,6 +30,7 @@ from eoi.permissions import can_read_price, can_read_technical_content
 
 class SealedContent(DomainError):
     default_message = _l("This submission is sealed until the tender box is opened.")
+    status_code = 403
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.audit import record
@@ -13,6 +12,7 @@ from app.guards import ActionRefused, require_role, require_state
 from eoi.models import Exercise
 from eoi.states import ExerciseState
 from scoring.models import Criterion, Envelope
+from scoring.queries import criteria_of
 
 
 class CriterionError(ActionRefused):
@@ -23,11 +23,6 @@ def _require_draft(exercise: Exercise, actor: User) -> None:
     require_role(actor, Role.officer, error=CriterionError)
     require_state(exercise, ExerciseState.draft, error=CriterionError,
                   message=_l("Criteria can be changed only while the exercise is a draft."))
-
-
-def criteria_of(exercise: Exercise) -> list[Criterion]:
-    return list(db.session.scalars(sa.select(Criterion).where(Criterion.exercise_id == exercise.id)
-                                   .order_by(Criterion.position)))
 
 
 def add_criterion(exercise: Exercise, *, actor: User, name_en: str, name_zh: str, weight: Decimal, max_score: int,

@@ -1,20 +1,23 @@
 """Officer pages of the scoring area: an exercise's evaluation criteria."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.forms import ConfirmForm
 from app.auth.models import Role
 from app.auth.permissions import role_required
-from app.errors import DomainError
+from app.boundary import commit, on_refusal
+from app.errors import require
 from app.extensions import db
 from eoi.models import Exercise
 from scoring import bp
 from scoring.forms import CriterionForm
 from scoring.models import Criterion, Envelope
-from scoring.operations import add_criterion, criteria_of, criteria_problems, delete_criterion
+from scoring.operations import add_criterion, criteria_problems, delete_criterion
+from scoring.permissions import can_edit_criteria, can_manage_criteria
+from scoring.queries import criteria_of
 
 
 def criteria_panel(exercise: Exercise) -> dict | None:
@@ -28,43 +31,45 @@ def criteria_link_panel(exercise: Exercise) -> dict:
     return {}
 
 
+def _exercise(exercise_id: int) -> Exercise:
+    exercise = db.get_or_404(Exercise, exercise_id)
+    require(can_manage_criteria(current_user, exercise))
+    return exercise
+
+
+def _criteria_url(exercise: Exercise) -> str:
+    return url_for("scoring.criteria", exercise_id=exercise.id)
+
+
 def _page(exercise: Exercise, form: CriterionForm, status: int = 200):
     return render_template("scoring/criteria.html", exercise=exercise, form=form, criteria=criteria_of(exercise),
-                           problems=criteria_problems(exercise), confirm=ConfirmForm()), status
+                           problems=criteria_problems(exercise), confirm=ConfirmForm(),
+                           can_edit=can_edit_criteria(current_user, exercise)), status
 
 
 @bp.route("/exercises/<int:exercise_id>/criteria", methods=["GET", "POST"])
 @role_required(Role.officer)
 def criteria(exercise_id: int):
-    exercise = db.get_or_404(Exercise, exercise_id)
+    exercise = _exercise(exercise_id)
     form = CriterionForm(price_envelope=exercise.has_price_envelope)
+    on_refusal(render=lambda _error: _page(exercise, form))
     if not form.validate_on_submit():
         return _page(exercise, form, 400 if form.is_submitted() else 200)
-    try:
-        add_criterion(exercise, actor=current_user, name_en=form.name_en.data, name_zh=form.name_zh.data,
-                      weight=form.weight.data, max_score=form.max_score.data, pass_mark=form.pass_mark.data,
-                      envelope=Envelope(form.envelope.data))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _page(exercise, form, 400)
-    db.session.commit()
-    flash(_("The criterion was added."), "success")
-    return redirect(url_for("scoring.criteria", exercise_id=exercise.id))
+    add_criterion(exercise, actor=current_user, name_en=form.name_en.data, name_zh=form.name_zh.data,
+                  weight=form.weight.data, max_score=form.max_score.data, pass_mark=form.pass_mark.data,
+                  envelope=Envelope(form.envelope.data))
+    commit(_("The criterion was added."))
+    return redirect(_criteria_url(exercise))
 
 
 @bp.post("/criteria/<int:criterion_id>/delete")
 @role_required(Role.officer)
 def criterion_delete(criterion_id: int):
     criterion = db.get_or_404(Criterion, criterion_id)
-    exercise_id = criterion.exercise_id
+    exercise = criterion.exercise
+    require(can_manage_criteria(current_user, exercise))
+    on_refusal(redirect_to=_criteria_url(exercise))
     if ConfirmForm().validate_on_submit():
-        try:
-            delete_criterion(criterion, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("The criterion was deleted."), "success")
-    return redirect(url_for("scoring.criteria", exercise_id=exercise_id))
+        delete_criterion(criterion, actor=current_user)
+        commit(_("The criterion was deleted."))
+    return redirect(_criteria_url(exercise))

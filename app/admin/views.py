@@ -1,23 +1,21 @@
 """Administrator pages: users (create staff, enable/disable) and the audit log with filters."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
-import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
 from app.admin import bp
-from app.audit import AuditEvent, verify_chain
+from app.admin.queries import audit_events_page, audited_object_types
+from app.audit import verify_chain
 from app.auth import operations as ops
 from app.auth.forms import ConfirmForm, StaffUserForm
 from app.auth.models import Role, User
 from app.auth.permissions import role_required
-from app.errors import DomainError
+from app.auth.queries import users_by_role
+from app.boundary import commit, on_refusal
 from app.extensions import db
-from app.i18n import HK
 
 PAGE_SIZE = 50
 
@@ -25,24 +23,19 @@ PAGE_SIZE = 50
 @bp.get("/users")
 @role_required(Role.admin)
 def users():
-    rows = db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
-    return render_template("admin/users.html", users=rows, confirm=ConfirmForm())
+    return render_template("admin/users.html", users=users_by_role(), confirm=ConfirmForm())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @role_required(Role.admin)
 def user_new():
     form = StaffUserForm()
-    if form.validate_on_submit():
-        try:
-            ops.create_staff_user(name=form.name.data, email=form.email.data, password=form.password.data,
-                                  role=Role(form.role.data), actor=current_user)
-        except (DomainError, ValueError) as exc:
-            flash(getattr(exc, "message", _("Choose a role.")), "error")
-        else:
-            db.session.commit()
-            flash(_("The account was created."), "success")
-            return redirect(url_for("admin.users"))
+    on_refusal(render=lambda _error: render_template("admin/user_new.html", form=form))
+    if form.validate_on_submit():  # the role is one of the form's choices (a SelectField refuses others)
+        ops.create_staff_user(name=form.name.data, email=form.email.data, password=form.password.data,
+                              role=Role(form.role.data), actor=current_user)
+        commit(_("The account was created."))
+        return redirect(url_for("admin.users"))
     return render_template("admin/user_new.html", form=form)
 
 
@@ -50,37 +43,11 @@ def user_new():
 @role_required(Role.admin)
 def user_toggle(user_id: int):
     user = db.get_or_404(User, user_id)
+    on_refusal(redirect_to=url_for("admin.users"))
     if ConfirmForm().validate_on_submit():
-        try:
-            ops.set_user_enabled(user, not user.is_enabled, actor=current_user)
-        except DomainError as exc:
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("The account was updated."), "success")
+        ops.set_user_enabled(user, not user.is_enabled, actor=current_user)
+        commit(_("The account was updated."))
     return redirect(url_for("admin.users"))
-
-
-def _parse_day(value: str | None):
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date() if value else None
-    except ValueError:
-        return None
-
-
-def _audit_query(args):
-    query = sa.select(AuditEvent)
-    if action := (args.get("action") or "").strip():
-        query = query.where(AuditEvent.action.startswith(action[:80], autoescape=True))
-    if actor := (args.get("actor") or "").strip():
-        query = query.where(AuditEvent.actor_label.contains(actor[:254], autoescape=True))
-    if object_type := (args.get("object_type") or "").strip():
-        query = query.where(AuditEvent.object_type == object_type[:60])
-    if day_from := _parse_day(args.get("from")):
-        query = query.where(AuditEvent.occurred_at >= datetime.combine(day_from, time.min, HK))
-    if day_to := _parse_day(args.get("to")):
-        query = query.where(AuditEvent.occurred_at < datetime.combine(day_to + timedelta(days=1), time.min, HK))
-    return query
 
 
 @bp.get("/audit")
@@ -89,8 +56,6 @@ def audit_log():
     page = request.args.get("page", 1, type=int)
     if page < 1 or page > 10_000:
         raise NotFound()
-    query = _audit_query(request.args).order_by(AuditEvent.id.desc())
-    events = db.session.scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
-    object_types = db.session.scalars(sa.select(AuditEvent.object_type).distinct().where(AuditEvent.object_type.is_not(None))).all()
+    events = audit_events_page(request.args, page=page, per_page=PAGE_SIZE)
     return render_template("admin/audit.html", events=events[:PAGE_SIZE], has_next=len(events) > PAGE_SIZE,
-                           page=page, args=request.args, object_types=sorted(object_types), chain=verify_chain())
+                           page=page, args=request.args, object_types=audited_object_types(), chain=verify_chain())

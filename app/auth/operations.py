@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import current_app
@@ -151,13 +152,25 @@ def expire_registrations() -> int:
 
 # --- sign-in and passwords ---------------------------------------------------------------------------------------
 
-def authenticate(email: str, password: str) -> User | None:
-    """The user if the password matches an enabled account; every failure is audited the same way."""
+class SignInRefused(AccountError):
+    default_message = _l("Email address or password is incorrect.")
+    status_code = 401
+
+
+def authenticate(email: str, password: str, *, on_wrong_password: Callable[[], object] | None = None) -> User:
+    """The user if the password matches an active account. Raises SignInRefused otherwise, with the same message
+    for an unknown account and a wrong password; a wrong password is audited after the rollback (its own commit),
+    and on_wrong_password (the sign-in throttle's count) runs then too."""
     user = queries.user_by_email(email)
     # An unknown account costs the same hash as a known one, so timing does not reveal which exist.
     if not verify_password(user.password_hash if user else _unknown_account_hash(), password) or user is None:
-        record(None, "auth.sign_in_failed", None, email=(email or "")[:254])
-        return None
+        refusal = SignInRefused().record_after_rollback(
+            lambda: record(None, "auth.sign_in_failed", None, email=(email or "")[:254]))
+        raise refusal.record_after_rollback(on_wrong_password) if on_wrong_password else refusal
+    if not user.is_active:
+        if user.is_enabled and user.email_verified_at is None:
+            raise SignInRefused(_l("Please verify your email address first: follow the link we sent you."))
+        raise SignInRefused()
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
@@ -171,6 +184,11 @@ def _unknown_account_hash() -> str:
     if fast not in _UNKNOWN_HASH:
         _UNKNOWN_HASH[fast] = hash_password("no account has this password")
     return _UNKNOWN_HASH[fast]
+
+
+def set_locale(user: User, locale: str) -> None:
+    """The user's language for pages and emails (a preference: not audited)."""
+    user.locale = locale
 
 
 def sign_in(user: User) -> None:

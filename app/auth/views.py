@@ -1,7 +1,6 @@
 """Sign-in, registration, verification, password reset, company users and the vendor's account page."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -14,11 +13,10 @@ from app.auth.forms import (AcceptInvitationForm, ConfirmForm, ForgotPasswordFor
                             RegistrationForm, ResetPasswordForm, normalise_br)
 from app.auth.models import ColleagueInvitation, Role, User
 from app.auth.permissions import can_revoke_invitation, role_required
-from app.auth.queries import pending_invitations
+from app.auth.queries import pending_invitations, vendor_documents
 from app.auth.throttle import set_device_cookie, sign_in_attempt, throttle
 from app.auth.tokens import TokenInvalid, read_token
-from app.documents.models import Document
-from app.errors import DomainError
+from app.boundary import commit, on_refusal
 from app.extensions import db, limiter
 from app.i18n import safe_next_url
 
@@ -27,31 +25,33 @@ def _locale() -> str:
     return str(get_locale() or "en")
 
 
+def _link_refused(error):
+    """A link that worked when opened was refused on use (already used): the link page, with the reason."""
+    return render_template("auth/link_invalid.html", refused=True)  # the reason is flashed by the boundary
+
+
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     form = RegistrationForm()
+    on_refusal(render=lambda _error: render_template("auth/register.html", form=form))
     if form.validate_on_submit():
         ops.register_vendor(**{f: getattr(form, f).data for f in (
             "name_en", "name_zh", "address", "contact_name", "contact_phone", "name", "email", "password")},
             br_number=normalise_br(form.br_number.data), locale=_locale())
-        db.session.commit()
+        commit()
         return render_template("auth/check_email.html")
     return render_template("auth/register.html", form=form)
 
 
 @bp.get("/verify/<token>")
 def verify_email(token: str):
+    on_refusal(redirect_to=url_for("auth.login"))
     try:
         payload = read_token("verify", token)
-        user = db.get_or_404(User, payload.get("user"))
-        ops.verify_email(user, payload.get("email"))
     except TokenInvalid as exc:
         return render_template("auth/link_invalid.html", expired=exc.expired), 400
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("auth.login"))
-    db.session.commit()
-    flash(_("Your email address is verified. You can sign in now."), "success")
+    ops.verify_email(db.get_or_404(User, payload.get("user")), payload.get("email"))
+    commit(_("Your email address is verified. You can sign in now."))
     return redirect(url_for("auth.login"))
 
 
@@ -60,29 +60,23 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
+    on_refusal(render=lambda _error: render_template("auth/login.html", form=form), status=200)
     if form.validate_on_submit():
         attempt = sign_in_attempt(form.email.data)
-        if not throttle().allowed(attempt):
+        if not throttle().allowed(attempt):  # failures per account (untrusted browsers), address, device cookie
             flash(_("Too many failed sign-ins. Wait a few minutes, or sign in from a browser you have used for this "
                     "account before, or reset your password."), "error")
             return render_template("auth/login.html", form=form), 429
-        user = ops.authenticate(form.email.data, form.password.data)
-        if user is None or not user.is_active:
-            if user is None:  # a wrong password (or no such account): counted the same way
-                throttle().failed(attempt)
-            db.session.commit()  # keep the audit record of the failed attempt
-            message = _("Email address or password is incorrect.")
-            if user is not None and user.is_enabled and user.email_verified_at is None:
-                message = _("Please verify your email address first: follow the link we sent you.")
-            flash(message, "error")
-            return render_template("auth/login.html", form=form), 200
+        # A refusal is audited by the boundary; a wrong password (or unknown account) is also counted.
+        user = ops.authenticate(form.email.data, form.password.data,
+                                on_wrong_password=lambda: throttle().failed(attempt))
         session.clear()  # a fresh session at sign-in (no fixation)
         ops.sign_in(user)
         # Staff sessions have an idle timeout; a remember-me cookie would silently bypass it.
         login_user(user, remember=form.remember.data and user.role == Role.vendor)
         if user.locale:
             session["lang"] = user.locale
-        db.session.commit()
+        commit()
         return set_device_cookie(redirect(safe_next_url(request.args.get("next")) or url_for("main.home")), user.email)
     return render_template("auth/login.html", form=form)
 
@@ -91,7 +85,7 @@ def login():
 @login_required
 def logout():
     ops.sign_out(current_user._get_current_object())
-    db.session.commit()
+    commit()
     session.clear()
     logout_user()  # after clear(): it marks the remember-me cookie for deletion
     flash(_("You are signed out."), "success")
@@ -104,7 +98,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         ops.request_password_reset(form.email.data)
-        db.session.commit()
+        commit()
         return render_template("auth/check_email.html", reset=True)
     return render_template("auth/forgot_password.html", form=form)
 
@@ -116,13 +110,10 @@ def reset_password(token: str):
     except TokenInvalid as exc:
         return render_template("auth/link_invalid.html", expired=exc.expired), 400
     form = ResetPasswordForm()
+    on_refusal(render=_link_refused)
     if form.validate_on_submit():
-        try:
-            user = ops.reset_password(payload, form.password.data)
-        except DomainError as exc:
-            return render_template("auth/link_invalid.html", expired=False, message=exc.message), 400
-        db.session.commit()
-        flash(_("Your password was changed. Please sign in."), "success")
+        user = ops.reset_password(payload, form.password.data)
+        commit(_("Your password was changed. Please sign in."))
         # The link proved control of the address: this browser is the owner's, whoever guesses elsewhere.
         return set_device_cookie(redirect(url_for("auth.login")), user.email)
     return render_template("auth/reset_password.html", form=form)
@@ -131,11 +122,8 @@ def reset_password(token: str):
 @bp.get("/account")
 @login_required
 def account():
-    documents, invitations = [], []
-    if current_user.vendor_id:
-        documents = db.session.scalars(sa.select(Document).where(Document.vendor_id == current_user.vendor_id)
-                                       .order_by(Document.created_at.desc()).limit(50)).all()
-        invitations = pending_invitations(current_user.vendor)
+    documents = vendor_documents(current_user.vendor_id) if current_user.vendor_id else []
+    invitations = pending_invitations(current_user.vendor) if current_user.vendor_id else []
     return render_template("auth/account.html", documents=documents, invite_form=InviteForm(),
                            invitations=invitations, confirm=ConfirmForm())
 
@@ -144,10 +132,11 @@ def account():
 @role_required(Role.vendor)
 def invite_user():
     form = InviteForm()
+    on_refusal(render=lambda _error: render_template("auth/account.html", documents=[], invite_form=form,
+                                                     invitations=[], confirm=ConfirmForm()))
     if form.validate_on_submit():
         ops.invite_vendor_user(current_user.vendor, name=form.name.data, email=form.email.data, actor=current_user)
-        db.session.commit()
-        flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
+        commit(_("Invitation sent to %(email)s.", email=form.email.data))
         return redirect(url_for("auth.account"))
     return render_template("auth/account.html", documents=[], invite_form=form, invitations=[],
                            confirm=ConfirmForm()), 400
@@ -159,14 +148,10 @@ def invitation_revoke(invitation_id: int):
     invitation = db.session.get(ColleagueInvitation, invitation_id)
     if invitation is None or not can_revoke_invitation(current_user, invitation):
         raise NotFound()  # another company's invitation: not even its existence is confirmed
+    on_refusal(redirect_to=url_for("auth.account"))
     if ConfirmForm().validate_on_submit():
-        try:
-            ops.revoke_invitation(invitation, actor=current_user)
-        except DomainError as exc:  # e.g. accepted meanwhile
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("The invitation to %(email)s was revoked.", email=invitation.email), "success")
+        ops.revoke_invitation(invitation, actor=current_user)
+        commit(_("The invitation to %(email)s was revoked.", email=invitation.email))
     return redirect(url_for("auth.account"))
 
 
@@ -176,16 +161,13 @@ def accept_invitation(token: str):
         invitation = ops.invitation_from_token(read_token("invite", token))
     except TokenInvalid as exc:
         return render_template("auth/link_invalid.html", expired=exc.expired), 400
-    if not ops.invitation_usable(invitation):
-        return render_template("auth/link_invalid.html", expired=False,
-                               message=_("This invitation has already been used or is no longer valid.")), 400
+    if not ops.invitation_usable(invitation):  # revoked, used, or its inviter disabled
+        flash(_("This invitation has already been used or is no longer valid."), "error")
+        return render_template("auth/link_invalid.html", refused=True), 400
     form = AcceptInvitationForm()
+    on_refusal(render=_link_refused)
     if form.validate_on_submit():
-        try:
-            ops.accept_invitation(invitation, form.password.data, locale=_locale())
-        except DomainError as exc:
-            return render_template("auth/link_invalid.html", expired=False, message=exc.message), 400
-        db.session.commit()
-        flash(_("Your account is ready. Please sign in."), "success")
+        ops.accept_invitation(invitation, form.password.data, locale=_locale())
+        commit(_("Your account is ready. Please sign in."))
         return redirect(url_for("auth.login"))
     return render_template("auth/accept_invitation.html", form=form, email=invitation.email)

@@ -60,6 +60,15 @@ class Document(db.Model):
     rendered_at: so.Mapped[Optional[datetime]]
 
     @property
+    def is_ready(self) -> bool:
+        """Rendered and hashed: it can be downloaded (templates ask this, never compare the status)."""
+        return self.status == DocumentStatus.ready
+
+    @property
+    def has_failed(self) -> bool:
+        return self.status == DocumentStatus.failed
+
+    @property
     def filename(self) -> str:
         return f"{self.kind}-{self.subject_id}-{self.language}.pdf"
 

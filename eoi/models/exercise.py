@@ -123,6 +123,11 @@ class Exercise(db.Model):
         return self.state
 
     @property
+    def is_open(self) -> bool:
+        """Open for submissions by the server clock (operations check again when acting)."""
+        return self.effective_state == ExerciseState.published
+
+    @property
     def is_restricted(self) -> bool:
         return self.kind == ExerciseKind.tender
 

@@ -48,6 +48,10 @@ class Submission(db.Model):
                                                                                 post_update=True)
 
     @property
+    def is_submitted(self) -> bool:
+        return self.state == SubmissionState.submitted
+
+    @property
     def stands(self) -> bool:
         """Counts at opening: submitted, and re-confirmed after any addendum that changed requirements."""
         return self.state == SubmissionState.submitted and not self.needs_reconfirmation

@@ -130,14 +130,14 @@ def _require_password_tries_left(exercise: Exercise, actor: User) -> None:
         AuditEvent.actor_id == actor.id, AuditEvent.action == PASSWORD_FAILED,
         AuditEvent.occurred_at > now_utc() - window).order_by(AuditEvent.occurred_at.desc()).limit(limit)).all()
     if len(failures) >= limit:
-        record(actor, "exercise.opening_reauth_throttled", exercise)
         raise ExerciseError(_l("Too many wrong passwords: the box stays sealed. You can try again after %(time)s.",
-                               time=hk_datetime(failures[-1] + window)))
+                               time=hk_datetime(failures[-1] + window))).record_after_rollback(
+            lambda: record(actor, "exercise.opening_reauth_throttled", exercise))
 
 
 def confirm_opening(exercise: Exercise, *, actor: User, password: str) -> Exercise:
     """The second named officer re-authenticates; the box opens and the opening record PDF is queued.
-    A wrong password is audited (the caller commits that record) and throttled. Raises ExerciseError."""
+    A wrong password is audited after the rollback (app.boundary) and throttled. Raises ExerciseError."""
     require_officer(actor)
     require_state(exercise, ExerciseState.closed)
     opening = live_opening(exercise)
@@ -152,8 +152,8 @@ def confirm_opening(exercise: Exercise, *, actor: User, password: str) -> Exerci
     _require_no_pending_incident(exercise)
     _require_password_tries_left(exercise, actor)
     if not verify_password(actor.password_hash, password or ""):
-        record(actor, PASSWORD_FAILED, exercise)
-        raise ExerciseError(_l("Your password was not correct; the box stays sealed."))
+        raise ExerciseError(_l("Your password was not correct; the box stays sealed.")).record_after_rollback(
+            lambda: record(actor, PASSWORD_FAILED, exercise))
     now = now_utc()
     opening.confirmed_by_id, opening.completed_at = actor.id, now
     transition(opening, OpeningState.completed, actor=actor, action="opening.completed", exercise_id=exercise.id)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import get_locale
@@ -22,6 +22,7 @@ from eoi import sealed
 from eoi.models import Exercise, LateAttempt, Section, Submission, SubmissionVersion
 from eoi.operations.clarifications_addenda import unacknowledged_addenda
 from eoi.permissions import can_take_part
+from eoi import rules
 from eoi.sealed import PriceContent, SealedFile, TechnicalContent
 from eoi.states import ExerciseState, SubmissionState
 
@@ -32,32 +33,20 @@ class SubmissionError(DomainError):
 
 class SubmissionClosed(SubmissionError):
     """Refused after closing; the message states the server's time of receipt and the closing time.
-    The caller rolls back, then calls record_late_attempt(exc) and commits, so the refusal is kept."""
+    The boundary rolls the refused work back, then records the LateAttempt in its own transaction."""
 
     def __init__(self, message, *, exercise: Exercise, actor: User, action: str, received):
         super().__init__(message)
         self.exercise_id, self.closes_at = exercise.id, exercise.closes_at
         self.vendor_id, self.user_id = actor.vendor_id, actor.id
         self.action, self.received = action, received
+        self.record_after_rollback(lambda: record_late_attempt(self))
 
 
 @dataclass
 class SaveResult:
     submission: Submission
     overwrote: User | None  # someone else saved after the version this user was editing
-
-
-def word_count(text: str) -> int:
-    """Words for limits: Latin words by spaces, each CJK character counts as one word."""
-    count, in_word = 0, False
-    for ch in text or "":
-        if "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff":
-            count, in_word = count + 1, False
-        elif ch.isspace() or ch in "，。、；：！？,.;:!?()（）「」":
-            in_word = False
-        elif not in_word:
-            count, in_word = count + 1, True
-    return count
 
 
 def require_open(exercise: Exercise, *, actor: User, action: str) -> datetime:
@@ -92,7 +81,11 @@ def get_or_create_submission(exercise: Exercise, *, actor: User) -> Submission:
     submission = db.session.scalar(sa.select(Submission).where(Submission.exercise_id == exercise.id,
                                                                Submission.vendor_id == actor.vendor_id))
     if submission is None:
-        require_open(exercise, actor=actor, action="start")
+        try:
+            require_open(exercise, actor=actor, action="start")
+        except SubmissionClosed as late:  # starting is not a late submission: refused, nothing recorded
+            raise SubmissionError(_l("This exercise closed at %(time)s. Proposals can no longer be started.",
+                                     time=hk_datetime(exercise.closes_at))) from late
         submission = Submission(exercise=exercise, vendor_id=actor.vendor_id)
         db.session.add(submission)
         db.session.flush()
@@ -164,18 +157,6 @@ def remove_submission_file(submission: Submission, file_id: int, *, actor: User)
     record(actor, "submission.file_removed", submission, file_id=file_id)
 
 
-def parse_price(value: str) -> Decimal:
-    """Strict HKD amount: digits with optional thousands commas and up to 2 decimals, not negative."""
-    cleaned = (value or "").replace(",", "").replace("HK$", "").strip()
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation as exc:
-        raise SubmissionError(_l("Enter an amount in Hong Kong dollars, e.g. 1,250,000.00.")) from exc
-    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2 or amount >= Decimal("1e12"):
-        raise SubmissionError(_l("Enter an amount in Hong Kong dollars, e.g. 1,250,000.00."))
-    return amount.quantize(Decimal("0.01"))
-
-
 def save_prices(submission: Submission, *, actor: User, prices: dict[int, Decimal]) -> None:
     submission = _lock(submission)
     _require_editable(submission, actor, "price")
@@ -189,27 +170,19 @@ def save_prices(submission: Submission, *, actor: User, prices: dict[int, Decima
 
 def completeness_problems(submission: Submission, *, content: TechnicalContent | None = None,
                           prices: PriceContent | None = None) -> list[str]:
-    """What is missing before the proposal can be submitted. A caller that has already read the content (the
-    proposal page, submit) passes it in, so it is read once per request."""
+    """What is missing before the proposal can be submitted (the rule: eoi.rules), read through the sealed box's
+    system door. A caller that has already read the content (the proposal page, submit) passes it in, so it is
+    read once per request."""
+    exercise = submission.exercise
     if content is None:
         content = sealed.content_for_system(submission, purpose="completeness check")
-    problems = []
-    files_by_section = {f.section_id for f in content.files}
-    for section in submission.exercise.sections:
-        text = content.answers.get(section.id, "")
-        label = f"{section.position}. {section.title(get_locale())}"
-        if section.answer_required and not text.strip():
-            problems.append(str(_l("Section %(s)s needs an answer.", s=label)))
-        if section.word_limit and word_count(text) > section.word_limit:
-            problems.append(str(_l("Section %(s)s is over its limit of %(n)s words.", s=label, n=section.word_limit)))
-        if section.attachment_required and section.id not in files_by_section:
-            problems.append(str(_l("Section %(s)s needs an attachment.", s=label)))
-    if submission.exercise.has_price_envelope:
+    priced = None
+    if exercise.has_price_envelope:
         if prices is None:
             prices = sealed.prices_for_system(submission, purpose="completeness check")
-        if any(item.id not in prices.lines for item in submission.exercise.price_items):
-            problems.append(str(_l("Price every line of the price schedule.")))
-    return problems
+        priced = set(prices.lines)
+    return rules.completeness_problems(exercise.sections, content.answers, {f.section_id for f in content.files},
+                                       exercise.price_items, priced, locale=get_locale())
 
 
 def _sealed_for_submit(submission: Submission) -> tuple[TechnicalContent, PriceContent]:

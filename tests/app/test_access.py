@@ -95,6 +95,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "eoi.notifications_read": {VENDOR},
     "eoi.submission_start": {VENDOR},
     "eoi.submission_edit": {VENDOR},  # the company's own submission for that exercise
+    "eoi.submission_save": {VENDOR},  # POST to the same URL: save the draft (autosave answers JSON)
     "eoi.submission_upload": {VENDOR},
     "eoi.submission_file_download": {VENDOR},  # object check: another company's file_id gives 404
     "eoi.submission_file_remove": {VENDOR},

@@ -43,11 +43,11 @@ def test_vendor_registers_verifies_signs_in_switches_language_and_downloads_pdf(
     expect(page.get_by_role("status")).to_contain_text("Your email address is verified")
 
     sign_in(page, EMAIL)
-    page.get_by_role("link", name="繁體中文").click()
+    page.get_by_role("button", name="繁體中文").click()  # signed in: a POSTed switch that saves the choice
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
     page.goto("/account")  # the choice is remembered on the next page, and saved for the user
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
-    expect(page.get_by_role("link", name="English")).to_be_visible()
+    expect(page.get_by_role("button", name="English")).to_be_visible()
     assert read(lambda: db.session.scalar(sa.select(User.locale).where(User.email == EMAIL))) == "zh_Hant"
     if ZH_MO.exists():
         expect(page.get_by_role("link", name="我的帳戶")).to_be_visible()

@@ -12,6 +12,7 @@ from freezegun import freeze_time
 
 from app.audit import AuditEvent
 from app.auth.models import Role
+from app.boundary import rollback_refused
 from app.db import now_utc
 from app.extensions import db
 from app.i18n import HK
@@ -26,7 +27,7 @@ from eoi.models import (
     LateAttempt,
     Section,
 )
-from eoi.operations import SubmissionClosed, record_late_attempt
+from eoi.operations import SubmissionClosed
 from eoi.states import ExerciseKind, ExerciseState, IncidentState
 from tests.factories import (PDF_BYTES, create_cluster, create_draft, create_published, create_staff,
                              create_submission, create_vendor_user, opening_officers)
@@ -102,7 +103,8 @@ def test_edit_changes_a_draft_but_not_a_published_exercise(as_officer, officer):
     assert db.session.get(Exercise, draft.id).title_en == "Renamed"
     published = create_published(officer)
     response = as_officer.post(f"/manage/exercises/{published.id}/edit", data={**data, "reference": published.reference})
-    assert response.status_code == 200 and "not possible while the exercise is" in text(response)
+    assert response.status_code == 400 and "not possible while the exercise is" in text(response)
+    assert 'value="Renamed"' in text(response)  # the refused form comes back as typed (app.boundary re-renders)
     committed()
     assert db.session.get(Exercise, published.id).title_en != "Renamed"
 
@@ -171,7 +173,7 @@ def test_document_upload_records_its_sha256_and_versions(as_officer, officer):
     assert download.status_code == 200 and download.data == PDF_BYTES + b"% revised\n"
     wrong = as_officer.post(f"/manage/exercises/{exercise.id}/documents/new", data={
         "title": "Script", "file": (io.BytesIO(b"MZ\x90\x00binary"), "setup.exe")}, content_type="multipart/form-data")
-    assert wrong.status_code == 200 and "Files of type .exe are not accepted" in text(wrong)
+    assert wrong.status_code == 400 and "Files of type .exe are not accepted" in text(wrong)
     assert db.session.scalar(sa.select(sa.func.count(ExerciseDocument.id))) == 2
 
 
@@ -319,7 +321,7 @@ def test_addendum_cannot_move_closing_earlier(as_officer, officer):
     closes = exercise.closes_at
     response = as_officer.post(f"/manage/exercises/{exercise.id}/addenda/new", data={
         "text_en": "Earlier.", "text_zh": "提早。", "new_closes_at": hk_input(closes - timedelta(days=1))})
-    assert response.status_code == 200 and "An addendum can only move the closing time later." in text(response)
+    assert response.status_code == 400 and "An addendum can only move the closing time later." in text(response)
     committed()
     assert db.session.get(Exercise, exercise.id).closes_at == closes
     assert db.session.scalar(sa.select(sa.func.count(Addendum.id))) == 0
@@ -331,12 +333,13 @@ def test_incident_after_closing_reopens_the_box_once_a_second_officer_confirms(l
     vendor = create_vendor_user(name_en="Latecomer Limited")
     exercise = create_published(officer)
     after = exercise.closes_at + timedelta(minutes=3)
+    submission = ops.get_or_create_submission(exercise, actor=vendor)
+    db.session.commit()
     new_closing = after + timedelta(days=1)
     with freeze_time(after):
         with pytest.raises(SubmissionClosed) as refusal:
-            ops.get_or_create_submission(exercise, actor=vendor)
-        db.session.rollback()
-        record_late_attempt(refusal.value)
+            ops.save_draft(submission, actor=vendor, answers={})
+        rollback_refused(refusal.value)  # what the request boundary does: roll back, record the late attempt
         ops.close_exercise(exercise)
         db.session.commit()
         client = login(officer)

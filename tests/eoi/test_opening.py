@@ -15,12 +15,13 @@ from freezegun import freeze_time
 from app.audit import AuditEvent
 from app.auth.models import Role, User
 from app.auth.operations import create_staff_user, set_user_enabled
+from app.boundary import rollback_refused
 from app.extensions import db
 from eoi import operations as ops
 from eoi import queries
 from eoi.documents import build_opening_record
 from eoi.models import DeadlineIncident, Exercise, Opening
-from eoi.operations import ExerciseError, SubmissionClosed
+from eoi.operations import ExerciseError, SubmissionError
 from eoi.states import ExerciseState, IncidentState, OpeningState
 from tests.factories import (PASSWORD, create_draft, create_published, create_staff, create_submission,
                              create_vendor_user, opening_officers)
@@ -52,7 +53,7 @@ def test_publication_names_the_chosen_officers_and_audits_it(app):
     exercise = create_draft(officers[0])
     ops.publish_exercise(exercise, actor=officers[0], opening_officers=officers)
     db.session.commit()
-    assert [u.id for u in queries.opening_officers_of(exercise)] == sorted(u.id for u in officers)
+    assert [u.id for u in queries.opening_officers_of(exercise)] == [u.id for u in sorted(officers, key=lambda u: (u.name, u.id))]
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "exercise.opening_officers_named"))
     assert sorted(o["id"] for o in event.details_dict["officers"]) == sorted(u.id for u in officers)
 
@@ -191,12 +192,12 @@ def test_the_opening_password_is_throttled_per_officer_and_every_try_is_audited(
         ops.start_opening(exercise, actor=first)
         db.session.commit()
         for _try in range(5):
-            with pytest.raises(ExerciseError, match="Your password was not correct"):
+            with pytest.raises(ExerciseError, match="Your password was not correct") as refusal:
                 ops.confirm_opening(exercise, actor=second, password="a wrong guess 123")
-            db.session.commit()  # the view commits the refusal's audit record
-        with pytest.raises(ExerciseError, match="Too many wrong passwords"):
+            rollback_refused(refusal.value)  # as the request boundary does: roll back, then record the refusal
+        with pytest.raises(ExerciseError, match="Too many wrong passwords") as refusal:
             ops.confirm_opening(exercise, actor=second, password=PASSWORD)  # even the right one, for now
-        db.session.commit()
+        rollback_refused(refusal.value)
         actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.actor_id == second.id,
                                                                        AuditEvent.action.like("exercise.opening_%"))).all()
         assert actions.count("exercise.opening_reauth_failed") == 5
@@ -250,7 +251,7 @@ def test_one_officer_alone_cannot_reopen_a_closed_box(named):
         incident = _incident(exercise, first)
         db.session.commit()
         assert incident.state == IncidentState.pending and exercise.state == ExerciseState.closed
-        with pytest.raises(SubmissionClosed):  # the box stays shut for a favoured latecomer
+        with pytest.raises(SubmissionError, match="Proposals can no longer be started"):  # shut for a latecomer
             ops.get_or_create_submission(exercise, actor=vendor)
         db.session.rollback()
         with pytest.raises(ExerciseError, match="A second, different officer"):

@@ -57,9 +57,9 @@ def test_publication_lists_every_problem_then_publishes_once_fixed(app):
 def test_officers_manage_and_see_drafts_others_do_not(app):
     officer, vendor = create_staff(Role.officer), create_vendor_user()
     draft = create_draft(officer)
-    assert can_manage_exercise(officer) and can_view_exercise(officer, draft)
-    assert not can_manage_exercise(vendor) and not can_view_exercise(vendor, draft)
-    assert not can_manage_exercise(create_staff(Role.admin))
+    assert can_manage_exercise(officer, draft) and can_view_exercise(officer, draft)
+    assert not can_manage_exercise(vendor, draft) and not can_view_exercise(vendor, draft)
+    assert not can_manage_exercise(create_staff(Role.admin), draft)
 
 
 def test_a_restricted_tender_is_for_invited_vendors_only(app):

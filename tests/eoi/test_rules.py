@@ -1,4 +1,5 @@
-"""Pure rules of the eoi area: word counts, strict HKD amounts, the forced extension after a late addendum."""
+"""Pure rules of the eoi area (eoi.rules): word counts, strict HKD amounts, completeness; the forced extension
+after a late addendum."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -7,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from eoi.models import Exercise, minimum_closing_after_addendum
-from eoi.operations import SubmissionError, parse_price, word_count
+from eoi.rules import InvalidAmount, completeness_problems, parse_price, word_count
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -26,7 +27,7 @@ def test_parse_price_accepts_hkd_amounts(raw, expected):
 
 @pytest.mark.parametrize("raw", ["", "-1", "1.234", "abc", "NaN", "Infinity", "1e20", "12,34x"])
 def test_parse_price_rejects_everything_else(raw):
-    with pytest.raises(SubmissionError, match="Enter an amount in Hong Kong dollars"):
+    with pytest.raises(InvalidAmount, match="Enter an amount in Hong Kong dollars"):
         parse_price(raw)
 
 
@@ -37,3 +38,30 @@ def test_late_addendum_forces_the_minimum_extension(app):
     assert minimum_closing_after_addendum(exercise, early) is None
     late = closes - timedelta(hours=10)
     assert minimum_closing_after_addendum(exercise, late) == late + timedelta(hours=48)
+
+
+class _Section:
+    def __init__(self, id, *, required=False, limit=None, attachment=False):
+        self.id, self.position, self.answer_required = id, id, required
+        self.word_limit, self.attachment_required = limit, attachment
+
+    def title(self, locale):
+        return f"S{self.id}"
+
+
+class _Item:
+    def __init__(self, id):
+        self.id = id
+
+
+def test_completeness_lists_every_problem_at_once():
+    sections = [_Section(1, required=True), _Section(2, limit=3), _Section(3, attachment=True)]
+    problems = completeness_problems(sections, {1: "  ", 2: "one two three four"}, set(), [_Item(1), _Item(2)], {1})
+    assert problems == ["Section 1. S1 needs an answer.", "Section 2. S2 is over its limit of 3 words.",
+                        "Section 3. S3 needs an attachment.", "Price every line of the price schedule."]
+
+
+def test_a_complete_proposal_has_no_problems():
+    sections = [_Section(1, required=True), _Section(2, limit=3), _Section(3, attachment=True)]
+    assert completeness_problems(sections, {1: "Yes.", 2: "one two three"}, {3}, [_Item(1)], {1}) == []
+    assert completeness_problems(sections[:1], {1: "Yes."}, set(), [_Item(1)], None) == []  # no price envelope

@@ -10,8 +10,7 @@ from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
-from app.errors import DomainError
-from eoi.operations import parse_price
+from eoi.rules import InvalidAmount, parse_price
 from eoi.states import ExerciseKind
 
 #: state filter of the public list -> its label; the query for each is in eoi/views/public.py.
@@ -120,7 +119,7 @@ def _price_amount(form, field) -> None:
     if (field.data or "").strip():
         try:
             parse_price(field.data)
-        except DomainError as exc:
+        except InvalidAmount as exc:
             raise ValidationError(exc.message) from exc
 
 

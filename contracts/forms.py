@@ -1,0 +1,1 @@
+"""Forms of the contracts area: none yet."""

@@ -1,0 +1,1 @@
+"""States and transition tables of the contracts area (DecisionState, ContractState): none yet."""
