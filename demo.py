@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from app.auth.models import Role, User
-from app.auth.operations import create_staff_user, register_vendor
+from app.auth.operations import create_staff_user, mark_email_verified, register_vendor
 from app.db import now_utc, simulated_time
 from app.extensions import db
 from app.i18n import HK
@@ -137,7 +137,7 @@ def seed_demo() -> None:
             user = register_vendor(name_en=en, name_zh=zh, br_number=br, address=f"{10 + i} Connaught Road Central, Hong Kong",
                                    contact_name=contact, contact_phone=f"2{i:03d}{5000 + i:04d}"[:8], name=contact,
                                    email=f"{slug}@vendors.example", password=DEMO_PASSWORD, locale="en" if i % 3 else "zh_Hant")
-            user.email_verified_at = now_utc()
+            mark_email_verified(user, actor=user)
             ops.set_subscriptions(user.vendor, {clusters[code].id}, actor=user)
         vendors.append((user, clusters[code], model))
     db.session.commit()

@@ -65,9 +65,16 @@ class Config:
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    # Sign-in throttles: per account (the email typed) and per client address.
+    # A rate-limit store that is down must not stop sign-in: count in memory until it is back.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}  # used by redis:// stores
+    # Failed sign-ins allowed, per account from browsers it never signed in from, per client address, and per
+    # device cookie (a browser the account signed in from before: others' guessing never locks it out).
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     LOGIN_IP_RATE_LIMIT = os.environ.get("LOGIN_IP_RATE_LIMIT", "30 per minute")
+    LOGIN_DEVICE_RATE_LIMIT = os.environ.get("LOGIN_DEVICE_RATE_LIMIT", "10 per minute")
+    LOGIN_DEVICE_COOKIE_LIFETIME = timedelta(days=int(os.environ.get("LOGIN_DEVICE_COOKIE_DAYS", "180")))
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Asia/Hong_Kong"
@@ -97,6 +104,8 @@ class Config:
     ADDENDUM_MIN_EXTENSION_MIN_HOURS = int(os.environ.get("ADDENDUM_MIN_EXTENSION_MIN_HOURS", "48"))
 
     TOKEN_MAX_AGE = timedelta(hours=24)
+    # A registration whose address nobody verified is removed after this (it never held its BR number).
+    REGISTRATION_EXPIRY = timedelta(hours=int(os.environ.get("REGISTRATION_EXPIRY_HOURS", "48")))
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024
     PASSWORD_MIN_LENGTH = 12
     # bench/deadline_rush.py only: registers app/bench_routes.py (a bare upload endpoint). Never on in production.
@@ -108,6 +117,7 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = True
     LOGIN_RATE_LIMIT = "5 per minute"
     LOGIN_IP_RATE_LIMIT = "60 per minute"
+    LOGIN_DEVICE_RATE_LIMIT = "5 per minute"
     ARGON2_FAST = True
     BENCH_ROUTES = False  # whatever the environment says: the route matrix tests see the real routes only
     WTF_CSRF_ENABLED = False  # tests/app/test_security.py turns it back on and checks every form
@@ -116,3 +126,10 @@ class TestConfig(Config):
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+def config_from_environment() -> type[Config]:
+    """What wsgi.py serves: the production configuration (Secure cookies, HSTS) unless TENDERBOX_DEV=1 says this
+    is a development server on plain http (scripts/dev.sh sets it)."""
+    return Config if _flag("TENDERBOX_DEV", False) else ProductionConfig

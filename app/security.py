@@ -1,7 +1,8 @@
-"""Security headers (CSP with no third-party origin) and the idle timeout for staff sessions."""
+"""Security headers (CSP with no third-party origin), no caching of signed-in pages, and the idle timeout for staff
+sessions."""
 from __future__ import annotations
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user, user_logged_in
 
@@ -32,6 +33,15 @@ def set_security_headers(response):
     return response
 
 
+def forbid_caching_signed_in_pages(response):
+    """A signed-in user's pages are never stored by the browser or a proxy (the back button after sign-out, a
+    shared computer). Decided from the session, not by loading the user: this also runs on error pages."""
+    signed_in = "_user_id" in session or getattr(g.get("_login_user"), "is_authenticated", False)
+    if signed_in and request.endpoint != "static" and "no-store" not in response.headers.get("Cache-Control", ""):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def enforce_staff_idle_timeout():
     """Officers and panel members are signed out after a period without requests."""
     if request.endpoint == "static" or not current_user.is_authenticated or not current_user.is_staff:
@@ -54,5 +64,6 @@ def _start_idle_clock(_app, user, **_extra) -> None:
 
 def init_security(app: Flask) -> None:
     app.after_request(set_security_headers)
+    app.after_request(forbid_caching_signed_in_pages)
     app.before_request(enforce_staff_idle_timeout)
     user_logged_in.connect(_start_idle_clock, app)

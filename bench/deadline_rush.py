@@ -210,7 +210,7 @@ def seed(flask_app, n: int) -> Seeded:
     from argon2 import PasswordHasher
 
     from app.auth.models import Role
-    from app.auth.operations import create_staff_user, register_vendor
+    from app.auth.operations import create_staff_user, mark_email_verified, register_vendor
     from app.db import now_utc
     from app.extensions import db
     from app.storage import save_upload
@@ -233,7 +233,7 @@ def seed(flask_app, n: int) -> Seeded:
                                br_number=f"9{i:07d}", address=f"{i} Bench Road, Hong Kong", contact_name=f"Contact {i}",
                                contact_phone=f"2{i:07d}", name=f"Contact {i}", email=f"rush{i:04d}@vendors.example",
                                password=PASSWORD, locale="en")
-        user.email_verified_at = now_utc()
+        mark_email_verified(user, actor=user)
         user.password_hash = production_hash
         vendors.append((user, i))
         if i % 50 == 49:

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.auth.models import Role, User
-from app.auth.operations import accept_invitation, create_staff_user, register_vendor
+from app.auth.operations import (accept_invitation, create_staff_user, invite_vendor_user, mark_email_verified,
+                                 register_vendor)
 from app.db import now_utc, simulated_time
 from app.extensions import db
 from app.storage import SavedUpload, save_upload
@@ -68,7 +69,7 @@ def create_vendor_user(*, verified: bool = True, locale: str = "en", **overrides
         email=overrides.get("email", f"user{n}@vendor{n}.example"), password=overrides.get("password", PASSWORD),
         locale=locale)
     if verified:
-        user.email_verified_at = now_utc()
+        mark_email_verified(user, actor=user)  # claims the company's BR number, as the emailed link does
     db.session.commit()
     return user
 
@@ -89,8 +90,8 @@ def create_vendor_with_document() -> User:
 def create_colleague(user: User) -> User:
     """A second user of the same company (through the invitation operation)."""
     n = next(_seq)
-    colleague = accept_invitation({"vendor": user.vendor_id, "email": f"colleague{n}@vendor.example",
-                                   "name": f"Colleague {n}"}, PASSWORD)
+    invitation = invite_vendor_user(user.vendor, name=f"Colleague {n}", email=f"colleague{n}@vendor.example", actor=user)
+    colleague = accept_invitation(invitation, PASSWORD)
     db.session.commit()
     return colleague
 

@@ -1,14 +1,17 @@
-"""Read-side helpers of the administrator pages: the audit log with its filters, and activity on sealed
-submissions as counts across vendors (finding 13)."""
+"""Read-side helpers of the administrator pages: the audit log with its filters, activity on sealed
+submissions as counts across vendors (finding 13), and recent changes to staff accounts (the home page)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from app.audit import AuditEvent
 from app.audit.sealing import sealed_scopes
+from app.auth.models import STAFF_ROLES, User
+from app.db import now_utc
 from app.extensions import db
 from app.i18n import HK
 
@@ -62,3 +65,29 @@ def audited_object_types() -> list[str]:
     return sorted(db.session.scalars(sa.select(AuditEvent.object_type).distinct()
                                      .where(AuditEvent.object_type.is_not(None))))
 
+
+STAFF_ACCOUNT_ACTIONS = {
+    "user.created": _l("Account created"),
+    "user.enabled": _l("Account enabled"),
+    "user.disabled": _l("Account disabled"),
+}
+
+
+@dataclass(frozen=True)
+class StaffAccountChange:
+    at: datetime
+    title: str
+    account: User
+    by: str
+
+
+def recent_staff_account_changes(*, days: int = 30, limit: int = 20) -> list[StaffAccountChange]:
+    """Creations, enablings and disablings of staff accounts in the last `days`, newest first (from the audit log)."""
+    rows = db.session.execute(
+        sa.select(AuditEvent, User)
+        .join(User, sa.cast(User.id, sa.String) == AuditEvent.object_id)
+        .where(AuditEvent.object_type == "User", AuditEvent.action.in_(STAFF_ACCOUNT_ACTIONS),
+               AuditEvent.occurred_at >= now_utc() - timedelta(days=days), User.role.in_(STAFF_ROLES))
+        .order_by(AuditEvent.id.desc()).limit(limit))
+    return [StaffAccountChange(at=event.occurred_at, title=str(STAFF_ACCOUNT_ACTIONS[event.action]), account=user,
+                               by=event.actor_label) for event, user in rows]

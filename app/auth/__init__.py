@@ -3,4 +3,13 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from app.auth import views  # noqa: E402,F401
+
+@bp.record_once
+def _init(state) -> None:
+    from app.auth.throttle import init_throttle
+    from app.hooks import hooks
+    init_throttle(state.app)
+    hooks(state.app).add_periodic_task("expire-registrations", "auth.expire_registrations", 3600.0)
+
+
+from app.auth import tasks, views  # noqa: E402,F401

@@ -8,8 +8,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from app.auth.models import Role, User, Vendor
+from app.auth.models import Role, User
 from app.auth.passwords import password_problem
+from app.auth.queries import br_number_taken
 from app.extensions import db
 from app.forms import BaseForm
 
@@ -63,13 +64,14 @@ class RegistrationForm(PasswordMixin, BaseForm):
     contact_phone = StringField(_l("Contact phone"), validators=[_required()],
                                 description=_l("A Hong Kong number, e.g. 2123 4567 or +852 9123 4567."))
     name = StringField(_l("Your name"), validators=[_required(), Length(max=120)])
-    email = EmailField(_l("Your email address"), validators=[*_email_validators(), unique_email])
+    # No uniqueness check here: the form must not tell which addresses have accounts (register_vendor handles it).
+    email = EmailField(_l("Your email address"), validators=_email_validators())
 
     def validate_br_number(self, field):
         value = normalise_br(field.data)
         if not BR_PATTERN.match(value):
             raise ValidationError(_l("A Business Registration number has 8 digits, optionally followed by -001 style branch digits."))
-        if db.session.scalar(sa.select(Vendor.id).where(Vendor.br_number == value)):
+        if br_number_taken(value):  # a verified company's; a pending registration claims nothing
             raise ValidationError(_l("A company with this Business Registration number is already registered."))
 
     def validate_contact_phone(self, field):

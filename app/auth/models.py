@@ -10,6 +10,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 
+from app.auth.states import INVITATION_TRANSITIONS, InvitationState
 from app.db import now_utc
 from app.extensions import db
 
@@ -37,17 +38,25 @@ STAFF_ROLES = frozenset({Role.admin, Role.officer, Role.approver, Role.panel})
 
 
 class Vendor(db.Model):
+    """A company. Until one of its users verifies an email address it is a pending registration: it claims
+    nothing (another company may register the same BR number) and expires (REGISTRATION_EXPIRY)."""
     __tablename__ = "vendors"
+    __table_args__ = (
+        # A BR number belongs to at most one verified company; pending registrations do not hold it.
+        sa.Index("uq_vendors_br_number_verified", "br_number", unique=True,
+                 sqlite_where=sa.text("verified_at IS NOT NULL"), postgresql_where=sa.text("verified_at IS NOT NULL")),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name_en: so.Mapped[str] = so.mapped_column(sa.String(200))
     name_zh: so.Mapped[str] = so.mapped_column(sa.String(200))
-    br_number: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)
+    br_number: so.Mapped[str] = so.mapped_column(sa.String(20))
     address: so.Mapped[str] = so.mapped_column(sa.Text)
     contact_name: so.Mapped[str] = so.mapped_column(sa.String(120))
     contact_phone: so.Mapped[str] = so.mapped_column(sa.String(40))
     contact_email: so.Mapped[str] = so.mapped_column(sa.String(254))
     created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+    verified_at: so.Mapped[Optional[datetime]]  # when the BR number was claimed (first email verified)
 
     users: so.Mapped[list["User"]] = so.relationship(back_populates="vendor")
 
@@ -97,3 +106,29 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role.value}>"
+
+
+class ColleagueInvitation(db.Model):
+    """A company user's invitation to a colleague; it can be revoked by the company's users and dies with the
+    inviter's account (a disabled user's invitations are revoked, and acceptance checks the inviter)."""
+    __tablename__ = "colleague_invitations"
+    __table_args__ = (
+        sa.CheckConstraint("(state = 'pending') = (closed_at IS NULL)", name="closed_unless_pending"),
+    )
+    TRANSITIONS = INVITATION_TRANSITIONS
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    vendor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("vendors.id"), index=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254))
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    invited_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    state: so.Mapped[InvitationState] = so.mapped_column(
+        sa.Enum(InvitationState, native_enum=False, length=20), default=InvitationState.pending)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+    closed_at: so.Mapped[Optional[datetime]]
+
+    vendor: so.Mapped[Vendor] = so.relationship()
+    invited_by: so.Mapped[User] = so.relationship()
+
+    def __repr__(self) -> str:
+        return f"<ColleagueInvitation {self.id} {self.email} {self.state.value}>"

@@ -6,7 +6,7 @@ from functools import wraps
 from flask_login import current_user, login_required
 from werkzeug.exceptions import Forbidden
 
-from app.auth.models import Role, User
+from app.auth.models import ColleagueInvitation, Role, User
 from app.extensions import db, login_manager
 
 
@@ -34,3 +34,8 @@ def role_required(*roles: Role):
         wrapped.allowed_roles = roles
         return wrapped
     return decorator
+
+
+def can_revoke_invitation(user, invitation: ColleagueInvitation) -> bool:
+    """Any user of the inviting company may withdraw its invitations (issue 6 item 13); nobody else."""
+    return getattr(user, "role", None) == Role.vendor and user.vendor_id == invitation.vendor_id

@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.auth.models import Role, User
+from app.auth.queries import pending_invitations
 from app.documents.models import Document
 from app.extensions import db
 from tests.factories import create_staff, create_vendor_user
@@ -46,6 +47,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "auth.reset_password": PUBLIC,
     "auth.account": AUTHENTICATED,
     "auth.invite_user": {VENDOR},
+    "auth.invitation_revoke": {VENDOR},  # object check: another company's invitation gives 404
     "auth.accept_invitation": PUBLIC,
     # app/admin/views.py
     "admin.users": {ADMIN},
@@ -121,6 +123,7 @@ VENDOR_OBJECTS: dict[str, Callable[[User], list[dict]]] = {
     "doc_id": lambda user: [{"doc_id": doc_id} for doc_id in db.session.scalars(
         sa.select(Document.id).where(Document.vendor_id == user.vendor_id))],
     "file_id": _submission_files,
+    "invitation_id": lambda user: [{"invitation_id": i.id} for i in pending_invitations(user.vendor)],
 }
 # id-like URL arguments on vendor-reachable routes that do not name a vendor-owned object.
 NOT_VENDOR_OWNED: set[str] = {

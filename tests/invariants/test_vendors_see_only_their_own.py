@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.auth.models import User
+from app.auth.operations import invite_vendor_user
 from app.extensions import db
 from eoi.models import SubmissionFile, SubmissionVersion
 from eoi.states import SubmissionState
@@ -26,6 +27,8 @@ def _vendor_with_objects() -> User:
     from tests.factories import create_published, create_submission
     user = create_vendor_with_document()
     create_submission(create_published(), user, file_name="proposal.pdf")
+    invite_vendor_user(user.vendor, name="A Colleague", email="colleague@vendor-a.example", actor=user)
+    db.session.commit()
     for arg, provider in VENDOR_OBJECTS.items():
         assert provider(user), f"vendor A has no object for {arg}: extend _vendor_with_objects()"
     return user
