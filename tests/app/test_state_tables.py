@@ -122,8 +122,27 @@ def _incident(world: World):
     return _record_incident(world, _closed(world))
 
 
+def _colleague_invitation(world: World):
+    """A vendor user invites a colleague (app.auth): the invitation waits for acceptance."""
+    from app.auth.operations import invite_vendor_user
+    inviter = world.vendor_user
+    return invite_vendor_user(inviter.vendor, name="Colleague", email=f"colleague{inviter.id}@vendor.example",
+                              actor=inviter)
+
+
+def _accept_invitation(world: World, invitation) -> None:
+    from app.auth.operations import accept_invitation
+    accept_invitation(invitation, PASSWORD)
+
+
+def _revoke_invitation(world: World, invitation) -> None:
+    from app.auth.operations import revoke_invitation
+    revoke_invitation(invitation, actor=world.vendor_user, reason="Test.")
+
+
 #: class name -> a new object in its first state, built through the operations.
 SEEDS: dict[str, Callable[[World], Any]] = {
+    "ColleagueInvitation": _colleague_invitation,
     "Exercise": _exercise,
     "Submission": _submission,
     "Opening": _opening,
@@ -195,6 +214,8 @@ DRIVERS: dict[tuple[str, str | None, str], Callable[[World, Any], None]] = {
                                                                                     reason="Test."),
     ("DeadlineIncident", "pending", "effective"): lambda w, i: _ops().confirm_deadline_incident(i, actor=w.second_officer),
     ("DeadlineIncident", "pending", "declined"): lambda w, i: _ops().decline_deadline_incident(i, actor=w.officer),
+    ("ColleagueInvitation", "pending", "accepted"): lambda w, i: _accept_invitation(w, i),
+    ("ColleagueInvitation", "pending", "revoked"): lambda w, i: _revoke_invitation(w, i),
 }
 
 #: transitions no operation performs yet (the areas that will are still to come): moved by transition() alone.
