@@ -153,10 +153,11 @@ def test_next_redirect_only_to_own_paths(client):
 def test_email_links_ignore_a_forged_host_header(app, client):
     """A reset link built from the request's Host would send the token to the attacker's site."""
     user = create_vendor_user()
-    app.config.update(SERVER_NAME=None, PUBLIC_URL="https://tenderbox.example.gov")  # accept any Host, as in production
+    app.config.update(SERVER_NAME=None)  # accept any Host, as in production
     response = client.post("/password/forgot", data={"email": user.email}, headers={"Host": "evil.example"})
     assert response.status_code == 200
-    note = db.session.scalar(sa.select(Notification).where(Notification.to_email == user.email)
-                             .order_by(Notification.id.desc()))
-    assert note.link.startswith("https://tenderbox.example.gov/password/reset/")
+    # The mail may be built by a real worker, which reads the same PUBLIC_URL from the environment (.ci/run).
+    note = wait_for(lambda: db.session.scalar(sa.select(Notification).where(Notification.to_email == user.email)
+                                              .order_by(Notification.id.desc())))
+    assert note.link.startswith(app.config["PUBLIC_URL"].rstrip("/") + "/password/reset/")
     assert "evil.example" not in note.body
