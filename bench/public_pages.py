@@ -216,8 +216,8 @@ def seed(n: int) -> int:
 
     clusters = [ServiceCluster(code=c, name_en=en, name_zh=zh) for c, en, zh in CLUSTERS]
     db.session.add_all(clusters)
-    officer = create_staff_user(name="Bench Officer", email="officer@bench.example", password=PASSWORD,
-                                role=Role.officer, actor="bench")
+    officer, *_ = openers = [create_staff_user(name=f"Bench Officer {k}", email=f"officer{k or ''}@bench.example",
+                                               password=PASSWORD, role=Role.officer, actor="bench") for k in range(3)]
     vendor = register_vendor(name_en="Bench Vendor Limited", name_zh="測試供應商有限公司", br_number="91234567",
                              address="1 Bench Road, Hong Kong", contact_name="Chan", contact_phone="21234567",
                              name="Chan", email="vendor@bench.example", password=PASSWORD, locale="en")
@@ -244,7 +244,7 @@ def seed(n: int) -> int:
             ops.invite_vendors(exercise, [vendor.vendor], actor=officer)
         upload = save_upload(io.BytesIO(tiny_pdf(f"invitation {i}")), "invitation.pdf", max_bytes=1024 * 1024)
         ops.add_exercise_document(exercise, upload, title="Invitation for expressions of interest", actor=officer)
-        ops.publish_exercise(exercise, actor=officer)
+        ops.publish_exercise(exercise, actor=officer, opening_officers=openers)
         db.session.commit()
         if i == 0:
             busiest = exercise
