@@ -16,14 +16,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 import flask
-from flask_babel import lazy_gettext as _l
+from babel import support
+from flask_babel import get_locale, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug import routing
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.utils import cached_property
 from wtforms import DateTimeField, DecimalField, FloatField, IntegerField, StringField, TextAreaField
+from wtforms.i18n import messages_path
 from wtforms.validators import StopValidation
 
 from app.text import clean_line, clean_multiline, has_line_controls
@@ -90,10 +93,20 @@ class BaseForm(FlaskForm):
     """The base of every form in Tenderbox (tests/app/test_input.py checks that every form derives from it)."""
 
     class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            # Flask-WTF parses WTForms' catalogue from disk in every request; once per locale and process is enough.
+            return _wtforms_translations(str(get_locale()))
+
         def bind_field(self, form, unbound_field, options):
             field = super().bind_field(form, unbound_field, options)
             guard_field(field)
             return field
+
+
+@lru_cache(maxsize=8)
+def _wtforms_translations(locale: str) -> support.Translations:
+    """WTForms' own messages (e.g. "This field is required.") in the locale, loaded once per process."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 class FilterForm(BaseForm):
