@@ -104,6 +104,9 @@
           signedOut = true; keep(); say("signedOut"); return;
         }
         const result = await response.json();
+        if (result.ok === undefined) {  // not the save's own answer: the session (and its form token) ended
+          signedOut = true; keep(); say("signedOut"); return;
+        }
         if (result.ok) {
           document.querySelectorAll("input[name=draft_version]").forEach((input) => { input.value = result.draft_version; });
           if (edits === sentAt) { dirty = false; forget(); }
