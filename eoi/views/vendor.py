@@ -194,8 +194,8 @@ class ErrorSlot:
     """Where a refusal of the proposal page's action is shown: the boundary adds the message to `errors`, and the
     error summary at the top links it to `target` (the file input, the submit section) with `next_step`."""
 
-    def __init__(self, target: str = "submit", next_step: str | None = None):
-        self.target, self.next_step, self.errors = target, next_step, []
+    def __init__(self, target: str = "submit", next_step: str | None = None, label: str | None = None):
+        self.target, self.next_step, self.label, self.errors = target, next_step, label, []
 
 
 def _error_summary(draft_form, price_form, slot: ErrorSlot | None) -> list[tuple[str, str]]:
@@ -212,6 +212,8 @@ def _error_summary(draft_form, price_form, slot: ErrorSlot | None) -> list[tuple
                 items.append((form[name].id, f"{form[name].label.text}: {' '.join(map(str, errors))}"))
     if slot is not None and slot.errors:
         message = " ".join(map(str, slot.errors))
+        if slot.label:
+            message = f"{slot.label}: {message}"
         items.append((slot.target, f"{message} {slot.next_step}" if slot.next_step else message))
     return items
 
@@ -348,11 +350,12 @@ def _proposal_action(exercise_id: int, action: str, act=None):
     if not autosave:
         for section, storage in _chosen_files(exercise):
             slot.target = f"upload-{_file_key(section)}"
+            slot.label = (_("File for section %(n)s", n=section.position) if section else _("Other attachments"))
             slot.next_step = _("Choose the file again and press Upload: a browser forgets a chosen file after an "
                                "error. What you typed is kept below but is not saved yet.")
             upload = receive_file(storage.stream, storage.filename, max_bytes=_max_upload())
             received.append((section, add_submission_file(submission, upload, actor=_user(), section=section)))
-    slot.target, slot.next_step = "submit", _("What you typed is kept below but is not saved yet.")
+    slot.target, slot.next_step, slot.label = "submit", _("What you typed is kept below but is not saved yet."), None
     message, url = act(exercise, submission, draft, result) if act else (None, None)
     commit()
     submission = result.submission

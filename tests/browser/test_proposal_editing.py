@@ -58,11 +58,11 @@ def _expect_language(page, locale: str) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hant" if locale == "zh_Hant" else "en")
 
 
-@pytest.mark.parametrize("locale", LANGUAGES)
-def test_an_unsaved_edit_then_submit_submits_the_new_text(new_page, locale):
-    exercise_id, sections, _items = _vendor_with_draft(locale, email=f"submit-{locale}@edit.example")
-    page = new_page()
-    sign_in(page, f"submit-{locale}@edit.example")
+@pytest.mark.parametrize("locale,javascript", [("en", True), ("zh_Hant", True), ("en", False)])
+def test_an_unsaved_edit_then_submit_submits_the_new_text(new_page, locale, javascript):
+    exercise_id, sections, _items = _vendor_with_draft(locale, email=f"submit-{locale}-{javascript}@edit.example")
+    page = new_page(java_script_enabled=javascript)
+    sign_in(page, f"submit-{locale}-{javascript}@edit.example")
     page.goto(f"/exercises/{exercise_id}/submission")
     _expect_language(page, locale)
 
