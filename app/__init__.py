@@ -94,14 +94,14 @@ def _register_core(app: Flask) -> None:
     """The core's own pages, document and periodic task, through the same hooks the areas use."""
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
-    from app.auth.documents import build_registration_confirmation
+    from app.auth.documents import build_registration_confirmation, registration_confirmation_name
     from app.main import bp as main_bp
 
     for blueprint in (main_bp, auth_bp, admin_bp):
         app.register_blueprint(blueprint)
     registry = hooks(app)
     registry.add_document_builder("registration_confirmation", _l("Registration confirmation"),
-                                  build_registration_confirmation)
+                                  build_registration_confirmation, registration_confirmation_name)
     registry.add_periodic_task("sweep-documents", "app.sweep_documents", 300.0)
     registry.add_periodic_task("checkpoint-audit", "app.checkpoint_audit", 300.0)
     if app.config.get("BENCH_ROUTES"):  # the benchmark's bare upload endpoint, off unless BENCH_ROUTES=1

@@ -52,6 +52,9 @@ class Hooks:
     document_builders: dict[str, Callable] = field(default_factory=dict)
     #: document kind -> translatable title, for document lists
     document_titles: dict[str, Any] = field(default_factory=dict)
+    #: document kind -> name(doc) -> the parts of its download name for people, e.g. ("OSP/T/BT/01", "receipt",
+    #: "R0014-01"); app.documents.service.download_name joins them with the language (issue 8, item 13)
+    document_names: dict[str, Callable] = field(default_factory=dict)
     #: beat entry name -> periodic task
     periodic_tasks: dict[str, PeriodicTask] = field(default_factory=dict)
     #: model class -> seal(obj) -> (scope, party) or None: which audit events are about sealed content
@@ -66,9 +69,11 @@ class Hooks:
     def add_exercise_panel(self, name: str, panel: ExercisePanel) -> None:
         self.exercise_panels[name] = panel
 
-    def add_document_builder(self, kind: str, title, builder: Callable) -> None:
+    def add_document_builder(self, kind: str, title, builder: Callable, name: Callable | None = None) -> None:
         self.document_builders[kind] = builder
         self.document_titles[kind] = title
+        if name is not None:
+            self.document_names[kind] = name
 
     def add_periodic_task(self, name: str, task: str, seconds: float) -> None:
         self.periodic_tasks[name] = PeriodicTask(task, seconds)

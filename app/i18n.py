@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_time, get_locale
 
 HK = ZoneInfo("Asia/Hong_Kong")
 
@@ -42,6 +42,11 @@ def hk_datetime(value: datetime | None, fmt: str = "medium") -> str:
     return format_datetime(value, fmt)
 
 
+def hk_time(value: datetime | None) -> str:
+    """A time of day on Hong Kong time, short (e.g. "9:03 PM", "下午9:03"): the proposal page's "Saved at"."""
+    return format_time(value, "short") if value is not None else ""
+
+
 def hkd(amount: Decimal | int | None) -> str:
     if amount is None:
         return ""
@@ -55,6 +60,7 @@ def html_lang() -> str:
 def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["hk_datetime"] = hk_datetime
     app.jinja_env.filters["hkd"] = hkd
+    app.jinja_env.filters["hk_time"] = hk_time
     app.jinja_env.filters["reject_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

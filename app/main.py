@@ -18,7 +18,7 @@ from app.auth.operations import set_locale
 from app.boundary import commit, on_refusal
 from app.documents.models import Document
 from app.documents.permissions import can_download_document
-from app.documents.service import read_verified, retry_document
+from app.documents.service import download_name, read_verified, retry_document
 from app.extensions import db
 from app.i18n import safe_next_url
 
@@ -81,7 +81,7 @@ def document_download(doc_id: int):
     data = read_verified(doc)
     record(current_user, "document.downloaded", doc, kind=doc.kind)
     commit()
-    response = send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=doc.filename)
+    response = send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=download_name(doc))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

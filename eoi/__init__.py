@@ -14,13 +14,15 @@ def init_app(app: Flask) -> None:
     Called by the app factory; calling it again changes nothing."""
     from app.hooks import hooks
     from eoi.audit_scopes import register_sealed_activity
-    from eoi.documents import build_opening_record, build_submission_receipt
+    from eoi.documents import (build_opening_record, build_submission_receipt, opening_record_name,
+                               submission_receipt_name)
 
     if bp.name not in app.blueprints:
         app.register_blueprint(bp)
     registry = hooks(app)
-    registry.add_document_builder("submission_receipt", _l("Submission receipt"), build_submission_receipt)
-    registry.add_document_builder("opening_record", _l("Opening record"), build_opening_record)
+    registry.add_document_builder("submission_receipt", _l("Submission receipt"), build_submission_receipt,
+                                  submission_receipt_name)
+    registry.add_document_builder("opening_record", _l("Opening record"), build_opening_record, opening_record_name)
     registry.add_periodic_task("close-due-exercises", "eoi.close_due_exercises", 15.0)
     register_sealed_activity(registry)
 

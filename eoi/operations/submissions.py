@@ -47,6 +47,7 @@ class SubmissionClosed(SubmissionError):
 class SaveResult:
     submission: Submission
     overwrote: User | None  # someone else saved after the version this user was editing
+    saved: bool = True      # False when nothing differed from what was stored (save_on_screen)
 
 
 def require_open(exercise: Exercise, *, actor: User, action: str) -> datetime:
@@ -130,6 +131,42 @@ def save_draft(submission: Submission, *, actor: User, answers: dict[int, str], 
     overwrote = _touch(submission, actor, expected_version)
     db.session.flush()
     record(actor, "submission.draft_saved", submission, draft_version=submission.draft_version)  # never the content
+    return SaveResult(submission, overwrote)
+
+
+def save_on_screen(submission: Submission, *, actor: User, answers: dict[int, str], prices: dict[int, Decimal] | None = None,
+                   expected_version: int | None = None, action: str = "save") -> SaveResult:
+    """What the vendor has on the proposal page, saved before the action the page asked for (save, upload, remove,
+    submit) in the same transaction: the answers and prices that differ from the stored ones. Nothing differs:
+    nothing is written or checked (the action checks for itself), so a resent page never adds a version or an event.
+    A blank price leaves the stored one (as save_prices). `action` names a refusal after closing (late attempts)."""
+    exercise = submission.exercise
+    if not answers and not prices:
+        return SaveResult(submission, None, saved=False)
+    sections, items = {s.id for s in exercise.sections}, {i.id for i in exercise.price_items}
+    stored = {} if not answers else sealed.content_for_system(submission, purpose="compare with what is on screen").answers
+    changed_answers = {section_id: text for section_id, text in
+                       ((k, (v or "").replace("\r\n", "\n")) for k, v in answers.items() if k in sections)
+                       if text != stored.get(section_id, "")}
+    changed_prices: dict[int, Decimal] = {}
+    if prices and exercise.has_price_envelope:
+        stored_prices = sealed.prices_for_system(submission, purpose="compare with what is on screen").lines
+        changed_prices = {k: v for k, v in prices.items() if k in items and stored_prices.get(k) != v}
+    if not changed_answers and not changed_prices:
+        return SaveResult(submission, None, saved=False)
+    submission = _lock(submission)
+    _require_editable(submission, actor, action)
+    _reopen_if_withdrawn(submission, actor)
+    if changed_answers:
+        sealed.write_answers(submission, changed_answers)
+    if changed_prices:
+        sealed.write_prices(submission, changed_prices)
+    overwrote = _touch(submission, actor, expected_version)
+    db.session.flush()
+    if changed_answers:
+        record(actor, "submission.draft_saved", submission, draft_version=submission.draft_version)  # never the content
+    if changed_prices:
+        record(actor, "submission.prices_saved", submission)  # never the amounts
     return SaveResult(submission, overwrote)
 
 
