@@ -58,7 +58,7 @@ def require_open(exercise: Exercise, *, actor: User, action: str) -> datetime:
     if exercise.closes_at is not None and exercise.state in (ExerciseState.published, ExerciseState.closed,
                                                              ExerciseState.opened):
         message = _l("Refused: received at %(received)s (server time), after the closing time of %(closes)s.",
-                     received=hk_datetime(received, "medium"), closes=hk_datetime(exercise.closes_at, "medium"))
+                     received=hk_datetime(received, "seconds"), closes=hk_datetime(exercise.closes_at, "seconds"))
         raise SubmissionClosed(message, exercise=exercise, actor=actor, action=action, received=received)
     raise SubmissionError(_l("This exercise is not open for submissions."))
 

@@ -9,7 +9,6 @@ from flask import current_app, flash, jsonify, redirect, render_template, reques
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from jinja2.filters import do_filesizeformat
 from werkzeug.exceptions import NotFound
 
 from app.auth.forms import ConfirmForm
@@ -17,7 +16,7 @@ from app.auth.models import Role
 from app.auth.permissions import role_required
 from app.extensions import db
 from app.boundary import commit, on_refusal
-from app.i18n import hk_datetime, safe_next_url
+from app.i18n import file_size, hk_datetime, safe_next_url
 from app.notifications import mark_all_read
 from eoi import bp, queries
 from eoi.forms.vendor import (ClarificationForm, DraftForm, PriceForm, SubmitForm, SubscriptionsForm, UploadForm,
@@ -299,7 +298,7 @@ def submission_upload(exercise_id: int):
     on_refusal(redirect_to=_edit_url(exercise_id, anchor))
     item = add_submission_file(submission, upload, actor=_user(), section=section)
     commit(_("Received %(name)s: %(size)s, SHA-256 %(sha)s, at %(time)s.", name=item.name,
-             size=do_filesizeformat(item.size), sha=item.sha256, time=hk_datetime(item.uploaded_at)))
+             size=file_size(item.size), sha=item.sha256, time=hk_datetime(item.uploaded_at)))
     return redirect(_edit_url(exercise_id, anchor))
 
 
