@@ -1,6 +1,7 @@
 """Language choice, Hong Kong time and HKD formatting for templates."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -10,6 +11,7 @@ from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_currency, format_decimal
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
+from markupsafe import Markup
 
 HK = ZoneInfo("Asia/Hong_Kong")
 
@@ -107,6 +109,21 @@ def file_size(size: int | None) -> str:
     return f"{format_decimal(value, format='#,##0.#', locale=_locale())} {_SIZE_UNITS[unit]}"
 
 
+def pdf_page_footer() -> Markup:
+    """CSS `content` for the PDF page footer, "Page 1 of 2" / "第 1 頁，共 2 頁", built from one translated sentence."""
+    from flask_babel import gettext
+    text = gettext("Page %(page)s of %(pages)s", page="\x00", pages="\x01")
+    parts = []
+    for piece in re.split("(\x00|\x01)", text):
+        if piece == "\x00":
+            parts.append("counter(page)")
+        elif piece == "\x01":
+            parts.append("counter(pages)")
+        elif piece:
+            parts.append('"' + piece.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ") + '"')
+    return Markup(" ".join(parts))
+
+
 def html_lang() -> str:
     return "zh-Hant" if str(get_locale()) == "zh_Hant" else "en"
 
@@ -120,6 +137,7 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["filesizeformat"] = file_size  # Jinja's own counts in 1000s (21.0 MB for a 20 MB limit)
     app.jinja_env.filters["reject_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     app.jinja_env.globals["html_lang"] = html_lang
+    app.jinja_env.globals["pdf_page_footer"] = pdf_page_footer
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     from app.hooks import hooks
     app.jinja_env.globals["document_titles"] = hooks(app).document_titles  # filled as areas register
