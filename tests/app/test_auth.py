@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
 
@@ -11,6 +12,7 @@ from app.auth.models import Role, User, Vendor
 from app.documents.models import Document, DocumentStatus
 from app.extensions import db
 from app.notifications import Notification
+from tests.conftest import USING_WORKER
 from tests.factories import PASSWORD, create_staff, create_vendor_user, wait_for
 
 REGISTRATION = {
@@ -161,3 +163,32 @@ def test_email_links_ignore_a_forged_host_header(app, client):
                                               .order_by(Notification.id.desc())))
     assert note.link.startswith(app.config["PUBLIC_URL"].rstrip("/") + "/password/reset/")
     assert "evil.example" not in note.body
+
+
+@pytest.mark.parametrize("environ, expected", [
+    ({"SERVER_SOFTWARE": "Werkzeug/3.1", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "5100"}, "http://127.0.0.1:5100"),
+    ({"SERVER_SOFTWARE": "Werkzeug/3.1", "SERVER_NAME": "0.0.0.0", "SERVER_PORT": "80"}, "http://127.0.0.1"),
+    ({"SERVER_NAME": "evil.example", "SERVER_PORT": "5100"}, "http://127.0.0.1:5000"),  # not known: the default
+])
+def test_without_public_url_email_links_follow_the_served_address_not_the_host_header(app, client, environ, expected):
+    """PORT=5100 without PUBLIC_URL: links point at :5100, read from the server's own socket, never from Host."""
+    if USING_WORKER:
+        pytest.skip("a real worker builds the mail from its own PUBLIC_URL")
+    user = create_vendor_user()
+    app.config.update(SERVER_NAME=None, PUBLIC_URL="")
+    client.post("/password/forgot", data={"email": user.email}, headers={"Host": "evil.example:5100"},
+                environ_overrides=environ)
+    note = db.session.scalar(sa.select(Notification).where(Notification.to_email == user.email)
+                             .order_by(Notification.id.desc()))
+    assert note.link.startswith(expected + "/password/reset/"), note.link
+    assert "evil.example" not in note.link
+
+
+def test_in_app_notification_links_are_relative(app, login):
+    user = create_vendor_user()
+    db.session.add(Notification(user_id=user.id, to_email=user.email, subject="S", body="B",
+                                link="http://127.0.0.1:5000/exercises/7?tab=docs#docs"))
+    db.session.commit()
+    page = login(user).get("/notifications").get_data(as_text=True)
+    assert 'href="/exercises/7?tab=docs#docs"' in page
+    assert 'href="http://127.0.0.1:5000/exercises/7' not in page
