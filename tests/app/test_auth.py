@@ -192,3 +192,52 @@ def test_in_app_notification_links_are_relative(app, login):
     page = login(user).get("/notifications").get_data(as_text=True)
     assert 'href="/exercises/7?tab=docs#docs"' in page
     assert 'href="http://127.0.0.1:5000/exercises/7' not in page
+
+
+def _page_lang(response) -> str:
+    return re.search(r'<html lang="([^"]+)"', response.get_data(as_text=True)).group(1)
+
+
+def test_a_language_chosen_before_signing_in_is_kept_and_saved(client):
+    """The last choice wins: chosen on the sign-in page, it stays after signing in and becomes the saved language
+    that emails follow."""
+    user = create_vendor_user(locale="en")
+    client.get("/language/zh_Hant")
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert _page_lang(client.get("/")) == "zh-Hant"
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locale == "zh_Hant"
+
+
+def test_without_a_choice_sign_in_uses_the_saved_language(client):
+    user = create_vendor_user(locale="zh_Hant")
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert _page_lang(client.get("/")) == "zh-Hant"
+
+
+def test_the_language_is_kept_at_sign_out_but_not_imposed_on_the_next_user(client):
+    first, second = create_vendor_user(locale="zh_Hant"), create_vendor_user(locale="en")
+    client.post("/login", data={"email": first.email, "password": PASSWORD})
+    client.post("/logout")
+    assert _page_lang(client.get("/")) == "zh-Hant"  # signed out, still in Chinese
+    client.post("/login", data={"email": second.email, "password": PASSWORD})  # nobody chose: the saved language
+    assert _page_lang(client.get("/")) == "en"
+    db.session.expire_all()
+    assert db.session.get(User, second.id).locale == "en"
+
+
+def test_the_switch_is_a_post_that_saves_and_the_plain_link_writes_nothing(login):
+    user = create_vendor_user(locale="en")
+    client = login(user)
+    client.get("/language/zh_Hant")  # the plain link: this browser's pages only
+    assert _page_lang(client.get("/")) == "zh-Hant"
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locale == "en"
+    page = client.get("/").get_data(as_text=True)
+    assert re.search(r'<form method="post" action="/language/en"', page)  # signed in, the switch is a form
+    client.post("/language/en", data={"next": "/account"})
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locale == "en"
+    client.post("/language/zh_Hant")
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locale == "zh_Hant"  # emails follow the saved language
