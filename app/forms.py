@@ -86,10 +86,43 @@ def guard_field(field) -> None:
         field.validators = [refuse_far_numbers, *field.validators]
 
 
+class _WTFormsMessages:
+    """WTForms' own messages (e.g. "This field is required.") in the page's language. WTForms ships zh (Simplified)
+    and zh_TW (Traditional); Babel falls back from zh_Hant to zh, so Chinese pages showed Simplified characters."""
+
+    def _translations(self):
+        from babel import support
+        from flask_babel import get_locale
+        from wtforms.i18n import messages_path
+        if not flask.has_request_context():
+            return None
+        cached = getattr(flask.g, "_wtforms_translations", None)
+        if cached is None:
+            locale = str(get_locale() or "en")
+            cached = support.Translations.load(messages_path(), ["zh_TW" if locale.startswith("zh") else locale],
+                                               domain="wtforms")
+            flask.g._wtforms_translations = cached
+        return cached
+
+    def gettext(self, string):
+        t = self._translations()
+        return string if t is None else t.ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        t = self._translations()
+        return (singular if n == 1 else plural) if t is None else t.ungettext(singular, plural, n)
+
+
+WTFORMS_MESSAGES = _WTFormsMessages()
+
+
 class BaseForm(FlaskForm):
     """The base of every form in Tenderbox (tests/app/test_input.py checks that every form derives from it)."""
 
     class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            return WTFORMS_MESSAGES
+
         def bind_field(self, form, unbound_field, options):
             field = super().bind_field(form, unbound_field, options)
             guard_field(field)

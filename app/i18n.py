@@ -141,3 +141,5 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     from app.hooks import hooks
     app.jinja_env.globals["document_titles"] = hooks(app).document_titles  # filled as areas register
+    app.jinja_env.globals["audit_action_label"] = hooks(app).audit_action_label
+    app.jinja_env.globals["audit_object_label"] = hooks(app).audit_object_label
