@@ -102,6 +102,8 @@ def _register_core(app: Flask) -> None:
     registry = hooks(app)
     registry.add_document_builder("registration_confirmation", _l("Registration confirmation"),
                                   build_registration_confirmation, registration_confirmation_name)
+    from app.audit import labels as audit_labels
+    registry.add_audit_labels(audit_labels.ACTIONS, audit_labels.OBJECTS)
     registry.add_periodic_task("sweep-documents", "app.sweep_documents", 300.0)
     registry.add_periodic_task("checkpoint-audit", "app.checkpoint_audit", 300.0)
     if app.config.get("BENCH_ROUTES"):  # the benchmark's bare upload endpoint, off unless BENCH_ROUTES=1

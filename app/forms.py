@@ -89,13 +89,34 @@ def guard_field(field) -> None:
         field.validators = [refuse_far_numbers, *field.validators]
 
 
+class _WTFormsMessages:
+    """WTForms' own messages (e.g. "This field is required.") in the page's language. WTForms ships zh (Simplified)
+    and zh_TW (Traditional); Babel falls back from zh_Hant to zh, so Chinese pages showed Simplified characters."""
+
+    def _translations(self):
+        if not flask.has_request_context():
+            return None
+        locale = str(get_locale() or "en")
+        return _wtforms_translations("zh_TW" if locale.startswith("zh") else locale)
+
+    def gettext(self, string):
+        t = self._translations()
+        return string if t is None else t.ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        t = self._translations()
+        return (singular if n == 1 else plural) if t is None else t.ungettext(singular, plural, n)
+
+
+WTFORMS_MESSAGES = _WTFormsMessages()
+
+
 class BaseForm(FlaskForm):
     """The base of every form in Tenderbox (tests/app/test_input.py checks that every form derives from it)."""
 
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
-            # Flask-WTF parses WTForms' catalogue from disk in every request; once per locale and process is enough.
-            return _wtforms_translations(str(get_locale()))
+            return WTFORMS_MESSAGES
 
         def bind_field(self, form, unbound_field, options):
             field = super().bind_field(form, unbound_field, options)
@@ -105,7 +126,7 @@ class BaseForm(FlaskForm):
 
 @lru_cache(maxsize=8)
 def _wtforms_translations(locale: str) -> support.Translations:
-    """WTForms' own messages (e.g. "This field is required.") in the locale, loaded once per process."""
+    """WTForms' catalogue for a locale, parsed once per process (Flask-WTF's own loader parses it in every request)."""
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 

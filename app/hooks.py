@@ -62,6 +62,9 @@ class Hooks:
     audit_seals: dict[type, Callable[[Any], tuple[str, str | None] | None]] = field(default_factory=dict)
     #: name -> query() -> select(scope, label) of the scopes sealed now, e.g. exercises not opened yet
     sealed_scopes: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    #: audit action code -> translatable label; model class name -> translatable label (app/audit/labels.py)
+    audit_action_labels: dict[str, Any] = field(default_factory=dict)
+    audit_object_labels: dict[str, Any] = field(default_factory=dict)
 
     def add_publication_check(self, name: str, check: Callable[[Any], list[str]]) -> None:
         self.publication_checks[name] = check
@@ -83,6 +86,17 @@ class Hooks:
 
     def add_sealed_scopes(self, name: str, query: Callable[[], Any]) -> None:
         self.sealed_scopes[name] = query
+
+    def add_audit_labels(self, actions: dict[str, Any], objects: dict[str, Any] | None = None) -> None:
+        self.audit_action_labels.update(actions)
+        self.audit_object_labels.update(objects or {})
+
+    def audit_action_label(self, code: str | None) -> str:
+        """The label of an audit action code in the current language (the code itself if none is registered)."""
+        return str(self.audit_action_labels.get(code or "", code or ""))
+
+    def audit_object_label(self, name: str | None) -> str:
+        return str(self.audit_object_labels.get(name or "", name or ""))
 
 
 def init_hooks(app: Flask) -> Hooks:

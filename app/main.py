@@ -48,12 +48,16 @@ def home():
 
 @bp.route("/language/<code>", methods=["GET", "POST"])
 def set_language(code: str):
-    """The language of this browser's pages (GET: the session only, nothing stored). Signed-in users POST the
-    switch (CSRF-checked), which also saves it as the language of their emails."""
+    """The language switch. A signed-in user's switch is a POST (CSRF-checked): it changes this browser's pages and
+    saves the choice as the user's language, which emails follow. The plain link (GET) changes only this browser's
+    pages and writes nothing; a choice made before signing in becomes the saved language at sign-in (the last
+    choice wins), and the language stays as it was when signing out."""
     if code not in current_app.config["LANGUAGES"]:
         raise NotFound()
     session["lang"] = code
-    if request.method == "POST" and current_user.is_authenticated and ConfirmForm().validate_on_submit():
+    if not current_user.is_authenticated:
+        session["lang_chosen"] = True  # saved as the user's language at sign-in (app/auth/views.py login)
+    elif request.method == "POST" and ConfirmForm().validate_on_submit():
         set_locale(current_user._get_current_object(), code)
         commit()
     return redirect(safe_next_url(request.values.get("next")) or url_for("main.home"))

@@ -13,7 +13,7 @@ def init_app(app: Flask) -> None:
     events are about sealed submissions.
     Called by the app factory; calling it again changes nothing."""
     from app.hooks import hooks
-    from eoi.audit_scopes import register_sealed_activity
+    from eoi.audit_scopes import register_audit_labels, register_sealed_activity
     from eoi.documents import (build_opening_record, build_submission_receipt, opening_record_name,
                                submission_receipt_name)
 
@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     registry.add_document_builder("opening_record", _l("Opening record"), build_opening_record, opening_record_name)
     registry.add_periodic_task("close-due-exercises", "eoi.close_due_exercises", 15.0)
     register_sealed_activity(registry)
+    register_audit_labels(registry)
 
 
 from eoi import documents, models, tasks, views  # noqa: E402,F401

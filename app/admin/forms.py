@@ -42,7 +42,8 @@ class AuditFilterForm(FilterForm):
 
     def __init__(self, *args, object_types=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.object_type.choices = [("", _l("Any"))] + [(t, t) for t in object_types]
+        from app.hooks import hooks
+        self.object_type.choices = [("", _l("Any"))] + [(t, hooks().audit_object_label(t)) for t in object_types]
 
     def filters(self) -> dict:
         """The valid filters: strings for action, actor and object_type, dates for date_from and date_to."""

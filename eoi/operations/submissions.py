@@ -21,6 +21,7 @@ from app.storage import SavedUpload
 from eoi import sealed
 from eoi.models import Exercise, LateAttempt, Section, Submission, SubmissionVersion
 from eoi.operations.clarifications_addenda import unacknowledged_addenda
+from eoi.operations.interest import acknowledge_to_company
 from eoi.permissions import can_take_part
 from eoi import rules
 from eoi.sealed import PriceContent, SealedFile, TechnicalContent
@@ -59,7 +60,7 @@ def require_open(exercise: Exercise, *, actor: User, action: str) -> datetime:
     if exercise.closes_at is not None and exercise.state in (ExerciseState.published, ExerciseState.closed,
                                                              ExerciseState.opened):
         message = _l("Refused: received at %(received)s (server time), after the closing time of %(closes)s.",
-                     received=hk_datetime(received, "medium"), closes=hk_datetime(exercise.closes_at, "medium"))
+                     received=hk_datetime(received, "seconds"), closes=hk_datetime(exercise.closes_at, "seconds"))
         raise SubmissionClosed(message, exercise=exercise, actor=actor, action=action, received=received)
     raise SubmissionError(_l("This exercise is not open for submissions."))
 
@@ -266,6 +267,9 @@ def submit_submission(submission: Submission, *, actor: User, draft_version: int
     doc = queue_document("submission_receipt", version, language=actor.locale or "en", vendor_id=submission.vendor_id,
                          actor=actor)
     version.receipt_document_id = doc.id
+    acknowledge_to_company(submission.vendor_id, "submission_received", submission.exercise,
+                           endpoint="eoi.submission_receipt", receipt_number=version.receipt_number,
+                           received_at=version.submitted_at, manifest_sha256=version.sha256, by=actor.name)
     return version
 
 
@@ -277,19 +281,25 @@ def withdraw_submission(submission: Submission, *, actor: User) -> Submission:
         submission.current_version.withdrawn_at = received
     submission.submitted_at = None
     transition(submission, SubmissionState.withdrawn, actor=actor, action="submission.withdrawn")
+    acknowledge_to_company(submission.vendor_id, "submission_withdrawn", submission.exercise,
+                           endpoint="eoi.submission_edit", withdrawn_at=received, closes_at=submission.exercise.closes_at,
+                           receipt_number=getattr(submission.current_version, "receipt_number", None), by=actor.name)
     return submission
 
 
 def reconfirm_submission(submission: Submission, *, actor: User) -> Submission:
     """After an addendum that changed requirements, the vendor confirms its submission still stands."""
     submission = _lock(submission)
-    require_open(submission.exercise, actor=actor, action="reconfirm")
+    received = require_open(submission.exercise, actor=actor, action="reconfirm")
     if submission.state != SubmissionState.submitted or not submission.needs_reconfirmation:
         raise SubmissionError(_l("Nothing to re-confirm."))
     if missing := unacknowledged_addenda(submission.exercise, submission.vendor_id):
         raise SubmissionError(_l("Acknowledge addendum no. %(n)s first.", n=", ".join(str(a.number) for a in missing)))
     submission.needs_reconfirmation = False
     record(actor, "submission.reconfirmed", submission)
+    acknowledge_to_company(submission.vendor_id, "submission_reconfirmed", submission.exercise,
+                           endpoint="eoi.submission_receipt", reconfirmed_at=received,
+                           receipt_number=submission.current_version.receipt_number, by=actor.name)
     return submission
 
 

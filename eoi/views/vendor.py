@@ -9,7 +9,6 @@ from flask import current_app, flash, jsonify, redirect, render_template, reques
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from jinja2.filters import do_filesizeformat
 from werkzeug.exceptions import NotFound
 
 from app.auth.forms import ConfirmForm
@@ -17,7 +16,7 @@ from app.auth.models import Role
 from app.auth.permissions import role_required
 from app.extensions import db
 from app.boundary import commit, on_refusal
-from app.i18n import hk_datetime, hk_time, safe_next_url
+from app.i18n import file_size, hk_datetime, hk_time, safe_next_url
 from app.storage import UploadRejected
 from app.notifications import mark_all_read
 from eoi import bp, queries
@@ -370,7 +369,7 @@ def _proposal_action(exercise_id: int, action: str, act=None):
                 name=result.overwrote.name), "warning")
     for _section, item in received:
         flash(_("Received %(name)s: %(size)s, SHA-256 %(sha)s, at %(time)s.", name=item.name,
-                size=do_filesizeformat(item.size), sha=item.sha256, time=hk_datetime(item.uploaded_at)), "success")
+                size=file_size(item.size), sha=item.sha256, time=hk_datetime(item.uploaded_at)), "success")
     if message:
         flash(message, "success")
     elif not received and not result.overwrote:

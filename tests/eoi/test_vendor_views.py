@@ -68,8 +68,9 @@ def _upload(client, exercise, data: bytes, name: str, section=None, **kwargs):
     return client.post(_url(exercise, "/files"), data=form, content_type="multipart/form-data", **kwargs)
 
 
-def _hk(moment) -> str:
-    return format_datetime(moment, "medium", tzinfo=HK, locale="en")
+def _hk(moment, fmt: str = "minutes") -> str:
+    """As the app shows a moment (app.i18n.hk_datetime), in English: "22 Dec 2026, 21:03"."""
+    return format_datetime(moment, {"minutes": "d MMM y, HH:mm", "seconds": "d MMMM y, HH:mm:ss"}[fmt], tzinfo=HK, locale="en")
 
 
 # --- questions, interest, addenda ----------------------------------------------------------------------------
@@ -202,7 +203,7 @@ def test_a_real_pdf_is_accepted_and_acknowledged_with_its_receipt_line(login, ve
     page = response.get_data(as_text=True)
     digest = hashlib.sha256(SMALL_PDF).hexdigest()
     assert response.status_code == 200
-    assert f"Received method statement.pdf: {len(SMALL_PDF)} Bytes, SHA-256 {digest}" in page
+    assert f"Received method statement.pdf: {len(SMALL_PDF)} B, SHA-256 {digest}" in page
     item = db.session.scalar(sa.select(SubmissionFile))
     assert item.section_id == section.id and item.file.sha256 == digest
     download = client.get(_url(exercise, f"/files/{item.id}"))
@@ -234,6 +235,17 @@ def test_an_oversize_upload_is_refused(app, login, vendor):
     assert response.status_code == 400
     assert "The file is larger than" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(SubmissionFile.id))) == 0
+
+
+def test_the_upload_limit_and_its_error_name_the_same_size(app, login, vendor):
+    app.config["SUBMISSION_MAX_UPLOAD_BYTES"] = 1536  # 1.5 KB; the stated limit and the refusal must agree
+    exercise = create_published_exercise()
+    client = login(vendor)
+    _start(client, exercise)
+    page = client.get(_url(exercise, "")).get_data(as_text=True)
+    assert "up to 1.5 KB each" in page
+    response = _upload(client, exercise, SMALL_PDF + b"%" + b"x" * 2000 + b"\n", "big.pdf")
+    assert "The file is larger than the 1.5 KB limit." in response.get_data(as_text=True)
 
 
 def test_a_file_can_be_removed_while_drafting(login, vendor):
@@ -291,7 +303,7 @@ def test_submit_gives_a_receipt_with_files_hashes_and_a_downloadable_pdf(login, 
     page = client.get(_url(exercise, "/receipt")).get_data(as_text=True)
     version = db.session.scalar(sa.select(SubmissionVersion))
     assert version.receipt_number in page
-    assert _hk(version.submitted_at) in page or format_datetime(version.submitted_at, "full", tzinfo=HK, locale="en") in page
+    assert _hk(version.submitted_at, "seconds") in page  # the receipt's server time to the second
     assert hashlib.sha256(SMALL_PDF).hexdigest() in page and version.sha256 in page
     doc_id = version.receipt_document_id
     doc = wait_for(lambda: db.session.scalar(sa.select(Document).where(Document.id == doc_id,
