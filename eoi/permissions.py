@@ -31,7 +31,8 @@ def can_edit_setup(user, exercise: Exercise) -> bool:
 
 
 def can_issue_addendum(user, exercise: Exercise) -> bool:
-    return can_manage_exercise(user, exercise) and exercise.state == ExerciseState.published
+    """Only while open by the server clock (the operation refuses after closing even before the periodic task ran)."""
+    return can_manage_exercise(user, exercise) and exercise.is_open
 
 
 def can_record_incident(user, exercise: Exercise) -> bool:

@@ -20,4 +20,4 @@ def require_officer(actor: User) -> None:
 
 def require_state(exercise: Exercise, *states: ExerciseState) -> None:
     guards.require_state(exercise, *states, error=ExerciseError, message=_l(
-        "This action is not possible while the exercise is %(state)s.", state=exercise.state.title))
+        "This action is not possible while the exercise is %(state)s.", state=exercise.effective_state.title))
