@@ -9,10 +9,12 @@ logger = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the area with the app: its pages, its documents, its periodic closing of exercises and which audit
+    """Register the area with the app: its pages, its documents, its periodic closing of exercises, its home-page panels and which audit
     events are about sealed submissions.
     Called by the app factory; calling it again changes nothing."""
-    from app.hooks import hooks
+    from app.auth.models import Role
+    from app.hooks import HomePanel, hooks
+    from eoi.views.home import officer_home, vendor_home
     from eoi.audit_scopes import register_sealed_activity
     from eoi.documents import build_opening_record, build_submission_receipt
 
@@ -23,6 +25,8 @@ def init_app(app: Flask) -> None:
     registry.add_document_builder("opening_record", _l("Opening record"), build_opening_record)
     registry.add_periodic_task("close-due-exercises", "eoi.close_due_exercises", 15.0)
     register_sealed_activity(registry)
+    registry.add_home_panel("eoi.vendor", HomePanel(frozenset({Role.vendor}), "eoi/home/vendor.html", vendor_home))
+    registry.add_home_panel("eoi.officer", HomePanel(frozenset({Role.officer}), "eoi/home/officer.html", officer_home))
 
 
 from eoi import documents, models, tasks, views  # noqa: E402,F401

@@ -113,6 +113,19 @@ def can_take_part(user, exercise: Exercise) -> bool:
     return not exercise.is_restricted or is_invited(user.vendor_id, exercise)
 
 
+def can_acknowledge_addenda(user, exercise: Exercise) -> bool:
+    """A company that may take part acknowledges addenda while the exercise is open by the server clock: after
+    closing an acknowledgement changes nothing, so none is asked for or taken (issue 8 item 9)."""
+    return can_take_part(user, exercise) and exercise.is_open
+
+
+def must_reconfirm(user, submission: Submission) -> bool:
+    """The company's submitted proposal was put in doubt by an addendum that changed the requirements and can
+    still be re-confirmed (before closing)."""
+    return (owns_submission(user, submission) and submission.is_submitted and submission.needs_reconfirmation
+            and submission.exercise.is_open)
+
+
 def owns_submission(user, submission: Submission) -> bool:
     """Invariant 8: a vendor's users see only their own company's submission."""
     return getattr(user, "is_authenticated", False) and user.vendor_id is not None and user.vendor_id == submission.vendor_id

@@ -41,8 +41,9 @@ def vendor_users(vendor_ids) -> list[User]:
                                                          User.email_verified_at.is_not(None))))
 
 
-def notify_vendors(users, template: str, exercise: Exercise, **context) -> None:
-    link = external_url("eoi.exercise_detail", exercise_id=exercise.id)
+def notify_vendors(users, template: str, exercise: Exercise, *, link: str | None = None, **context) -> None:
+    """Each user gets the message in its own language; the link is the exercise's page unless given."""
+    link = link or external_url("eoi.exercise_detail", exercise_id=exercise.id)
     for user in users:
         locale = user.locale or "en"
         notify(to_email=user.email, template=template, locale=locale, user=user, link=link,
