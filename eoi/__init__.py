@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     registry.add_document_builder("submission_receipt", _l("Submission receipt"), build_submission_receipt)
     registry.add_document_builder("opening_record", _l("Opening record"), build_opening_record)
     registry.add_periodic_task("close-due-exercises", "eoi.close_due_exercises", 15.0)
+    registry.add_periodic_task("publish-due-exercises", "eoi.publish_due_exercises", 15.0)
     register_sealed_activity(registry)
     registry.add_home_panel("eoi.vendor", HomePanel(frozenset({Role.vendor}), "eoi/home/vendor.html", vendor_home))
     registry.add_home_panel("eoi.officer", HomePanel(frozenset({Role.officer}), "eoi/home/officer.html", officer_home))

@@ -50,14 +50,28 @@ def notify_vendors(users, template: str, exercise: Exercise, *, link: str | None
                reference=exercise.reference, title=exercise.title(locale), **context)
 
 
-def notify_published(exercise: Exercise) -> None:
+def published_audience_ids(exercise: Exercise) -> set[int]:
+    """The companies told of publication: the invited ones of a restricted tender, else its clusters' subscribers."""
     if exercise.is_restricted:
-        vendor_ids = {i.vendor_id for i in exercise.invitations}
-    else:
-        cluster_ids = [c.id for c in exercise.clusters]
-        vendor_ids = set(db.session.scalars(sa.select(ClusterSubscription.vendor_id)
-                                            .where(ClusterSubscription.cluster_id.in_(cluster_ids))))
-    notify_vendors(vendor_users(vendor_ids), "exercise_published", exercise)
+        return {i.vendor_id for i in exercise.invitations}
+    cluster_ids = [c.id for c in exercise.clusters]
+    return set(db.session.scalars(sa.select(ClusterSubscription.vendor_id)
+                                  .where(ClusterSubscription.cluster_id.in_(cluster_ids))))
+
+
+def notify_published(exercise: Exercise) -> None:
+    """Invited vendors are told they are invited; subscribers that the exercise matches their clusters."""
+    notify_vendors(vendor_users(published_audience_ids(exercise)), "exercise_published", exercise,
+                   invited=exercise.is_restricted)
+
+
+def notify_publication_failed(exercise: Exercise, officer: User | None, problems: list[str]) -> None:
+    """The officer who ordered a publication that could not happen at its date is told why."""
+    if officer is None or not officer.is_enabled:
+        return
+    notify(to_email=officer.email, template="publication_failed", locale=officer.locale or "en", user=officer,
+           link=external_url("eoi.exercise_manage", exercise_id=exercise.id), reference=exercise.reference,
+           problems=problems)
 
 
 def notify_interested(exercise: Exercise, template: str, **context) -> None:
