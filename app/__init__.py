@@ -9,7 +9,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import ROOT, Config
-from app.hooks import apply_periodic_tasks, hooks, init_hooks
+from app.hooks import HomePanel, apply_periodic_tasks, hooks, init_hooks
 
 
 def create_app(config: type | dict | None = None) -> Flask:
@@ -95,6 +95,8 @@ def _register_core(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
     from app.auth.documents import build_registration_confirmation, registration_confirmation_name
+    from app.auth.models import Role
+    from app.main import admin_home
     from app.main import bp as main_bp
 
     for blueprint in (main_bp, auth_bp, admin_bp):
@@ -104,6 +106,7 @@ def _register_core(app: Flask) -> None:
                                   build_registration_confirmation, registration_confirmation_name)
     from app.audit import labels as audit_labels
     registry.add_audit_labels(audit_labels.ACTIONS, audit_labels.OBJECTS)
+    registry.add_home_panel("admin", HomePanel(frozenset({Role.admin}), "admin/_home.html", admin_home))
     registry.add_periodic_task("sweep-documents", "app.sweep_documents", 300.0)
     registry.add_periodic_task("checkpoint-audit", "app.checkpoint_audit", 300.0)
     if app.config.get("BENCH_ROUTES"):  # the benchmark's bare upload endpoint, off unless BENCH_ROUTES=1

@@ -1,7 +1,7 @@
 """Declared extension points between areas: what an area may add to the core and to the areas below it.
 
 Each area has an `init_app(app)` that the app factory calls when it registers the area; there the area adds
-its publication checks, exercise-page panels, document builders, periodic tasks and which of its audit events
+its publication checks, exercise-page panels, home-page panels, document builders, periodic tasks and which of its audit events
 are about sealed content (and its CLI commands,
 with app.cli.add_command). The
 registry belongs to the app (not to a module), so two apps never share registrations, nothing works or fails
@@ -36,6 +36,17 @@ class ExercisePanel:
 
 
 @dataclass(frozen=True)
+class HomePanel:
+    """A section an area adds to the home page ("My work") of the signed-in users of `roles`: `context(user)` returns
+    the template's context, or None when the panel has nothing to show for this user. A role with no registered
+    panel shows the sentence the core gives for it (what will appear there), e.g. the panel members' scoring queue
+    until the scoring area registers it."""
+    roles: frozenset
+    template: str
+    context: Callable[[Any], dict | None]
+
+
+@dataclass(frozen=True)
 class PeriodicTask:
     """A Celery beat entry: the task's registered name and its period in seconds."""
     task: str
@@ -57,6 +68,8 @@ class Hooks:
     document_names: dict[str, Callable] = field(default_factory=dict)
     #: beat entry name -> periodic task
     periodic_tasks: dict[str, PeriodicTask] = field(default_factory=dict)
+    #: name -> panel on the home page of the users of some roles, in registration order
+    home_panels: dict[str, HomePanel] = field(default_factory=dict)
     #: model class -> seal(obj) -> (scope, party) or None: which audit events are about sealed content
     #: (see app/audit/sealing.py), e.g. a submission -> ("exercise:12", "vendor:7")
     audit_seals: dict[type, Callable[[Any], tuple[str, str | None] | None]] = field(default_factory=dict)
@@ -77,6 +90,9 @@ class Hooks:
         self.document_titles[kind] = title
         if name is not None:
             self.document_names[kind] = name
+
+    def add_home_panel(self, name: str, panel: HomePanel) -> None:
+        self.home_panels[name] = panel
 
     def add_periodic_task(self, name: str, task: str, seconds: float) -> None:
         self.periodic_tasks[name] = PeriodicTask(task, seconds)
@@ -122,6 +138,21 @@ def render_exercise_panels(exercise, page: str) -> list[Markup]:
         context = panel.context(exercise)
         if context is not None:
             rendered.append(Markup(render_template(panel.template, exercise=exercise, **context)))
+    return rendered
+
+
+def home_panels_for(role) -> list[HomePanel]:
+    """The home panels registered for a role (whether or not they have something to show now)."""
+    return [panel for panel in hooks().home_panels.values() if role in panel.roles]
+
+
+def render_home_panels(user) -> list[Markup]:
+    """The home panels of user's role, rendered; panels with nothing to show are left out."""
+    rendered = []
+    for panel in home_panels_for(user.role):
+        context = panel.context(user)
+        if context is not None:
+            rendered.append(Markup(render_template(panel.template, user=user, **context)))
     return rendered
 
 

@@ -9,9 +9,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
-from app.admin.queries import recent_staff_account_changes
+from app.admin.queries import admin_work
 from app.audit import record
-from app.auth.models import Role
 from app.auth.forms import ConfirmForm
 from app.auth.models import Role
 from app.auth.operations import set_locale
@@ -20,6 +19,7 @@ from app.documents.models import Document
 from app.documents.permissions import can_download_document
 from app.documents.service import download_name, read_verified, retry_document
 from app.extensions import db
+from app.hooks import home_panels_for, render_home_panels
 from app.i18n import safe_next_url
 
 bp = Blueprint("main", __name__)
@@ -38,12 +38,33 @@ def menu_for(user) -> tuple:
     return MENU.get(getattr(user, "role", None), ()) if getattr(user, "is_authenticated", False) else ()
 
 
+# What will appear on the home page of a role whose area has not registered its panel yet (app.hooks, HomePanel):
+# the scoring area fills the panel members' queue and the decisions area the approvers' (issue 8 item 10).
+EMPTY_QUEUES = {
+    Role.panel: _l("Your evaluation queue is empty. When an officer names you to an exercise's evaluation panel, "
+                   "the proposals you are to score, your conflict-of-interest declarations and the score sheets due "
+                   "will appear here, each with its deadline."),
+    Role.approver: _l("Your approval queue is empty. When an evaluation is complete, the recommendations and "
+                      "award decisions awaiting your approval will appear here, each with the exercise and its deadline."),
+}
+
+
 @bp.get("/")
 def home():
-    staff_changes = None
-    if current_user.is_authenticated and current_user.role == Role.admin:
-        staff_changes = recent_staff_account_changes()  # issue 6 item 8: no staff account appears unnoticed
-    return render_template("home.html", staff_changes=staff_changes)
+    """The public welcome, and for a signed-in user "My work": the panels the areas registered for the user's role,
+    or what will appear there when no area has registered one yet."""
+    panels, empty_queue = [], None
+    if current_user.is_authenticated:
+        user = current_user._get_current_object()
+        panels = render_home_panels(user)
+        if not home_panels_for(user.role):
+            empty_queue = EMPTY_QUEUES.get(user.role)
+    return render_template("home.html", panels=panels, empty_queue=empty_queue)
+
+
+def admin_home(user) -> dict:
+    """The administrator's panel on the home page (registered by the app factory through app.hooks)."""
+    return {"work": admin_work()}
 
 
 @bp.route("/language/<code>", methods=["GET", "POST"])

@@ -26,12 +26,20 @@ def can_manage_exercise(user, exercise: Exercise) -> bool:
 
 def can_edit_setup(user, exercise: Exercise) -> bool:
     """The set-up (sections, price lines, documents, invitations) changes only while the exercise is a draft;
-    after publication it changes only by an addendum."""
-    return can_manage_exercise(user, exercise) and exercise.state == ExerciseState.draft
+    after publication it changes only by an addendum. A draft whose publication is ordered for its date is locked too
+    (what the officer confirmed is what is published; withdrawing the order unlocks it)."""
+    return can_manage_exercise(user, exercise) and exercise.state == ExerciseState.draft and not exercise.is_scheduled
+
+
+def can_invite_vendors(user, exercise: Exercise) -> bool:
+    """A restricted tender's invitation list changes only while it is a draft (issue 8 item 9: no control that
+    always fails is offered after publication)."""
+    return can_edit_setup(user, exercise) and exercise.is_restricted
 
 
 def can_issue_addendum(user, exercise: Exercise) -> bool:
-    return can_manage_exercise(user, exercise) and exercise.state == ExerciseState.published
+    """Only while open by the server clock (the operation refuses after closing even before the periodic task ran)."""
+    return can_manage_exercise(user, exercise) and exercise.is_open
 
 
 def can_record_incident(user, exercise: Exercise) -> bool:
@@ -55,6 +63,8 @@ def exercise_actions(user, exercise: Exercise) -> dict[str, bool]:
     return {
         "edit_setup": can_edit_setup(user, exercise),
         "publish": can_edit_setup(user, exercise),
+        "invite": can_invite_vendors(user, exercise),
+        "withdraw_publication": can_manage_exercise(user, exercise) and exercise.is_scheduled,
         "issue_addendum": can_issue_addendum(user, exercise),
         "record_incident": can_record_incident(user, exercise),
         "follow_opening": can_follow_opening(user, exercise),
@@ -110,6 +120,19 @@ def can_take_part(user, exercise: Exercise) -> bool:
     if exercise.state in (ExerciseState.draft, ExerciseState.cancelled):
         return False
     return not exercise.is_restricted or is_invited(user.vendor_id, exercise)
+
+
+def can_acknowledge_addenda(user, exercise: Exercise) -> bool:
+    """A company that may take part acknowledges addenda while the exercise is open by the server clock: after
+    closing an acknowledgement changes nothing, so none is asked for or taken (issue 8 item 9)."""
+    return can_take_part(user, exercise) and exercise.is_open
+
+
+def must_reconfirm(user, submission: Submission) -> bool:
+    """The company's submitted proposal was put in doubt by an addendum that changed the requirements and can
+    still be re-confirmed (before closing)."""
+    return (owns_submission(user, submission) and submission.is_submitted and submission.needs_reconfirmation
+            and submission.exercise.is_open)
 
 
 def owns_submission(user, submission: Submission) -> bool:

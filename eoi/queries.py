@@ -1,14 +1,19 @@
 """Read-side helpers of the eoi area, named for what they return; shared by operations, views, documents and tasks."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from app.auth.models import Role, User, Vendor
 from app.documents.models import Document
 from app.extensions import db
 from app.notifications import Notification
-from eoi.models import (Addendum, Clarification, ClusterSubscription, DeadlineIncident, Exercise,
-                        InterestRegistration, LateAttempt, Opening, OpeningOfficer, ServiceCluster, Submission)
+from eoi.models import (Acknowledgement, Addendum, Clarification, ClusterSubscription, DeadlineIncident, Exercise,
+                        InterestRegistration, Invitation, LateAttempt, Opening, OpeningOfficer, ServiceCluster,
+                        Submission)
 from eoi.permissions import PUBLIC_STATES
 from eoi.states import (ExerciseKind, ExerciseState, IncidentState, OpeningEnvelope, OpeningState,
                         SubmissionState)
@@ -207,3 +212,86 @@ def next_public_change(now):
     exercise (its status becomes "closed"; the "open" and "closed" filters change with it)."""
     return db.session.scalar(sa.select(sa.func.min(Exercise.closes_at)).where(
         Exercise.state == ExerciseState.published, Exercise.closes_at > now))
+
+
+# --- "My work": the home page of vendors and officers (issue 8 item 10) ---------------------------------------
+
+@dataclass(frozen=True)
+class VendorWork:
+    proposals: list[Submission]            # the company's proposals, newest exercise first
+    reconfirm: list[Submission]            # submitted, an addendum changed the requirements, still open
+    to_acknowledge: list[tuple[Exercise, list[Addendum]]]  # open exercises the company takes part in
+    unread: list[Notification]             # the latest unread notifications
+    unread_count: int
+
+
+def _taking_part(vendor_id: int):
+    """Ids of the exercises the company takes part in: a proposal, registered interest or an invitation."""
+    return sa.union(sa.select(Submission.exercise_id).where(Submission.vendor_id == vendor_id),
+                    sa.select(InterestRegistration.exercise_id).where(InterestRegistration.vendor_id == vendor_id),
+                    sa.select(Invitation.exercise_id).where(Invitation.vendor_id == vendor_id))
+
+
+def _open_now(now):
+    return sa.and_(Exercise.state == ExerciseState.published, Exercise.closes_at > now)
+
+
+def vendor_work(user: User, now, *, notifications: int = 5) -> VendorWork:
+    proposals = list(db.session.scalars(
+        sa.select(Submission).join(Exercise, Exercise.id == Submission.exercise_id)
+        .where(Submission.vendor_id == user.vendor_id).options(so.contains_eager(Submission.exercise))
+        .order_by(Exercise.closes_at.desc().nulls_last(), Exercise.id.desc())))
+    reconfirm = [s for s in proposals if s.is_submitted and s.needs_reconfirmation and s.exercise.is_open]
+    acknowledged = sa.select(Acknowledgement.addendum_id).where(Acknowledgement.vendor_id == user.vendor_id)
+    pending = db.session.execute(
+        sa.select(Exercise, Addendum).join(Addendum, Addendum.exercise_id == Exercise.id)
+        .where(_open_now(now), Exercise.id.in_(_taking_part(user.vendor_id)), Addendum.id.not_in(acknowledged))
+        .order_by(Exercise.closes_at, Exercise.id, Addendum.number)).all()
+    by_exercise: dict[int, tuple[Exercise, list[Addendum]]] = {}
+    for exercise, addendum in pending:
+        by_exercise.setdefault(exercise.id, (exercise, []))[1].append(addendum)
+    unread_filter = sa.and_(Notification.user_id == user.id, Notification.read_at.is_(None))
+    unread = list(db.session.scalars(sa.select(Notification).where(unread_filter)
+                                     .order_by(Notification.created_at.desc(), Notification.id.desc())
+                                     .limit(notifications)))
+    count = db.session.scalar(sa.select(sa.func.count(Notification.id)).where(unread_filter))
+    return VendorWork(proposals, reconfirm, list(by_exercise.values()), unread, count)
+
+
+@dataclass(frozen=True)
+class OfficerWork:
+    stages: list[tuple[ExerciseState, int]]            # exercises by the state the clock implies, with counts
+    questions: list[tuple[Exercise, int]]              # unanswered clarification questions per exercise
+    closing_soon: list[Exercise]                       # open exercises closing within `days`
+    openings: list[Opening]                            # started, awaiting a second officer
+    incidents: list[DeadlineIncident]                  # awaiting a second officer's confirmation
+    late_attempts: list[tuple[Exercise, int, datetime]]  # refused late actions in the last `days`, per exercise
+
+
+def _effective_state_column(now):
+    """ExerciseState as the clock implies it (a published exercise past closing is closed), in SQL."""
+    return sa.case((sa.and_(Exercise.state == ExerciseState.published, Exercise.closes_at <= now),
+                    ExerciseState.closed.value), else_=Exercise.state)
+
+
+def officer_work(now, *, days: int = 7) -> OfficerWork:
+    state = _effective_state_column(now).label("state")
+    counts = dict(db.session.execute(sa.select(state, sa.func.count(Exercise.id)).group_by(state)).all())
+    stages = [(s, counts[s.value]) for s in ExerciseState if counts.get(s.value)]
+    questions = db.session.execute(
+        sa.select(Exercise, sa.func.count(Clarification.id)).join(Clarification, Clarification.exercise_id == Exercise.id)
+        .where(Clarification.published_at.is_(None)).group_by(Exercise.id)
+        .order_by(sa.func.min(Clarification.asked_at))).all()
+    closing_soon = list(db.session.scalars(sa.select(Exercise).where(
+        _open_now(now), Exercise.closes_at <= now + timedelta(days=days)).order_by(Exercise.closes_at)))
+    openings = list(db.session.scalars(sa.select(Opening).where(Opening.state == OpeningState.started)
+                                       .order_by(Opening.started_at)))
+    incidents = list(db.session.scalars(sa.select(DeadlineIncident).where(
+        DeadlineIncident.state == IncidentState.pending).order_by(DeadlineIncident.recorded_at)))
+    late = db.session.execute(
+        sa.select(Exercise, sa.func.count(LateAttempt.id), sa.func.max(LateAttempt.received_at))
+        .join(LateAttempt, LateAttempt.exercise_id == Exercise.id)
+        .where(LateAttempt.received_at >= now - timedelta(days=days)).group_by(Exercise.id)
+        .order_by(sa.func.max(LateAttempt.received_at).desc())).all()
+    return OfficerWork(stages, [tuple(r) for r in questions], closing_soon, openings, incidents,
+                       [tuple(r) for r in late])

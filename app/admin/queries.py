@@ -1,5 +1,5 @@
 """Read-side helpers of the administrator pages: the audit log with its filters, activity on sealed
-submissions as counts across vendors (finding 13), and recent changes to staff accounts (the home page)."""
+submissions as counts across vendors (finding 13), and recent changes to staff accounts (the home page), and what waits for an administrator (the home page's "My work")."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.audit import AuditEvent
+from app.audit.checkpoints import latest_checkpoint
 from app.audit.sealing import sealed_scopes
-from app.auth.models import STAFF_ROLES, User
+from app.auth.models import STAFF_ROLES, User, Vendor
 from app.db import now_utc
 from app.audit.labels import ACTIONS
 from app.extensions import db
@@ -88,3 +89,19 @@ def recent_staff_account_changes(*, days: int = 30, limit: int = 20) -> list[Sta
         .order_by(AuditEvent.id.desc()).limit(limit))
     return [StaffAccountChange(at=event.occurred_at, title=str(STAFF_ACCOUNT_ACTIONS[event.action]), account=user,
                                by=event.actor_label) for event, user in rows]
+
+
+@dataclass(frozen=True)
+class AdminWork:
+    disabled: list[User]               # accounts that cannot sign in until an administrator enables them
+    pending_registrations: int         # companies whose email nobody verified yet (removed after the expiry)
+    staff_changes: list[StaffAccountChange]
+    checkpoint: object                 # the latest signed checkpoint (the chain verified up to it), or None
+
+
+def admin_work() -> AdminWork:
+    """The administrator's home ("My work"): accounts awaiting action, recent staff changes and the last time the
+    audit chain was verified and signed (the periodic checkpoint verifies the chain before it signs)."""
+    disabled = list(db.session.scalars(sa.select(User).where(User.is_enabled.is_(False)).order_by(User.email)))
+    pending = db.session.scalar(sa.select(sa.func.count(Vendor.id)).where(Vendor.verified_at.is_(None)))
+    return AdminWork(disabled, pending, recent_staff_account_changes(), latest_checkpoint())

@@ -40,15 +40,20 @@ def user_new():
     return render_template("admin/user_new.html", form=form)
 
 
-@bp.post("/users/<int:user_id>/enabled")
+@bp.route("/users/<int:user_id>/enabled", methods=["GET", "POST"])
 @role_required(Role.admin)
 def user_toggle(user_id: int):
+    """GET: what disabling or enabling this account does, with the button that does it (issue 8 item 11: nothing
+    so consequential happens on one click from a list). POST: do it."""
     user = db.get_or_404(User, user_id)
+    form = ConfirmForm()
     on_refusal(redirect_to=url_for("admin.users"))
-    if ConfirmForm().validate_on_submit():
+    if form.validate_on_submit():
         ops.set_user_enabled(user, not user.is_enabled, actor=current_user)
-        commit(_("The account was updated."))
-    return redirect(url_for("admin.users"))
+        commit(_("The account was disabled.") if not user.is_enabled else _("The account was enabled."))
+        return redirect(url_for("admin.users"))
+    return render_template("admin/user_toggle.html", user=user, confirm=form,
+                           is_self=user.id == current_user.id)
 
 
 @bp.get("/audit")

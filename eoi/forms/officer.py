@@ -193,7 +193,8 @@ class InvitationForm(BaseForm):
         super().__init__(*args, **kwargs)
         invited = {i.vendor_id for i in exercise.invitations}
         self.vendors.choices = [(v.id, f"{v.name_en} / {v.name_zh} ({v.br_number})") for v in
-                                db.session.scalars(sa.select(Vendor).order_by(Vendor.name_en)) if v.id not in invited]
+                                db.session.scalars(sa.select(Vendor).where(Vendor.verified_at.is_not(None))
+                                                   .order_by(Vendor.name_en)) if v.id not in invited]
 
     def validate_vendors(self, field):
         if not field.data:

@@ -89,6 +89,9 @@ class Exercise(db.Model):
     created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
     published_at: so.Mapped[Optional[datetime]]
+    # Set when an officer confirmed publication for a publication date still ahead: the draft is published at that
+    # date by the periodic task (eoi.publish_due_exercises); cleared at publication or when the order is withdrawn.
+    publication_ordered_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
     closed_at: so.Mapped[Optional[datetime]]
     opened_at: so.Mapped[Optional[datetime]]
     price_opened_at: so.Mapped[Optional[datetime]]
@@ -123,6 +126,11 @@ class Exercise(db.Model):
         if self.state == ExerciseState.published and self.is_closed_at(now_utc()):
             return ExerciseState.closed
         return self.state
+
+    @property
+    def is_scheduled(self) -> bool:
+        """A draft whose publication is ordered for its publication date (not public yet)."""
+        return self.state == ExerciseState.draft and self.publication_ordered_by_id is not None
 
     @property
     def is_open(self) -> bool:

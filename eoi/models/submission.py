@@ -8,6 +8,8 @@ from typing import Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from flask_babel import lazy_gettext as _l
+
 from app.auth.models import Vendor
 from app.db import now_utc
 from app.extensions import db
@@ -55,6 +57,14 @@ class Submission(db.Model):
     def stands(self) -> bool:
         """Counts at opening: submitted, and re-confirmed after any addendum that changed requirements."""
         return self.state == SubmissionState.submitted and not self.needs_reconfirmation
+
+    @property
+    def status_title(self) -> str:
+        """What to call the proposal's status: a submitted proposal that an addendum put in doubt is not just
+        "Submitted" (issue 8 item 6)."""
+        if self.is_submitted and self.needs_reconfirmation:
+            return str(_l("Submitted before an addendum: not re-confirmed"))
+        return self.state.title
 
     @classmethod
     def standing(cls):

@@ -12,7 +12,8 @@ from app.db import now_utc
 from app.extensions import db
 from eoi.models import Addendum, Acknowledgement, Clarification, Exercise, Submission, minimum_closing_after_addendum
 from eoi.operations.common import ExerciseError, require_officer, require_state
-from eoi.operations.interest import acknowledge_to, notify_interested
+from app.notifications import external_url
+from eoi.operations.interest import acknowledge_to, notify_interested, notify_vendors, vendor_users
 from eoi.states import ExerciseState, SubmissionState
 
 
@@ -38,7 +39,10 @@ def issue_addendum(exercise: Exercise, *, actor: User, text_en: str, text_zh: st
                         new_closes_at=target if target != exercise.closes_at else None)
     exercise.closes_at = target
     db.session.add(addendum)
+    affected: list[int] = []
     if changes_requirements:
+        affected = list(db.session.scalars(sa.select(Submission.vendor_id).where(
+            Submission.exercise_id == exercise.id, Submission.state == SubmissionState.submitted)))
         db.session.execute(sa.update(Submission).where(Submission.exercise_id == exercise.id,
                                                        Submission.state == SubmissionState.submitted)
                            .values(needs_reconfirmation=True))
@@ -46,6 +50,9 @@ def issue_addendum(exercise: Exercise, *, actor: User, text_en: str, text_zh: st
     record(actor, "exercise.addendum_issued", exercise, number=number, changes_requirements=changes_requirements,
            closes_at=target.isoformat(), previous_closes_at=addendum.previous_closes_at.isoformat())
     notify_interested(exercise, "addendum_issued", addendum=addendum)
+    if affected:  # issue 8 item 6: each affected company's users are told, with the deadline, on their own
+        notify_vendors(vendor_users(affected), "reconfirmation_needed", exercise, addendum=addendum, deadline=target,
+                       link=external_url("eoi.submission_edit", exercise_id=exercise.id))
     return addendum
 
 
@@ -53,6 +60,9 @@ def acknowledge_addendum(addendum: Addendum, *, actor: User) -> bool:
     """The vendor (any of its users) acknowledges; acknowledging twice is harmless."""
     if actor.vendor_id is None:
         raise ExerciseError(_l("Only vendors acknowledge addenda."))
+    exercise = addendum.exercise
+    if exercise.state != ExerciseState.published or exercise.is_closed_at(now_utc()):
+        raise ExerciseError(_l("The exercise has closed: addenda are no longer acknowledged."))
     if db.session.get(Acknowledgement, (addendum.id, actor.vendor_id)):
         return False
     db.session.add(Acknowledgement(addendum_id=addendum.id, vendor_id=actor.vendor_id, user_id=actor.id))

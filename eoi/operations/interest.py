@@ -41,8 +41,9 @@ def vendor_users(vendor_ids) -> list[User]:
                                                          User.email_verified_at.is_not(None))))
 
 
-def notify_vendors(users, template: str, exercise: Exercise, **context) -> None:
-    link = external_url("eoi.exercise_detail", exercise_id=exercise.id)
+def notify_vendors(users, template: str, exercise: Exercise, *, link: str | None = None, **context) -> None:
+    """Each user gets the message in its own language; the link is the exercise's page unless given."""
+    link = link or external_url("eoi.exercise_detail", exercise_id=exercise.id)
     for user in users:
         locale = user.locale or "en"
         notify(to_email=user.email, template=template, locale=locale, user=user, link=link,
@@ -52,11 +53,7 @@ def notify_vendors(users, template: str, exercise: Exercise, **context) -> None:
 def acknowledge_to(users, template: str, exercise: Exercise, *, endpoint: str = "eoi.exercise_detail", **context) -> None:
     """An acknowledgement (proposal received, withdrawn, re-confirmed; question received, answered) to each user in
     the user's saved language, linking to the page where it can be checked. Never any sealed content."""
-    link = external_url(endpoint, exercise_id=exercise.id)
-    for user in users:
-        locale = user.locale or "en"
-        notify(to_email=user.email, template=template, locale=locale, user=user, link=link,
-               reference=exercise.reference, title=exercise.title(locale), **context)
+    notify_vendors(users, template, exercise, link=external_url(endpoint, exercise_id=exercise.id), **context)
 
 
 def acknowledge_to_company(vendor_id: int, template: str, exercise: Exercise, **context) -> None:
@@ -64,14 +61,28 @@ def acknowledge_to_company(vendor_id: int, template: str, exercise: Exercise, **
     acknowledge_to(vendor_users([vendor_id]), template, exercise, **context)
 
 
-def notify_published(exercise: Exercise) -> None:
+def published_audience_ids(exercise: Exercise) -> set[int]:
+    """The companies told of publication: the invited ones of a restricted tender, else its clusters' subscribers."""
     if exercise.is_restricted:
-        vendor_ids = {i.vendor_id for i in exercise.invitations}
-    else:
-        cluster_ids = [c.id for c in exercise.clusters]
-        vendor_ids = set(db.session.scalars(sa.select(ClusterSubscription.vendor_id)
-                                            .where(ClusterSubscription.cluster_id.in_(cluster_ids))))
-    notify_vendors(vendor_users(vendor_ids), "exercise_published", exercise)
+        return {i.vendor_id for i in exercise.invitations}
+    cluster_ids = [c.id for c in exercise.clusters]
+    return set(db.session.scalars(sa.select(ClusterSubscription.vendor_id)
+                                  .where(ClusterSubscription.cluster_id.in_(cluster_ids))))
+
+
+def notify_published(exercise: Exercise) -> None:
+    """Invited vendors are told they are invited; subscribers that the exercise matches their clusters."""
+    notify_vendors(vendor_users(published_audience_ids(exercise)), "exercise_published", exercise,
+                   invited=exercise.is_restricted)
+
+
+def notify_publication_failed(exercise: Exercise, officer: User | None, problems: list[str]) -> None:
+    """The officer who ordered a publication that could not happen at its date is told why."""
+    if officer is None or not officer.is_enabled:
+        return
+    notify(to_email=officer.email, template="publication_failed", locale=officer.locale or "en", user=officer,
+           link=external_url("eoi.exercise_manage", exercise_id=exercise.id), reference=exercise.reference,
+           problems=problems)
 
 
 def notify_interested(exercise: Exercise, template: str, *, except_user_ids=(), **context) -> None:

@@ -16,8 +16,9 @@ from app.states import transition
 from app.hooks import publication_problems_from_areas
 from app.storage import SavedUpload, StoredFile
 from eoi.models import Addendum, Exercise, ExerciseDocument, Invitation, Submission
-from eoi.operations.common import ExerciseError, require_officer, require_state
-from eoi.operations.interest import notify_interested, notify_published
+from eoi.operations.common import ExerciseError, require_officer, require_setup_open, require_state
+from eoi.operations.interest import (notify_interested, notify_publication_failed, notify_published,
+                                    published_audience_ids, vendor_users)
 from eoi.operations.opening import cancel_started_opening, name_opening_officers, opening_officer_problems
 from eoi.states import ExerciseKind, ExerciseState
 
@@ -56,7 +57,7 @@ def create_exercise(*, actor: User, **fields) -> Exercise:
 def update_exercise(exercise: Exercise, *, actor: User, **fields) -> Exercise:
     """Edit the set-up; only in draft (after publication, changes go through addenda)."""
     require_officer(actor)
-    require_state(exercise, ExerciseState.draft)
+    require_setup_open(exercise)
     _require_addendum_rule(fields)
     if "clusters" in fields:
         exercise.clusters = list(fields.pop("clusters"))
@@ -101,16 +102,79 @@ def publication_problems(exercise: Exercise, now: datetime | None = None) -> lis
 
 
 def publish_exercise(exercise: Exercise, *, actor: User, opening_officers: Sequence[User]) -> Exercise:
-    """Publish, naming the officers who alone may open the box (invariant 3); refused with everything to fix."""
+    """Publish as set (issue 8 item 8): at once when the publication date is not set or has passed, otherwise order
+    publication for that date (the periodic task publish_due_exercises makes it public then). Either way the
+    officers who alone may open the box are named now (invariant 3); refused with everything to fix."""
     require_officer(actor)
+    require_setup_open(exercise)
     problems = publication_problems(exercise) + opening_officer_problems(opening_officers)
     if problems:
         raise ExerciseError(_l("The exercise cannot be published yet: %(list)s", list=" ".join(problems)))
-    exercise.published_at = now_utc()
-    transition(exercise, ExerciseState.published, actor=actor, action="exercise.published")
     name_opening_officers(exercise, opening_officers, actor=actor)
-    notify_published(exercise)
+    if publishes_at_once(exercise):
+        _make_public(exercise, actor=actor)
+    else:
+        exercise.publication_ordered_by_id = actor.id
+        record(actor, "exercise.publication_ordered", exercise, publication_at=exercise.publication_at.isoformat())
     return exercise
+
+
+def publishes_at_once(exercise: Exercise, now: datetime | None = None) -> bool:
+    """Whether confirming publication now makes the exercise public at once (no publication date ahead)."""
+    return exercise.publication_at is None or exercise.publication_at <= (now or now_utc())
+
+
+def _make_public(exercise: Exercise, *, actor: User | None) -> None:
+    exercise.published_at = now_utc()
+    exercise.publication_ordered_by_id = None
+    transition(exercise, ExerciseState.published, actor=actor, action="exercise.published")
+    notify_published(exercise)
+
+
+def withdraw_publication_order(exercise: Exercise, *, actor: User) -> None:
+    """Back to a plain draft: the ordered publication will not happen and the opening officers named with it are
+    named again when publication is confirmed next time."""
+    require_officer(actor)
+    if not exercise.is_scheduled:
+        raise ExerciseError(_l("No publication is ordered for this exercise."))
+    exercise.publication_ordered_by_id = None
+    exercise.opening_officers.clear()
+    db.session.flush()
+    record(actor, "exercise.publication_order_withdrawn", exercise)
+
+
+def publish_due_exercises(now: datetime | None = None) -> int:
+    """Periodic: publish every draft whose ordered publication date has come. One that can no longer be published
+    (e.g. its closing time passed meanwhile, or too few of its opening officers remain) goes back to a plain draft
+    and the officer who ordered it is told why."""
+    now = now or now_utc()
+    due = db.session.scalars(sa.select(Exercise).where(
+        Exercise.state == ExerciseState.draft, Exercise.publication_ordered_by_id.is_not(None),
+        Exercise.publication_at <= now).with_for_update(skip_locked=True)).all()
+    published = 0
+    for exercise in due:
+        officers = [o.user for o in exercise.opening_officers]
+        problems = publication_problems(exercise, now) + opening_officer_problems(officers)
+        if problems:
+            ordered_by = db.session.get(User, exercise.publication_ordered_by_id)
+            exercise.publication_ordered_by_id = None
+            exercise.opening_officers.clear()
+            db.session.flush()
+            record(None, "exercise.publication_failed", exercise, problems=problems)
+            notify_publication_failed(exercise, ordered_by, problems)
+            continue
+        _make_public(exercise, actor=None)
+        published += 1
+    return published
+
+
+def publication_audience(exercise: Exercise) -> tuple[list[Vendor], int]:
+    """Who is told when the exercise is published: the companies (invited ones for a restricted tender, subscribers
+    of its clusters otherwise) and the number of their users who receive the email."""
+    vendor_ids = published_audience_ids(exercise)
+    vendors = list(db.session.scalars(sa.select(Vendor).where(Vendor.id.in_(vendor_ids)).order_by(Vendor.name_en))) \
+        if vendor_ids else []
+    return vendors, len(vendor_users(vendor_ids))
 
 
 def cancel_exercise(exercise: Exercise, *, actor: User, reason: str) -> None:
@@ -127,6 +191,8 @@ def add_exercise_document(exercise: Exercise, upload: SavedUpload, *, title: str
                           addendum: Addendum | None = None) -> ExerciseDocument:
     """A tender document with its SHA-256; a new upload with the same title becomes the next version."""
     require_officer(actor)
+    if exercise.is_scheduled:
+        require_setup_open(exercise)
     if exercise.state not in (ExerciseState.draft, ExerciseState.published) or (
             exercise.state == ExerciseState.published and addendum is None):
         raise ExerciseError(_l("After publication, documents are changed only by issuing an addendum."))
@@ -148,7 +214,10 @@ def invite_vendors(exercise: Exercise, vendors: list[Vendor], *, actor: User) ->
     require_officer(actor)
     if exercise.kind != ExerciseKind.tender:
         raise ExerciseError(_l("Only restricted tenders have invited vendors."))
-    require_state(exercise, ExerciseState.draft)
+    require_setup_open(exercise)
+    if unverified := [v for v in vendors if v.verified_at is None]:
+        raise ExerciseError(_l("Only companies whose registration is verified can be invited: %(names)s.",
+                               names=", ".join(v.name_en for v in unverified)))
     have = {i.vendor_id for i in exercise.invitations}
     added = [Invitation(exercise=exercise, vendor=v) for v in vendors if v.id not in have]
     db.session.add_all(added)

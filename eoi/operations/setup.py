@@ -7,7 +7,7 @@ from app.audit import record
 from app.auth.models import User
 from app.extensions import db
 from eoi.models import Exercise, PriceItem, Section
-from eoi.operations.common import ExerciseError, require_officer, require_state
+from eoi.operations.common import ExerciseError, require_officer, require_state, require_setup_open
 from eoi.states import ExerciseState
 
 SECTION_FIELDS = ("title_en", "title_zh", "guidance_en", "guidance_zh", "word_limit", "answer_required",
@@ -17,7 +17,7 @@ SECTION_FIELDS = ("title_en", "title_zh", "guidance_en", "guidance_zh", "word_li
 def _require_draft(exercise: Exercise, actor: User) -> None:
     """The questionnaire and price schedule change only in draft; after publication, through addenda."""
     require_officer(actor)
-    require_state(exercise, ExerciseState.draft)
+    require_setup_open(exercise)
 
 
 def _clean_section_fields(fields: dict) -> dict:

@@ -19,6 +19,7 @@ from app.db import now_utc
 from app.errors import require
 from app.extensions import db
 from app.hooks import render_exercise_panels
+from app.i18n import hk_datetime
 from app.storage import safe_display_name, save_upload, stored_path
 from eoi import bp, queries
 from eoi.forms.officer import (
@@ -175,16 +176,33 @@ def exercise_manage(exercise_id: int):
 @bp.route("/manage/exercises/<int:exercise_id>/publish", methods=["GET", "POST"])
 @role_required(Role.officer)
 def exercise_publish(exercise_id: int):
+    """The confirmation page of publication: when it happens (at once, or at the publication date by the scheduled
+    task), who is told, and who may open the box (issue 8 items 8 and 11)."""
     exercise = _exercise(exercise_id)
     form = PublishForm()
-    can_publish = exercise_actions(current_user, exercise)["publish"]
-    page = _form_page("eoi/officer/exercise_publish.html", exercise=exercise, form=form, can_publish=can_publish,
-                      problems=ops.publication_problems(exercise) if can_publish else [])
+    can = exercise_actions(current_user, exercise)
+    problems = ops.publication_problems(exercise) if can["publish"] else []
+    audience, recipients = ops.publication_audience(exercise) if can["publish"] and not problems else ([], 0)
+    page = _form_page("eoi/officer/exercise_publish.html", exercise=exercise, form=form, can_publish=can["publish"],
+                      can_withdraw=can["withdraw_publication"], problems=problems, confirm=ConfirmForm(),
+                      at_once=ops.publishes_at_once(exercise), audience=audience, recipients=recipients,
+                      ordered_by=queries.user_by_id(exercise.publication_ordered_by_id))
     if form.validate_on_submit():
         ops.publish_exercise(exercise, actor=current_user, opening_officers=form.chosen())
-        commit(_("The exercise is published."))
+        commit(_("The exercise is published.") if exercise.state == ExerciseState.published else
+               _("Publication is ordered for %(when)s.", when=hk_datetime(exercise.publication_at)))
         return _dashboard(exercise)
     return page()
+
+
+@bp.post("/manage/exercises/<int:exercise_id>/publish/withdraw")
+@role_required(Role.officer)
+def exercise_publication_withdraw(exercise_id: int):
+    exercise = _back_to_dashboard(_exercise(exercise_id))
+    if ConfirmForm().validate_on_submit():
+        ops.withdraw_publication_order(exercise, actor=current_user)
+        commit(_("The ordered publication was withdrawn: the exercise is a draft again."))
+    return _dashboard(exercise)
 
 
 @bp.route("/manage/exercises/<int:exercise_id>/cancel", methods=["GET", "POST"])
@@ -305,7 +323,8 @@ def exercise_document_file(document_id: int):
 def exercise_invitations(exercise_id: int):
     exercise = _exercise(exercise_id)
     form = InvitationForm(exercise=exercise)
-    page = _form_page("eoi/officer/invitations.html", exercise=exercise, form=form, confirm=ConfirmForm())
+    page = _form_page("eoi/officer/invitations.html", exercise=exercise, form=form, confirm=ConfirmForm(),
+                      can_invite=exercise_actions(current_user, exercise)["invite"])
     if form.validate_on_submit():
         ops.invite_vendors(exercise, form.chosen(), actor=current_user)
         commit(_("The vendors were invited."))
@@ -374,7 +393,8 @@ def addendum_new(exercise_id: int):
     exercise = _exercise(exercise_id)
     form = AddendumForm()
     page = _form_page("eoi/officer/addendum_form.html", exercise=exercise, form=form,
-                      forced_closing=minimum_closing_after_addendum(exercise, now_utc()))
+                      forced_closing=minimum_closing_after_addendum(exercise, now_utc()),
+                      can_issue=exercise_actions(current_user, exercise)["issue_addendum"])
     if form.validate_on_submit():
         _issue_addendum(exercise, form)
         commit(_("The addendum was issued."))

@@ -18,7 +18,8 @@ from eoi import bp, queries
 from eoi.forms.vendor import ClarificationForm, ExerciseSearchForm
 from eoi.models import Exercise, ExerciseDocument
 from eoi.operations import unacknowledged_addenda
-from eoi.permissions import can_ask_question, can_download_exercise_documents, can_take_part, can_view_exercise
+from eoi.permissions import (can_acknowledge_addenda, can_ask_question, can_download_exercise_documents, can_take_part,
+                             can_view_exercise, must_reconfirm)
 from eoi.states import ExerciseState
 
 PAGE_SIZE = 20
@@ -43,11 +44,14 @@ def _vendor_panel(exercise: Exercise) -> dict:
     if not can_take_part(current_user, exercise):
         return {"can_take_part": False}
     vendor_id = current_user.vendor_id
+    submission = queries.submission_of(exercise, vendor_id)
     return {
         "can_take_part": True,
         "interested": queries.has_registered_interest(exercise, vendor_id),
-        "unacknowledged": unacknowledged_addenda(exercise, vendor_id),
-        "submission": queries.submission_of(exercise, vendor_id),
+        # Addenda are acknowledged while the exercise is open, by a company that takes part (issue 8 item 9).
+        "unacknowledged": unacknowledged_addenda(exercise, vendor_id) if can_acknowledge_addenda(current_user, exercise) else [],
+        "submission": submission,
+        "must_reconfirm": submission is not None and must_reconfirm(current_user, submission),
         "own_questions": queries.questions_asked_by(exercise, vendor_id),
     }
 

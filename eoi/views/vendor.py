@@ -28,7 +28,8 @@ from eoi.operations import (acknowledge_addendum, add_submission_file, ask_clari
                             save_on_screen, set_subscriptions, submit_submission, unacknowledged_addenda,
                             withdraw_submission)
 from eoi.operations.submissions import SubmissionError
-from eoi.permissions import can_edit_submission, can_take_part, can_withdraw_submission, owns_submission
+from eoi.permissions import (can_acknowledge_addenda, can_edit_submission, can_take_part, can_withdraw_submission,
+                             must_reconfirm, owns_submission)
 from eoi.rules import word_count
 from eoi.sealed import (SealedFile, file_for, open_file_for, price_content_for, receive_file,
                         technical_content_for, version_manifest_for)
@@ -261,7 +262,8 @@ def _render_edit(submission: Submission, *, draft_form=None, price_form=None, sl
         "price_lines": prices.lines if prices else {},
         "price_total": prices.total(exercise.price_items) if prices else None,
         "problems": completeness_problems(submission, content=content, prices=prices) if editable else [],
-        "unacknowledged": unacknowledged_addenda(exercise, submission.vendor_id),
+        "unacknowledged": (unacknowledged_addenda(exercise, submission.vendor_id)
+                           if can_acknowledge_addenda(current_user, exercise) else []),
         "history": _history(submission),
         "withdraw_form": WithdrawForm(formdata=None),
         "max_upload": _max_upload(),
@@ -491,7 +493,8 @@ def submission_receipt(exercise_id: int):
     return render_template("eoi/vendor/submission_receipt.html", exercise=exercise, submission=submission,
                            version=version, files=version_manifest_for(current_user, version)["files"],
                            document=document, history=history, withdraw_form=WithdrawForm(formdata=None),
-                           can_withdraw=can_withdraw_submission(current_user, submission))
+                           can_withdraw=can_withdraw_submission(current_user, submission),
+                           must_reconfirm=must_reconfirm(current_user, submission))
 
 
 @bp.post("/exercises/<int:exercise_id>/submission/withdraw")

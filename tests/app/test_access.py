@@ -2,6 +2,7 @@
 
 Adding a route? Add ONE line to ROUTE_ACCESS below saying who may use it, e.g.
     "eoi.exercise_publish": {OFFICER},
+    "eoi.exercise_publication_withdraw": {OFFICER},
     "eoi.exercise_list": PUBLIC,
     "eoi.submission_edit": {"GET": {VENDOR}, "POST": {VENDOR}},   # per HTTP method, when they differ
 If the route takes the id of something a vendor company owns, also add a line to VENDOR_OBJECTS
@@ -64,6 +65,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "eoi.exercise_edit": {OFFICER},
     "eoi.exercise_manage": {OFFICER},
     "eoi.exercise_publish": {OFFICER},
+    "eoi.exercise_publication_withdraw": {OFFICER},
     "eoi.exercise_cancel": {OFFICER},
     "eoi.section_new": {OFFICER},
     "eoi.section_edit": {OFFICER},

@@ -146,7 +146,9 @@ def _draft_dashboard(page):
                          unit="year", quantity=5)
     db.session.commit()
     _visit(page, f"/manage/exercises/{exercise.id}")
-    expect(page.get_by_role("link", name="Publish the exercise…")).to_be_visible()
+    # Not publishable yet (no invitation): the checklist says what to fix and no publish button is offered.
+    expect(page.get_by_text("Fix these before publishing:")).to_be_visible()
+    expect(page.get_by_role("link", name="Publish the exercise…")).to_have_count(0)
 
 
 def _publish_form(page):
