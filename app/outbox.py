@@ -96,13 +96,14 @@ def relay(limit: int = 500) -> int:
         sa.select(OutboxMessage).where(OutboxMessage.available_at <= now,
                                        OutboxMessage.attempts < current_app.config["OUTBOX_MAX_ATTEMPTS"])
         .order_by(OutboxMessage.available_at, OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)))
-    sent = 0
+    sent, due = 0, []
     for row in rows:
         row.attempts += 1
         row.available_at = now + timedelta(seconds=backoff(row.attempts))
+        due.append((row.task, tuple(json.loads(row.args))))
     db.session.commit()  # due again later before publishing: a message is never lost by a crash here
-    for row in rows:
-        if not publish(row.task, tuple(json.loads(row.args)), force=True):
+    for name, args in due:  # no transaction open (SQLite: an eager task writes in its own)
+        if not publish(name, args, force=True):
             break
         sent += 1
     return sent
