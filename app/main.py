@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
-from app.admin.queries import recent_staff_account_changes
+from app.admin.queries import recent_staff_account_changes, system_conditions
 from app.audit import record
 from app.auth.models import Role
 from app.auth.forms import ConfirmForm
@@ -40,10 +40,11 @@ def menu_for(user) -> tuple:
 
 @bp.get("/")
 def home():
-    staff_changes = None
+    staff_changes = conditions = None
     if current_user.is_authenticated and current_user.role == Role.admin:
         staff_changes = recent_staff_account_changes()  # issue 6 item 8: no staff account appears unnoticed
-    return render_template("home.html", staff_changes=staff_changes)
+        conditions = system_conditions()  # issue 7 item 6: a full storage disk, tasks given up
+    return render_template("home.html", staff_changes=staff_changes, conditions=conditions)
 
 
 @bp.route("/language/<code>", methods=["GET", "POST"])

@@ -91,3 +91,36 @@ def recent_staff_account_changes(*, days: int = 30, limit: int = 20) -> list[Sta
         .order_by(AuditEvent.id.desc()).limit(limit))
     return [StaffAccountChange(at=event.occurred_at, title=str(STAFF_ACCOUNT_ACTIONS[event.action]), account=user,
                                by=event.actor_label) for event, user in rows]
+
+
+@dataclass(frozen=True)
+class SystemCondition:
+    """Something wrong with the installation that administrators must act on (shown on their home page)."""
+    title: str
+    detail: str
+
+
+def system_conditions() -> list[SystemCondition]:
+    """The storage disk full or nearly full (or uploads refused for it in the last hour), and queued tasks the
+    outbox relay gave up on."""
+    from flask_babel import gettext as _
+
+    from app.outbox import stuck_count
+    from app.storage import storage_free_bytes, storage_is_low
+
+    conditions = []
+    refused = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "storage.full", AuditEvent.occurred_at >= now_utc() - timedelta(hours=1))) or 0
+    if refused or storage_is_low():
+        free = storage_free_bytes()
+        conditions.append(SystemCondition(
+            _("The storage disk is full or nearly full"),
+            _("Free space: %(mb)s MB. Uploads refused for lack of space in the last hour: %(n)s. Vendors are told "
+              "that their drafts are safe and to try again later; free space on the storage disk now.",
+              mb="?" if free is None else f"{free / (1024 * 1024):.1f}", n=refused)))
+    if stuck := stuck_count():
+        conditions.append(SystemCondition(
+            _("Queued tasks were given up"),
+            _("%(n)s queued documents or emails were sent to the workers many times without being done. Check that "
+              "the Celery workers are running and read their log.", n=stuck)))
+    return conditions
