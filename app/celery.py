@@ -23,12 +23,16 @@ _broker_down_until = 0.0
 
 def celery_init_app(app: Flask) -> Celery:
     class FlaskTask(Task):
-        #: written to the outbox by after_commit(); its row is removed when the task has run to its end
+        #: written to the outbox by after_commit(); its row is claimed while it runs, removed when it has run to its end
         outboxed = False
+        #: an outboxed task that is not idempotent by its own data: it does not run once its row is gone
+        needs_outbox_row = False
 
         def __call__(self, *args, **kwargs):
             # A fresh app context gives the task its own database session, even when eager.
             with app.app_context():
+                if self.outboxed and not _claim_outbox(self.name, args, self.needs_outbox_row):
+                    return None
                 result = self.run(*args, **kwargs)
                 if self.outboxed:
                     _settle_outbox(self.name, args, result)
@@ -39,6 +43,22 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app
+
+
+def _claim_outbox(name: str, args, needs_row: bool) -> bool:
+    """Whether to run: the row claimed, or no row for a task that may run without one. A database error here
+    lets the task run (it is idempotent; the row stays for the relay)."""
+    from app import outbox
+    try:
+        state = outbox.claim(name, args)
+    except Exception:
+        logger.exception("could not claim the outbox row of %s%r", name, tuple(args))
+        from app.extensions import db
+        db.session.rollback()
+        return not needs_row
+    if state == "busy":
+        logger.info("%s%r is being run by another process: this duplicate does nothing", name, tuple(args))
+    return state == "claimed" or (state == "absent" and not needs_row)
 
 
 def _settle_outbox(name: str, args, result) -> None:

@@ -7,7 +7,9 @@ messages therefore only delays the task: the row stays until the task has run to
 `done()`), and the relay (`app.relay_outbox`, every OUTBOX_RELAY_SECONDS) publishes rows that are due again, with
 back-off. Tasks are idempotent (they claim their row by compare-and-set), so a duplicate message costs nothing.
 
-A task that cannot finish yet (a document another worker holds under a lease, a render to retry later) returns
+A task claims its row before it runs (for RENDER_LEASE_SECONDS), so a duplicate message finds it busy and does
+nothing; a task that is not idempotent by its own data (the password-reset mail) declares `needs_outbox_row=True`
+and does not run when its row is gone (done already). A task that cannot finish yet (a document another worker holds under a lease, a render to retry later) returns
 `Later(seconds)`: its row becomes due again then.
 """
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Optional
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -39,6 +42,8 @@ class OutboxMessage(db.Model):
     #: when the relay (re)publishes it if it has not run to its end by then
     available_at: so.Mapped[datetime] = so.mapped_column(index=True)
     attempts: so.Mapped[int] = so.mapped_column(default=0)  # publications by the relay
+    #: a task running it holds it until then (RENDER_LEASE_SECONDS): a duplicate message finds it busy and stops
+    claimed_until: so.Mapped[Optional[datetime]]
 
     __table_args__ = (sa.Index("ix_outbox_messages_task_args", "task", "args"),)
 
@@ -68,6 +73,23 @@ def _matching(name: str, args):
     return (OutboxMessage.task == name) & (OutboxMessage.args == encode_args(args))
 
 
+def claim(name: str, args) -> str:
+    """Before a task runs: take its row for RENDER_LEASE_SECONDS. "claimed"; "busy" (another process runs it now,
+    or did until it died: the relay sends it again when the claim expires); "absent" (done already, or the task was
+    not sent through the outbox)."""
+    now = now_utc()
+    result = db.session.execute(
+        sa.update(OutboxMessage).where(_matching(name, args),
+                                       OutboxMessage.claimed_until.is_(None) | (OutboxMessage.claimed_until < now))
+        .values(claimed_until=now + timedelta(seconds=float(current_app.config["RENDER_LEASE_SECONDS"]))))
+    db.session.commit()
+    if result.rowcount:
+        return "claimed"
+    exists = db.session.scalar(sa.select(OutboxMessage.id).where(_matching(name, args)).limit(1))
+    db.session.rollback()
+    return "busy" if exists else "absent"
+
+
 def done(name: str, args) -> None:
     """The task ran to its end: its rows go (in the task's own session, committed)."""
     db.session.execute(sa.delete(OutboxMessage).where(_matching(name, args)))
@@ -76,7 +98,7 @@ def done(name: str, args) -> None:
 
 def later(name: str, args, seconds: float) -> None:
     db.session.execute(sa.update(OutboxMessage).where(_matching(name, args))
-                       .values(available_at=now_utc() + timedelta(seconds=max(float(seconds), 0.0))))
+                       .values(available_at=now_utc() + timedelta(seconds=max(float(seconds), 0.0)), claimed_until=None))
     db.session.commit()
 
 
@@ -94,6 +116,7 @@ def relay(limit: int = 500) -> int:
     now = now_utc()
     rows = list(db.session.scalars(
         sa.select(OutboxMessage).where(OutboxMessage.available_at <= now,
+                                       OutboxMessage.claimed_until.is_(None) | (OutboxMessage.claimed_until < now),
                                        OutboxMessage.attempts < current_app.config["OUTBOX_MAX_ATTEMPTS"])
         .order_by(OutboxMessage.available_at, OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)))
     sent, due = 0, []

@@ -27,6 +27,7 @@ def upgrade():
         sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column('available_at', app.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('claimed_until', app.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages')),
     )
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:

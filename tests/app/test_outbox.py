@@ -129,3 +129,22 @@ def test_the_relay_backs_off_and_a_task_that_never_finishes_is_given_up_after_it
     assert len(sent) == 1 + 3  # after commit, then three relays; the fourth and fifth relay give up
     assert delays[:3] == [10, 20, 40]
     assert outbox.stuck_count() == 1
+
+
+def test_a_duplicate_message_does_nothing_while_the_task_runs_and_a_done_reset_mail_is_not_sent_again(app):
+    """A task claims its outbox row while it runs: a duplicate (the relay sent it again, the broker redelivered it)
+    finds it busy; a task that is not idempotent by its own data does not run again once its row is gone."""
+    from app.auth.tasks import send_password_reset
+    from app.celery import _claim_outbox
+    from tests.factories import create_vendor_user
+
+    user = create_vendor_user()
+    db.session.commit()
+    db.session.execute(sa.insert(OutboxMessage), outbox.rows_for([("auth.send_password_reset", (user.email,))]))
+    db.session.commit()
+    assert outbox.claim("auth.send_password_reset", (user.email,)) == "claimed"
+    assert _claim_outbox("auth.send_password_reset", (user.email,), True) is False  # busy: the duplicate stops
+    outbox.done("auth.send_password_reset", (user.email,))
+    assert outbox.claim("auth.send_password_reset", (user.email,)) == "absent"
+    send_password_reset(user.email)  # a late duplicate: its row is gone, so no second mail
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
