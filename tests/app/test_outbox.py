@@ -140,6 +140,7 @@ def test_a_duplicate_message_does_nothing_while_the_task_runs_and_a_done_reset_m
 
     user = create_vendor_user()
     db.session.commit()
+    mails = db.session.scalar(sa.select(sa.func.count()).select_from(Notification))
     db.session.execute(sa.insert(OutboxMessage), outbox.rows_for([("auth.send_password_reset", (user.email,))]))
     db.session.commit()
     assert outbox.claim("auth.send_password_reset", (user.email,)) == "claimed"
@@ -147,4 +148,4 @@ def test_a_duplicate_message_does_nothing_while_the_task_runs_and_a_done_reset_m
     outbox.done("auth.send_password_reset", (user.email,))
     assert outbox.claim("auth.send_password_reset", (user.email,)) == "absent"
     send_password_reset(user.email)  # a late duplicate: its row is gone, so no second mail
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == mails
