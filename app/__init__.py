@@ -69,6 +69,7 @@ def _init_extensions(app: Flask) -> None:
     import app.audit.tasks  # noqa: F401
     import app.documents.tasks  # noqa: F401
     import app.notifications  # noqa: F401
+    import app.outbox  # noqa: F401
     import app.storage  # noqa: F401
     import app.auth.permissions  # noqa: F401
     import app.public_cache  # noqa: F401
@@ -109,6 +110,8 @@ def _register_core(app: Flask) -> None:
     registry.add_home_panel("admin", HomePanel(frozenset({Role.admin}), "admin/_home.html", admin_home))
     registry.add_periodic_task("sweep-documents", "app.sweep_documents", 300.0)
     registry.add_periodic_task("checkpoint-audit", "app.checkpoint_audit", 300.0)
+    registry.add_periodic_task("relay-outbox", "app.relay_outbox", float(app.config["OUTBOX_RELAY_SECONDS"]))
+    registry.add_periodic_task("clean-orphans", "app.clean_orphans", float(app.config["CLEAN_ORPHANS_SECONDS"]))
     if app.config.get("BENCH_ROUTES"):  # the benchmark's bare upload endpoint, off unless BENCH_ROUTES=1
         from app.bench_routes import bp as bench_bp
         app.register_blueprint(bench_bp)

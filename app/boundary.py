@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import flash, has_request_context, jsonify, redirect, request, url_for
+from flask import flash, g, has_request_context, jsonify, redirect, request, url_for
 
 from app.errors import DomainError, _wants_json
 from app.extensions import db
@@ -47,8 +47,11 @@ def on_refusal(*, redirect_to: str | None = None, render: Callable[[DomainError]
 
 
 def commit(message: str | None = None) -> None:
-    """Commit the request's one transaction, then flash message (the success) if given."""
+    """Commit the request's one transaction, then flash message (the success) if given. Once it has committed, an
+    error later in the request is answered as "saved, then failed", never as "nothing was saved"."""
     db.session.commit()
+    if has_request_context():
+        g.tenderbox_committed = True
     if message:
         flash(message, "success")
 
@@ -95,6 +98,8 @@ def answer_refusal(error: DomainError):
         else:
             flash(message, "error")
         response = answer.render(error)
-        return (response[0] if isinstance(response, tuple) else response), answer.status
+        # A refusal that is the server's condition (a full disk: 503) keeps its own status over the form's 400.
+        status = error.status_code if error.status_code >= 500 else answer.status
+        return (response[0] if isinstance(response, tuple) else response), status
     flash(message, "error")
     return redirect(error.redirect_to or answer.redirect_to or _back_url())

@@ -27,6 +27,9 @@ def _flag(name: str, default: bool) -> bool:
     return default if value is None else value.lower() in {"1", "true", "yes", "on"}
 
 
+_RENDER_LEASE_SECONDS = int(os.environ.get("RENDER_LEASE_SECONDS", "150"))
+
+
 class Config:
     SECRET_KEY = _secret_key()
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'tenderbox.db'}")
@@ -38,6 +41,24 @@ class Config:
     # and outside a request (a separate worker, the CLI) DEFAULT_PUBLIC_URL. Never the request's Host header.
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
     DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+
+    # Crash and outage recovery (issue 7). A render claims its document for RENDER_LEASE_SECONDS (longer than the
+    # task's hard time limit): a crashed worker's render is taken over once the lease expires. A failed render is
+    # retried RENDER_MAX_ATTEMPTS times in all, after RENDER_RETRY_SECONDS, doubling. Outbox rows not done are
+    # published again by the relay (every OUTBOX_RELAY_SECONDS) OUTBOX_GRACE_SECONDS after they were written,
+    # then with doubling back-off up to OUTBOX_BACKOFF_MAX_SECONDS, at most OUTBOX_MAX_ATTEMPTS times.
+    RENDER_LEASE_SECONDS = _RENDER_LEASE_SECONDS
+    RENDER_MAX_ATTEMPTS = int(os.environ.get("RENDER_MAX_ATTEMPTS", "5"))
+    RENDER_RETRY_SECONDS = float(os.environ.get("RENDER_RETRY_SECONDS", "30"))
+    OUTBOX_RELAY_SECONDS = float(os.environ.get("OUTBOX_RELAY_SECONDS", "10"))
+    OUTBOX_GRACE_SECONDS = float(os.environ.get("OUTBOX_GRACE_SECONDS", "30"))
+    OUTBOX_BACKOFF_MAX_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_MAX_SECONDS", "900"))
+    OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "12"))
+    # Temporary files of uploads and renders killed mid-way are removed after ORPHAN_MAX_AGE_SECONDS (beat task).
+    ORPHAN_MAX_AGE_SECONDS = float(os.environ.get("ORPHAN_MAX_AGE_SECONDS", "3600"))
+    CLEAN_ORPHANS_SECONDS = float(os.environ.get("CLEAN_ORPHANS_SECONDS", "900"))
+    # Below this much free space on STORAGE_DIR, administrators see the condition on their home page.
+    STORAGE_LOW_FREE_BYTES = int(os.environ.get("STORAGE_LOW_FREE_MB", "500")) * 1024 * 1024
 
     # Celery: no broker configured means tasks run eagerly in the request (embedded default).
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -53,7 +74,12 @@ class Config:
         "worker_prefetch_multiplier": 1,
         "task_time_limit": 120,
         "task_soft_time_limit": 100,
-        "broker_transport_options": {"visibility_timeout": 3600},
+        # The broker redelivers an unacknowledged message (its worker died) after the visibility timeout: set just
+        # past the render lease, so the redelivered render finds the lease expired and takes it over.
+        "broker_transport_options": {"visibility_timeout": _RENDER_LEASE_SECONDS + 60, "socket_connect_timeout": 2},
+        "broker_connection_timeout": 2,
+        # Publishing after a commit must not hang a request while the broker is down (the outbox keeps the task).
+        "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2},
         "broker_connection_retry_on_startup": True,
         # beat_schedule: built by the app factory from the periodic tasks the core and the areas register.
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import Forbidden, HTTPException
@@ -67,15 +67,93 @@ _TEXTS = {
 }
 
 
+_SAVED_THEN_FAILED = _l("Your changes were saved, but an error happened afterwards. Reload the page to see them.")
+_UNAVAILABLE_TITLE = _l("Tenderbox is temporarily unavailable")
+_UNAVAILABLE_TEXT = _l("The service cannot reach its database at the moment. What you saved before is safe. If you "
+                       "were sending a form, check whether it was saved once the service is back. Please try again "
+                       "in a minute.")
+RETRY_AFTER_SECONDS = 30
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def database_unreachable(exc: BaseException | None) -> bool:
+    """Whether exc (or what caused it) says the database cannot be reached, rather than a bug or a refused query."""
+    import sqlalchemy.exc as sa_exc
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)) or \
+                (isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated):
+            return True
+        if type(exc).__module__.startswith("psycopg") and type(exc).__name__ in {"OperationalError", "InterfaceError"}:
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _language_without_database() -> str:
+    """The visitor's language from the session's choice or the browser, never from the (maybe unreachable) user row."""
+    from flask import session
+    languages = current_app.config["LANGUAGES"]
+    try:
+        chosen = session.get("lang")
+    except Exception:  # a session that cannot be read is no reason to fail the error page
+        chosen = None
+    if chosen in languages:
+        return chosen
+    best = request.accept_languages.best_match(["en", "zh-Hant", "zh-TW", "zh-HK", "zh"])
+    return "zh_Hant" if best and best.startswith("zh") else "en"
+
+
+def standalone_error_page(code: int, title, text):
+    """An error page that needs neither the database nor the signed-in user: both languages, the visitor's first."""
+    from flask_babel import force_locale
+    first = _language_without_database()
+    order = [first] + [code_ for code_ in ("en", "zh_Hant") if code_ != first]
+    parts = []
+    for language in order:
+        with force_locale(language):
+            parts.append({"lang": "zh-Hant" if language == "zh_Hant" else "en", "title": str(title),
+                          "text": str(text), "home": str(_l("Go to the home page"))})
+    if _wants_json():
+        response = jsonify(error=parts[0]["text"], status=code)
+    else:
+        # Straight from the template environment: render_template's context processors would load the user.
+        page = current_app.jinja_env.get_template("errors/standalone.html").render(code=code, parts=parts)
+        response = current_app.response_class(page, mimetype="text/html")
+    response.status_code = code
+    if code == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _unavailable_response():
+    return standalone_error_page(503, _UNAVAILABLE_TITLE, _UNAVAILABLE_TEXT)
 
 
 def _error_response(code: int, message: str | None = None):
     text = message or str(_TEXTS.get(code, _TEXTS[500]))
     if _wants_json():
         return jsonify(error=text, status=code), code
-    return render_template("errors/error.html", code=code, title=_TITLES.get(code, _TITLES[500]), text=text), code
+    try:
+        return render_template("errors/error.html", code=code, title=_TITLES.get(code, _TITLES[500]), text=text), code
+    except Exception as exc:  # the page itself needs the user (the database): answer without it
+        if database_unreachable(exc):
+            _rollback_quietly()
+            return _unavailable_response()
+        logger.exception("the error page for %s failed", code)
+        return standalone_error_page(code, _TITLES.get(code, _TITLES[500]), text)
+
+
+def _rollback_quietly() -> None:
+    from app.extensions import db
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone: nothing to roll back that the database will keep
+        logger.warning("rollback failed after an error (the database connection is gone)")
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -93,7 +171,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
+        _rollback_quietly()
+        if database_unreachable(exc):
+            logger.error("database unreachable on %s: %s", request.path, exc)
+            return _unavailable_response()
         logger.exception("unhandled error on %s", request.path)
-        from app.extensions import db
-        db.session.rollback()
+        from flask import g
+        if g.get("tenderbox_committed"):  # the request's one transaction committed: never say it did not
+            return _error_response(500, str(_SAVED_THEN_FAILED))
         return _error_response(500)

@@ -45,9 +45,9 @@ def safe_next_url(target: str | None) -> str | None:
 # Dates use fixed patterns per language rather than CLDR's named lengths, which give "晚上9:03:47 [+0800]" in
 # Chinese and a 12-hour clock in English: 24-hour times in English, 上午/下午 in Chinese, Hong Kong time always.
 _DATE_PATTERNS = {
-    "en": {"minutes": "d MMM y, HH:mm", "long": "d MMMM y, HH:mm", "seconds": "d MMMM y, HH:mm:ss",
+    "en": {"minutes": "d MMM y, HH:mm", "long": "d MMMM y, HH:mm", "seconds": "d MMMM y, HH:mm:ss", "precise": "d MMMM y, HH:mm:ss.SSS",
            "date": "d MMMM y", "time": "HH:mm"},
-    "zh_Hant": {"minutes": "y年M月d日 ah:mm", "long": "y年M月d日 ah:mm", "seconds": "y年M月d日 ah:mm:ss",
+    "zh_Hant": {"minutes": "y年M月d日 ah:mm", "long": "y年M月d日 ah:mm", "seconds": "y年M月d日 ah:mm:ss", "precise": "y年M月d日 ah:mm:ss.SSS",
                 "date": "y年M月d日", "time": "ah:mm"},
 }
 # The names templates used before (CLDR lengths) map onto the patterns above.
@@ -75,6 +75,21 @@ def hk_datetime(value: datetime | None, fmt: str = "minutes") -> str:
 def hk_time(value: datetime | None) -> str:
     """A time of day on Hong Kong time ("21:03", "下午9:03"): the proposal page's "Saved at"."""
     return hk_datetime(value, "time")
+
+
+def hk_datetime_precise(value: datetime | None) -> str:
+    """To the millisecond (a receipt time next to a closing time in the same second: "21:50:42.653" is
+    self-evidently after "21:50:42")."""
+    return hk_datetime(value, "precise")
+
+
+def iso_utc(value: datetime | None) -> str:
+    """A machine-readable instant for scripts and data attributes ("2026-12-22T13:03:00+00:00"), never shown as
+    text; a time stored without its zone (SQLite) is UTC."""
+    if value is None:
+        return ""
+    from datetime import timezone
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
 
 
 def hkd(amount: Decimal | int | None) -> str:
@@ -135,7 +150,9 @@ def html_lang() -> str:
 
 def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["hk_datetime"] = hk_datetime
+    app.jinja_env.filters["hk_datetime_precise"] = hk_datetime_precise
     app.jinja_env.filters["hkd"] = hkd
+    app.jinja_env.filters["iso_utc"] = iso_utc
     app.jinja_env.filters["hk_time"] = hk_time
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["percent"] = percent

@@ -75,7 +75,7 @@ def outbox_path(note_id: int) -> Path:
     return Path(current_app.config["OUTBOX_DIR"]) / f"{note_id:08d}.eml"
 
 
-@shared_task(name="app.send_notification")
+@shared_task(name="app.send_notification", outboxed=True)
 def send_notification(note_id: int) -> None:
     """Write the message to the outbox once (idempotent: a sent message is not written again).
     A failure is logged, recorded on the notification and in the audit log, and raised (the task fails)."""

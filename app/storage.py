@@ -3,8 +3,12 @@ temporary file while hashed and size-checked, type decided by content, moved int
 transaction commits (deleted if it rolls back)."""
 from __future__ import annotations
 
+import errno
 import hashlib
+import logging
 import os
+import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +18,7 @@ from typing import BinaryIO, Optional
 import filetype
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from celery import shared_task
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
@@ -24,6 +29,8 @@ from app.errors import DomainError
 from app.extensions import db
 from app.i18n import file_size
 from app.text import clean_file_name
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
 _PENDING_KEY = "tenderbox_pending_files"
@@ -49,6 +56,23 @@ CANONICAL_TYPE = {"pdf": "application/pdf",
 
 class UploadRejected(DomainError):
     default_message = _l("The file was not accepted.")
+
+
+class StorageFull(DomainError):
+    """The storage disk is full (ENOSPC) or over quota: not the user's fault, and trying again soon fails the same
+    way. The refusal is recorded (audited) so administrators see it; their home page shows the condition."""
+    default_message = _l("The server cannot store files at the moment because its storage is full. Your draft and "
+                         "everything you saved before are safe. The administrators have been alerted; please try "
+                         "again later, and if the closing time is near, contact the procurement officer of the "
+                         "exercise.")
+    status_code = 503
+
+
+def _storage_full(exc: OSError) -> StorageFull:
+    from app.audit import record
+
+    logger.error("storage full: %s", exc)
+    return StorageFull().record_after_rollback(lambda: record(None, "storage.full", None, error=str(exc)[:200]))
 
 
 @dataclass
@@ -100,7 +124,12 @@ def save_upload(stream: BinaryIO, filename: str | None, *, max_bytes: int, allow
         raise UploadRejected(_l("Files of type .%(ext)s are not accepted. Accepted: %(list)s.",
                                 ext=ext or "?", list=", ".join(sorted(allowed))))
     root = files_root()
-    (root / "tmp").mkdir(parents=True, exist_ok=True)
+    try:
+        (root / "tmp").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise _storage_full(exc) from exc
+        raise
     key = uuid.uuid4().hex
     tmp = root / "tmp" / key
     digest, size, head = hashlib.sha256(), 0, b""
@@ -119,14 +148,17 @@ def save_upload(stream: BinaryIO, filename: str | None, *, max_bytes: int, allow
         detected = _sniff(head, ext)
         if detected is None or detected not in ALLOWED_TYPES[ext]:
             raise UploadRejected(_l("The file's content does not match its .%(ext)s extension.", ext=ext))
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise _storage_full(exc) from exc
         raise
-    _move_on_commit(tmp, root / key[:2] / key)
+    move_on_commit(tmp, root / key[:2] / key)
     return SavedUpload(f"{key[:2]}/{key}", name, CANONICAL_TYPE[ext], size, digest.hexdigest())
 
 
-def _move_on_commit(tmp: Path, final: Path) -> None:
+def move_on_commit(tmp: Path, final: Path) -> None:
+    """Move tmp to final when the current transaction commits; delete tmp if it ends any other way."""
     session = db.session()
     session.connection()  # make sure a transaction is open, so its end (commit or not) is observed
     session.info.setdefault(_PENDING_KEY, []).append((tmp, final))
@@ -135,8 +167,11 @@ def _move_on_commit(tmp: Path, final: Path) -> None:
 @event.listens_for(Session, "after_commit")
 def _commit_files(session: Session) -> None:
     for tmp, final in session.info.pop(_PENDING_KEY, []):
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, final)
+        try:  # a rename in the same file system; never raised into the request, whose data is committed
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+        except OSError:
+            logger.exception("could not move %s into place as %s", tmp, final)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -154,15 +189,43 @@ def stored_path(storage_key: str) -> Path:
     return path
 
 
-def clean_orphans(max_age_seconds: int = 3600) -> int:
-    """Remove temporary files left by crashed requests."""
-    import time
+def clean_orphans(max_age_seconds: float | None = None) -> int:
+    """Remove temporary files left by crashed requests and renders (uploads killed mid-way, renders whose worker
+    died), older than max_age_seconds (ORPHAN_MAX_AGE_SECONDS): a file being written now is never that old."""
+    if max_age_seconds is None:
+        max_age_seconds = float(current_app.config["ORPHAN_MAX_AGE_SECONDS"])
+    root = Path(current_app.config["STORAGE_DIR"])
+    cutoff = time.time() - max_age_seconds
     removed = 0
-    for path in (files_root() / "tmp").glob("*"):
-        if time.time() - path.stat().st_mtime > max_age_seconds:
-            path.unlink(missing_ok=True)
-            removed += 1
+    for path in [*(root / "files" / "tmp").glob("*"), *(root / "documents").glob(".*.tmp")]:
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+        except FileNotFoundError:  # moved into place meanwhile
+            continue
+    if removed:
+        logger.info("removed %d orphaned temporary files", removed)
     return removed
+
+
+def storage_free_bytes() -> int | None:
+    """Free space on the storage disk, or None when it cannot be read."""
+    root = Path(current_app.config["STORAGE_DIR"])
+    try:
+        return shutil.disk_usage(root if root.exists() else root.parent).free
+    except OSError:
+        return None
+
+
+def storage_is_low() -> bool:
+    free = storage_free_bytes()
+    return free is not None and free < int(current_app.config["STORAGE_LOW_FREE_BYTES"])
+
+
+@shared_task(name="app.clean_orphans")
+def clean_orphans_task() -> int:
+    return clean_orphans()
 
 
 class StoredFile(db.Model):

@@ -92,11 +92,45 @@ def recent_staff_account_changes(*, days: int = 30, limit: int = 20) -> list[Sta
 
 
 @dataclass(frozen=True)
+class SystemCondition:
+    """Something wrong with the installation that administrators must act on (shown on their home page)."""
+    title: str
+    detail: str
+
+
+def system_conditions() -> list[SystemCondition]:
+    """The storage disk full or nearly full (or uploads refused for it in the last hour), and queued tasks the
+    outbox relay gave up on."""
+    from flask_babel import gettext as _
+
+    from app.outbox import stuck_count
+    from app.storage import storage_free_bytes, storage_is_low
+
+    conditions = []
+    refused = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "storage.full", AuditEvent.occurred_at >= now_utc() - timedelta(hours=1))) or 0
+    if refused or storage_is_low():
+        free = storage_free_bytes()
+        conditions.append(SystemCondition(
+            _("The storage disk is full or nearly full"),
+            _("Free space: %(mb)s MB. Uploads refused for lack of space in the last hour: %(n)s. Vendors are told "
+              "that their drafts are safe and to try again later; free space on the storage disk now.",
+              mb="?" if free is None else f"{free / (1024 * 1024):.1f}", n=refused)))
+    if stuck := stuck_count():
+        conditions.append(SystemCondition(
+            _("Queued tasks were given up"),
+            _("%(n)s queued documents or emails were sent to the workers many times without being done. Check that "
+              "the Celery workers are running and read their log.", n=stuck)))
+    return conditions
+
+
+@dataclass(frozen=True)
 class AdminWork:
     disabled: list[User]               # accounts that cannot sign in until an administrator enables them
     pending_registrations: int         # companies whose email nobody verified yet (removed after the expiry)
     staff_changes: list[StaffAccountChange]
     checkpoint: object                 # the latest signed checkpoint (the chain verified up to it), or None
+    conditions: list[SystemCondition]  # a full storage disk, queued tasks given up (issue 7 item 6)
 
 
 def admin_work() -> AdminWork:
@@ -104,4 +138,4 @@ def admin_work() -> AdminWork:
     audit chain was verified and signed (the periodic checkpoint verifies the chain before it signs)."""
     disabled = list(db.session.scalars(sa.select(User).where(User.is_enabled.is_(False)).order_by(User.email)))
     pending = db.session.scalar(sa.select(sa.func.count(Vendor.id)).where(Vendor.verified_at.is_(None)))
-    return AdminWork(disabled, pending, recent_staff_account_changes(), latest_checkpoint())
+    return AdminWork(disabled, pending, recent_staff_account_changes(), latest_checkpoint(), system_conditions())

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 ACTIONS = {
+    "storage.full": _l("Upload refused: storage disk full"),
     "auth.password_reset_requested": _l("Password reset requested"),
     "auth.sign_in_failed": _l("Sign-in failed"),
     "auth.signed_in": _l("Signed in"),
@@ -39,6 +40,7 @@ OBJECTS = {
     "ColleagueInvitation": _l("Colleague invitation"),
     "Document": _l("Document"),
     "Notification": _l("Notification"),
+    "OutboxMessage": _l("Queued task"),
     "StoredFile": _l("Stored file"),
     "User": _l("User account"),
     "Vendor": _l("Company"),

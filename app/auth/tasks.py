@@ -8,7 +8,7 @@ from app.auth import operations as ops
 from app.extensions import db
 
 
-@shared_task(name="auth.send_password_reset")
+@shared_task(name="auth.send_password_reset", outboxed=True, needs_outbox_row=True)  # one mail per request
 def send_password_reset(email: str) -> None:
     ops.send_password_reset(email)
     db.session.commit()

@@ -55,6 +55,10 @@ class Document(db.Model):
     storage_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
     failure_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.String(500))
     attempts: so.Mapped[int] = so.mapped_column(default=0)
+    #: while rendering: the claim's lease; a worker that died holding it is taken over once it expires
+    lease_expires_at: so.Mapped[Optional[datetime]]
+    #: while failed: when the automatic retry is due (None: failed for good, a person may retry it)
+    next_attempt_at: so.Mapped[Optional[datetime]]
     created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
     updated_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
     rendered_at: so.Mapped[Optional[datetime]]

@@ -15,7 +15,7 @@ from app.db import now_utc
 from app.documents.service import queue_document
 from app.errors import DomainError
 from app.extensions import db
-from app.i18n import hk_datetime
+from app.i18n import hk_datetime, hk_datetime_precise
 from app.states import transition
 from app.storage import SavedUpload
 from eoi import sealed
@@ -60,7 +60,7 @@ def require_open(exercise: Exercise, *, actor: User, action: str) -> datetime:
     if exercise.closes_at is not None and exercise.state in (ExerciseState.published, ExerciseState.closed,
                                                              ExerciseState.opened):
         message = _l("Refused: received at %(received)s (server time), after the closing time of %(closes)s.",
-                     received=hk_datetime(received, "seconds"), closes=hk_datetime(exercise.closes_at, "seconds"))
+                     received=hk_datetime_precise(received), closes=hk_datetime(exercise.closes_at, "seconds"))
         raise SubmissionClosed(message, exercise=exercise, actor=actor, action=action, received=received)
     raise SubmissionError(_l("This exercise is not open for submissions."))
 

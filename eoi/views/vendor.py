@@ -14,6 +14,7 @@ from werkzeug.exceptions import NotFound
 from app.auth.forms import ConfirmForm
 from app.auth.models import Role
 from app.auth.permissions import role_required
+from app.db import now_utc
 from app.extensions import db
 from app.boundary import commit, on_refusal
 from app.i18n import file_size, hk_datetime, hk_time, safe_next_url
@@ -269,6 +270,7 @@ def _render_edit(submission: Submission, *, draft_form=None, price_form=None, sl
         "max_upload": _max_upload(),
         "last_saved_by": queries.user_by_id(submission.last_saved_by_id),
     }
+    context["server_now"] = now_utc()  # the upload warning near closing reckons with the server's clock
     return render_template("eoi/vendor/submission_edit.html", **context), status
 
 

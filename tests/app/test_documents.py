@@ -20,6 +20,7 @@ from app.documents.service import DocumentNotReady, DocumentSpec, claim_document
 from app.documents.tasks import render_document, sweep_documents
 from app.extensions import db
 from app.hooks import hooks
+from app.outbox import Later
 from tests.factories import create_vendor_user, wait_for
 
 KIND = "test_kind"
@@ -142,19 +143,22 @@ def test_running_the_task_again_does_not_render_again(app, sent, builder):
 def test_a_document_claimed_by_another_worker_or_failed_is_left_alone(app, sent, builder):
     user = create_vendor_user()
     claimed = _queue(user)
-    assert claim_document(claimed) is True
-    assert claim_document(claimed) is False  # compare-and-set: the second claim loses
-    render_document.run(claimed)
+    assert claim_document(claimed) == 1  # the claim's number: the first attempt
+    assert claim_document(claimed) is None  # compare-and-set: the second claim loses while the lease lasts
+    later = render_document.run(claimed)
     assert _doc(claimed).status == DocumentStatus.rendering and builder["calls"] == 0
+    # Not dropped: the outbox row is due again when the lease expires (a redelivered message after a crash).
+    assert isinstance(later, Later) and 0 < later.seconds <= app.config["RENDER_LEASE_SECONDS"] + 1
 
     builder["fail"] = ValueError("broken")
     failed = _queue(user)
     render_document.run(failed)
     render_document.run(failed)
     assert _doc(failed).status == DocumentStatus.failed and _doc(failed).attempts == 1 and builder["calls"] == 1
+    assert _doc(failed).next_attempt_at is not None  # retried automatically later, with back-off
 
 
-def test_the_sweeper_requeues_documents_stuck_for_more_than_ten_minutes(app):
+def test_the_sweeper_requeues_expired_leases_and_documents_queued_for_more_than_ten_minutes(app):
     user = create_vendor_user()
     start = datetime.now(timezone.utc).replace(microsecond=0)
 
@@ -171,12 +175,13 @@ def test_the_sweeper_requeues_documents_stuck_for_more_than_ten_minutes(app):
     with freeze_time(start):
         died = stuck_document(claim=True)
         lost = stuck_document(claim=False)
-    with freeze_time(start + timedelta(minutes=6)):
-        busy = stuck_document(claim=True)  # a worker is still on this one
-    with freeze_time(start + timedelta(minutes=9, seconds=59)):
-        assert sweep_documents.run() == 0
+    lease = timedelta(seconds=app.config["RENDER_LEASE_SECONDS"])
+    with freeze_time(start + timedelta(minutes=10, seconds=30) - lease):
+        busy = stuck_document(claim=True)  # a worker is still on this one: its lease has not expired
+    with freeze_time(start + lease - timedelta(seconds=1)):
+        assert sweep_documents.run() == 0  # died's lease is still running, lost is queued for under 10 minutes
     assert _doc(died).status == DocumentStatus.rendering
-    with freeze_time(start + timedelta(minutes=11)):
+    with freeze_time(start + timedelta(minutes=10, seconds=1)):
         assert sweep_documents.run() == 2
     for doc_id in (died, lost):
         doc = wait_for(lambda: (d := _doc(doc_id)).status == DocumentStatus.ready and d)

@@ -74,7 +74,7 @@ def test_periodic_tasks_come_from_the_areas_not_the_configuration(app, tmp_path)
     assert app.extensions["celery"].conf.beat_schedule["close-due-exercises"]["task"] == "eoi.close_due_exercises"
     assert "sweep-documents" in app.extensions["celery"].conf.beat_schedule
     other = _make_app(tmp_path / "other", app.config["SQLALCHEMY_DATABASE_URI"], AREAS=())
-    assert set(other.extensions["celery"].conf.beat_schedule) == {"sweep-documents", "checkpoint-audit", "expire-registrations"}  # the core's own
+    assert set(other.extensions["celery"].conf.beat_schedule) == {"sweep-documents", "checkpoint-audit", "expire-registrations", "relay-outbox", "clean-orphans"}  # the core's own
     assert "eoi." not in (ROOT / "app" / "config.py").read_text()
 
 

@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 from app.auth.models import Role, User
 from app.db import now_utc, simulated_time
 from app.extensions import db
-from app.i18n import hk_datetime
+from app.i18n import hk_datetime, hk_datetime_precise
 from eoi import operations as ops
 from eoi.models import (
     Clarification,
@@ -237,8 +237,11 @@ def test_submit_one_second_after_closing_is_refused_and_recorded(app, new_page):
     action, received_at, recorded_closes_at = attempts[0]
     assert action == "submit"
     assert recorded_closes_at == closes_at and received_at >= closes_at + timedelta(seconds=1)
-    expect(refusal).to_contain_text(f"Refused: received at {_hk(app, received_at)} (server time), "
-                                    f"after the closing time of {_hk(app, closes_at)}.")
+    with app.test_request_context():
+        received_shown = hk_datetime_precise(received_at)  # to the millisecond (issue 7)
+        closes_shown = hk_datetime(closes_at, "seconds")
+    expect(refusal).to_contain_text(f"Refused: received at {received_shown} (server time), "
+                                    f"after the closing time of {closes_shown}.")
     state, versions = read(lambda: (db.session.get(Submission, submission_id).state, db.session.scalar(
         sa.select(sa.func.count(SubmissionVersion.id)).where(SubmissionVersion.submission_id == submission_id))))
     assert (state, versions) == (SubmissionState.draft, 0)

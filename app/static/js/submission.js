@@ -149,7 +149,30 @@
     if (dirty && !timer) timer = window.setTimeout(save, AUTOSAVE_DELAY_MS);
   }
 
+  // An upload started shortly before closing: say, while it uploads, that it must complete before the closing
+  // time (the receipt time is when the upload completes). The server's clock is reckoned from the page.
+  const CLOSING_SOON_MS = 10 * 60 * 1000;
+  function setupUploadWarning() {
+    const hint = document.getElementById("upload-deadline-hint");
+    if (!hint || !hint.dataset.serverNow) return;
+    const offset = Date.parse(hint.dataset.serverNow) - Date.now();
+    document.querySelectorAll("form[data-upload-closes-at]").forEach((form) => {
+      form.addEventListener("submit", () => {
+        const left = Date.parse(form.dataset.uploadClosesAt) - (Date.now() + offset);
+        if (left >= CLOSING_SOON_MS) return;
+        // Every chosen file is uploaded with the form: say it next to each one's upload button.
+        form.querySelectorAll("input[type=file]").forEach((input) => {
+          const status = form.querySelector(`[data-upload-status="${input.id}"]`);
+          if (!input.files || !input.files.length || !status) return;
+          status.textContent = hint.dataset.closingSoon;
+          status.className = "flash flash-error";
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    setupUploadWarning();
     document.querySelectorAll("textarea[data-counter]").forEach((area) => {
       area.addEventListener("input", () => updateCounter(area));
     });
