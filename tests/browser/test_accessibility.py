@@ -24,7 +24,7 @@ from eoi.states import ExerciseKind
 from scoring.models import Envelope
 from scoring.operations import add_criterion
 from tests.browser.conftest import sign_in
-from tests.factories import (
+from tests.factories import (OPENING_PASSPHRASE, 
     attachment_upload, clusters, create_draft, create_published_exercise, create_staff, create_submission,
     create_vendor_user, issue_test_addendum)
 
@@ -176,7 +176,7 @@ def _opening(page):
         for _n in range(2):
             create_submission(exercise, create_vendor_user())
     starter = next(o.user for o in exercise.opening_officers if o.user_id != _signed_in("officer").id)
-    ops.start_opening(exercise, actor=starter)
+    ops.start_opening(exercise, actor=starter, passphrase=OPENING_PASSPHRASE)
     db.session.commit()
     _visit(page, f"/manage/exercises/{exercise.id}/opening")
     expect(page.get_by_label("Your password (second officer)")).to_be_visible()

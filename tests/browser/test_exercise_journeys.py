@@ -291,7 +291,7 @@ def test_two_officers_open_the_box_and_the_record_lists_every_receipt(app, new_p
     password = second.get_by_label("Your password (second officer)")
     password.fill("not my password")
     second.get_by_role("button", name="Confirm and open the box").click()
-    expect(second.get_by_role("alert")).to_have_text("Your password was not correct; the box stays sealed.")
+    expect(second.get_by_role("alert")).to_have_text("Your opening passphrase was not correct; the box stays sealed.")
     assert read(lambda: db.session.get(Exercise, exercise_id).state) == ExerciseState.closed
     second.get_by_label("Your password (second officer)").fill(PASSWORD)
     second.get_by_role("button", name="Confirm and open the box").click()
