@@ -379,7 +379,9 @@ def write_prices(submission: Submission, prices: dict[int, Decimal]) -> None:
     key = _keys_for_write(submission)[PRICE]
     existing = {p.price_item_id: p for p in db.session.scalars(sa.select(PriceLine).where(PriceLine.submission_id == submission.id))}
     for item_id, amount in prices.items():
-        sealed_amount = crypto.seal(key, str(amount).encode(), _aad("price", submission.id, item_id))
+        # to the cent, as the Numeric(14, 2) column kept it before issue 9
+        sealed_amount = crypto.seal(key, str(Decimal(amount).quantize(Decimal("0.01"))).encode(),
+                                    _aad("price", submission.id, item_id))
         if item_id in existing:
             existing[item_id].sealed_amount = sealed_amount
         else:

@@ -114,7 +114,7 @@ def _closed(world: World):
 
 
 def _opening(world: World):
-    return _ops().start_opening(_closed(world), actor=world.officer)
+    return _ops().start_opening(_closed(world), actor=world.officer, passphrase=OPENING_PASSPHRASE)
 
 
 def _incident(world: World):

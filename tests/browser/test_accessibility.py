@@ -24,8 +24,8 @@ from eoi.states import ExerciseKind
 from scoring.models import Envelope
 from scoring.operations import add_criterion
 from tests.browser.conftest import sign_in
-from tests.factories import (OPENING_PASSPHRASE, 
-    attachment_upload, clusters, create_draft, create_published_exercise, create_staff, create_submission,
+from tests.factories import (
+    OPENING_PASSPHRASE, attachment_upload, clusters, create_draft, create_published_exercise, create_staff, create_submission,
     create_vendor_user, issue_test_addendum)
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -179,7 +179,7 @@ def _opening(page):
     ops.start_opening(exercise, actor=starter, passphrase=OPENING_PASSPHRASE)
     db.session.commit()
     _visit(page, f"/manage/exercises/{exercise.id}/opening")
-    expect(page.get_by_label("Your password (second officer)")).to_be_visible()
+    expect(page.get_by_label("Your opening passphrase")).to_be_visible()
 
 
 def _criteria(page):

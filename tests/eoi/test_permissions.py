@@ -7,7 +7,7 @@ import pytest
 from app.auth.models import Role
 from eoi.permissions import can_edit_setup, can_manage_exercise
 
-from tests.factories import OPENING_PASSPHRASE, create_draft, create_staff, create_vendor_user
+from tests.factories import create_draft, create_staff, create_vendor_user
 
 
 def _urls(exercise) -> list[tuple[str, str]]:
@@ -23,7 +23,7 @@ def _urls(exercise) -> list[tuple[str, str]]:
         ("GET", f"/manage/documents/{document.id}/file"),
         ("GET", f"/manage/exercises/{exercise.id}/clarifications"),
         ("GET", f"/manage/exercises/{exercise.id}/opening"),
-        ("POST", f"/manage/exercises/{exercise.id}/opening/start", data={"passphrase": OPENING_PASSPHRASE}),
+        ("POST", f"/manage/exercises/{exercise.id}/opening/start"),
         ("GET", f"/scoring/exercises/{exercise.id}/criteria"),
     ]
 
