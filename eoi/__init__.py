@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     Called by the app factory; calling it again changes nothing."""
     from app.hooks import hooks
     from eoi.audit_scopes import register_sealed_activity
+    from eoi.cli import register_cli
     from eoi.documents import build_opening_record, build_submission_receipt
 
     if bp.name not in app.blueprints:
@@ -23,6 +24,7 @@ def init_app(app: Flask) -> None:
     registry.add_document_builder("opening_record", _l("Opening record"), build_opening_record)
     registry.add_periodic_task("close-due-exercises", "eoi.close_due_exercises", 15.0)
     register_sealed_activity(registry)
+    register_cli(app)
 
 
 from eoi import documents, models, tasks, views  # noqa: E402,F401

@@ -241,6 +241,27 @@ def test_rekeying_before_closing_names_other_officers_who_alone_then_open(app):
     assert list(sealed.technical_content_for(officers[0], submission).answers.values()) == [ANSWER]
 
 
+def test_the_rekeying_command_takes_both_passphrases_and_audits_a_wrong_one(app):
+    exercise, submission, _draft, officers, _submitter = _world()
+    newcomer = create_staff(Role.officer, name="Command Newcomer")
+    args = ["rekey-opening", "--exercise", exercise.reference, "--by", officers[0].email, "--second",
+            officers[1].email, "--officer", officers[0].email, "--officer", officers[1].email, "--officer", newcomer.email]
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=args, input=f"{OPENING_PASSPHRASE}\nwrong passphrase 4242\n")
+    assert refused.exit_code != 0 and f"opening passphrase of {officers[1].name}" in refused.output
+    from app.audit import AuditEvent
+    assert db.session.scalar(sa.select(AuditEvent.id).where(AuditEvent.actor_id == officers[1].id,
+                                                            AuditEvent.action == "exercise.opening_reauth_failed"))
+    done = runner.invoke(args=args, input=f"{OPENING_PASSPHRASE}\n{OPENING_PASSPHRASE}\n")
+    assert done.exit_code == 0, done.output
+    db.session.expire_all()
+    assert {o.user_id for o in db.session.get(Exercise, exercise.id).opening_officers} == {
+        officers[0].id, officers[1].id, newcomer.id}
+    with _after_closing(exercise):
+        _open(exercise, newcomer, officers[1])
+    assert list(sealed.technical_content_for(officers[0], submission).answers.values()) == [ANSWER]
+
+
 def test_rekeying_is_refused_after_closing(app):
     exercise, _submission, _draft, officers, _submitter = _world()
     with _after_closing(exercise), pytest.raises(ExerciseError, match="only before closing"):
