@@ -338,6 +338,11 @@ def _canonical(manifest: dict) -> str:
 def version_manifest_for(user, version: SubmissionVersion) -> dict:
     """What one submitted version contained (answers, files with hashes, prices), under the same seal."""
     _require_technical(user, version.submission)
+    if _key(version.submission, TECHNICAL) is None:  # the vendor's own, between closing and opening
+        files = _sealed_placeholder(version.submission).files
+        return {"answers": {}, "prices": {}, "sealed": True, "files": [
+            {"id": f.file_id, "name": f.name, "size": f.size, "sha256": f.sha256, "section_id": f.section_id}
+            for f in files]}
     manifest = _manifest_of(version)
     if not can_read_price(user, version.submission):
         manifest["prices"] = {}

@@ -138,6 +138,8 @@ def test_between_closing_and_opening_the_vendor_sees_its_files_by_size_and_hash_
     assert sealed.price_content_for(submitter, submission).sealed
     page = login(submitter).get(f"/exercises/{exercise.id}/submission")
     assert page.status_code == 200 and ANSWER not in page.get_data(as_text=True)
+    receipt = login(submitter).get(f"/exercises/{exercise.id}/submission/receipt")
+    assert receipt.status_code == 200 and hashlib.sha256(FILE_BODY).hexdigest() in receipt.get_data(as_text=True)
 
 
 # --- 2. after closing, no single party can read ---------------------------------------------------------------------
