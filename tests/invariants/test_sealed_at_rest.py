@@ -309,6 +309,34 @@ def test_a_damaged_proposal_is_named_on_the_opening_record_never_skipped(app):
     assert db.session.get(Exercise, exercise.id).state == ExerciseState.opened
 
 
+def test_an_opening_interrupted_half_way_keeps_nothing_and_is_resumed(app, monkeypatch):
+    other = create_vendor_user()
+    exercise, submission, _draft, officers, _submitter = _world(also_invited=[other])
+    create_submission(exercise, other, answer="Second proposal", price=Decimal("2"))
+    real, calls = sealed.open_envelope, []
+
+    def dies_on_the_second(proposal, envelope, key):
+        calls.append(proposal.id)
+        if len(calls) == 2:
+            raise SystemExit("the worker was killed")
+        return real(proposal, envelope, key)
+
+    with _after_closing(exercise):
+        ops.start_opening(exercise, actor=officers[0], passphrase=OPENING_PASSPHRASE)
+        db.session.commit()
+        monkeypatch.setattr(sealed, "open_envelope", dies_on_the_second)
+        with pytest.raises(SystemExit):
+            ops.confirm_opening(exercise, actor=officers[1], passphrase=OPENING_PASSPHRASE)
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count()).where(Submission.exercise_id == exercise.id,
+                                                                  Submission.opened_keys.is_not(None))) == 0
+        monkeypatch.setattr(sealed, "open_envelope", real)
+        ops.confirm_opening(exercise, actor=officers[1], passphrase=OPENING_PASSPHRASE)  # the same started opening
+        db.session.commit()
+    verification = json.loads(db.session.scalar(sa.select(Opening.verification).where(Opening.exercise_id == exercise.id)))
+    assert len(calls) == 2 and [r["ok"] for r in verification] == [True, True]
+
+
 def test_prices_have_their_own_key_and_a_second_two_officer_opening(app):
     exercise, submission, _draft, officers, _submitter = _world()
     with _after_closing(exercise):
