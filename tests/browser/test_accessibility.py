@@ -219,6 +219,7 @@ PAGES = [
     ("clarifications", "officer", _clarifications),
     ("addendum-form", "officer", _addendum_form),
     ("opening", "officer", _opening),
+    ("opening-key", "officer", "/manage/opening-key"),
     ("criteria", "officer", _criteria),
 ]
 
