@@ -26,6 +26,10 @@ from scoring.models import Envelope
 from scoring.operations import add_criterion
 
 DEMO_PASSWORD = "Tenderbox-demo-2006"
+#: Each demo officer's own opening passphrase (issue 9): not the sign-in password; listed in README.md.
+DEMO_OPENING_PASSPHRASES = {"officer.chan@tenderbox.example": "Chan opens the box 2006",
+                            "officer.leung@tenderbox.example": "Leung opens the box 2006",
+                            "officer.wong@tenderbox.example": "Wong opens the box 2006"}
 
 CLUSTERS = [
     ("BT", "Business and Trade", "工商業", "Licences, company registration, trade declarations and support for SMEs.", "牌照、公司註冊、貿易報關及中小企支援。"),
@@ -128,6 +132,8 @@ def seed_demo() -> None:
     with simulated_time(_at(2006, 6, 1)):
         staff = {email: create_staff_user(name=name, email=email, password=DEMO_PASSWORD, role=role, actor="demo")
                  for email, name, role in STAFF}
+    for email, passphrase in DEMO_OPENING_PASSPHRASES.items():
+        ops.set_opening_passphrase(staff[email], passphrase)
     officer1, officer2 = staff["officer.chan@tenderbox.example"], staff["officer.leung@tenderbox.example"]
     # The three officers are named at each publication; any two of them open a box.
     openers = [officer1, officer2, staff["officer.wong@tenderbox.example"]]
@@ -154,9 +160,9 @@ def seed_demo() -> None:
             ops.record_late_attempt(refusal)
     db.session.commit()
     with simulated_time(_at(2006, 9, 29, 14, 30)):
-        ops.start_opening(eoi, actor=officer1)
+        ops.start_opening(eoi, actor=officer1, passphrase=DEMO_OPENING_PASSPHRASES[officer1.email])
     with simulated_time(_at(2006, 9, 29, 14, 35)):
-        ops.confirm_opening(eoi, actor=officer2, password=DEMO_PASSWORD)
+        ops.confirm_opening(eoi, actor=officer2, passphrase=DEMO_OPENING_PASSPHRASES[officer2.email])
     db.session.commit()
     _tender_in_progress(eoi, clusters["BT"], officer1, officer2, openers, vendors)
     db.session.commit()

@@ -127,6 +127,13 @@ class Config:
     OPENING_OFFICERS_MIN = int(os.environ.get("OPENING_OFFICERS_MIN", "3"))
     OPENING_PASSWORD_MAX_FAILURES = int(os.environ.get("OPENING_PASSWORD_MAX_FAILURES", "5"))
     OPENING_PASSWORD_WINDOW = timedelta(minutes=int(os.environ.get("OPENING_PASSWORD_WINDOW_MINUTES", "15")))
+    # The sealed box's encryption (issue 9, docs/sealing.md): the server's own key wraps drafts' data keys until
+    # closing and opened proposals' keys after opening (keep it out of the database's backups); each officer's
+    # opening passphrase derives its key with Argon2id at these costs (RFC 9106's second recommendation).
+    SEALING_KEY_FILE = Path(os.environ.get("SEALING_KEY_FILE", INSTANCE / "sealing.key"))
+    OPENING_KDF = {"t": int(os.environ.get("OPENING_KDF_TIME_COST", "3")),
+                   "m": int(os.environ.get("OPENING_KDF_MEMORY_KIB", str(64 * 1024))), "p": 1}
+    OPENING_PASSPHRASE_MIN_LENGTH = 14
     # Floors under each exercise's late-addendum rule: an addendum issued within the window before closing moves
     # closing at least the extension later, so an on-time proposal can always be re-confirmed.
     ADDENDUM_LATE_WINDOW_MIN_HOURS = int(os.environ.get("ADDENDUM_LATE_WINDOW_MIN_HOURS", "72"))
@@ -148,6 +155,7 @@ class TestConfig(Config):
     LOGIN_IP_RATE_LIMIT = "60 per minute"
     LOGIN_DEVICE_RATE_LIMIT = "5 per minute"
     ARGON2_FAST = True
+    OPENING_KDF = {"t": 1, "m": 256, "p": 1}  # a test derives many opening keys; production costs: Config
     BENCH_ROUTES = False  # whatever the environment says: the route matrix tests see the real routes only
     WTF_CSRF_ENABLED = False  # tests/app/test_security.py turns it back on and checks every form
 

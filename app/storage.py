@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Optional
+from typing import BinaryIO, Callable, Optional
 
 import filetype
 import sqlalchemy as sa
@@ -115,8 +115,12 @@ def _sniff(head: bytes, ext: str) -> str | None:
     return None
 
 
-def save_upload(stream: BinaryIO, filename: str | None, *, max_bytes: int, allowed: set[str] | None = None) -> SavedUpload:
-    """Stream to a temporary name, hashing as it goes; reject by size (while streaming) or by content type."""
+def save_upload(stream: BinaryIO, filename: str | None, *, max_bytes: int, allowed: set[str] | None = None,
+                wrap_output: Callable[[BinaryIO], BinaryIO] | None = None) -> SavedUpload:
+    """Stream to a temporary name, hashing as it goes; reject by size (while streaming) or by content type.
+    wrap_output, if given, wraps the file written (its close() is called at the end): an area that seals its
+    files encrypts them there, so no plaintext reaches the disk, even in the temporary file. Size, type and
+    SHA-256 are of the plaintext."""
     name = safe_display_name(filename)
     ext = _extension(name)
     allowed = allowed or set(ALLOWED_TYPES)
@@ -134,7 +138,8 @@ def save_upload(stream: BinaryIO, filename: str | None, *, max_bytes: int, allow
     tmp = root / "tmp" / key
     digest, size, head = hashlib.sha256(), 0, b""
     try:
-        with open(tmp, "wb") as out:
+        with open(tmp, "wb") as raw:
+            out = wrap_output(raw) if wrap_output else raw
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
@@ -143,6 +148,8 @@ def save_upload(stream: BinaryIO, filename: str | None, *, max_bytes: int, allow
                     head += chunk[: 8192 - len(head)]
                 digest.update(chunk)
                 out.write(chunk)
+            if wrap_output:
+                out.close()
         if size == 0:
             raise UploadRejected(_l("The file is empty."))
         detected = _sniff(head, ext)
@@ -240,6 +247,9 @@ class StoredFile(db.Model):
     sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
     uploaded_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
     uploaded_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+    # A file of sealed content (a submission's attachment) keeps its name and content key here, encrypted by the
+    # area that sealed it (eoi.sealed); original_name is then empty and the bytes on disk are encrypted.
+    sealed_meta: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
 
     def __repr__(self) -> str:
         return f"<StoredFile {self.id} {self.sha256[:8]}>"

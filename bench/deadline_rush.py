@@ -226,6 +226,8 @@ def seed(flask_app, n: int) -> Seeded:
     db.session.add(cluster)
     officer, *_ = openers = [create_staff_user(name=f"Bench Officer {k}", email=f"officer{k or ''}@bench.example",
                                                password=PASSWORD, role=Role.officer, actor="bench") for k in range(3)]
+    for opener in openers:  # only an officer with an opening passphrase can be named to open (issue 9)
+        ops.set_opening_passphrase(opener, f"bench opening passphrase {opener.id}")
     db.session.commit()
     vendors = []
     for i in range(n):

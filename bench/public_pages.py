@@ -218,6 +218,8 @@ def seed(n: int) -> int:
     db.session.add_all(clusters)
     officer, *_ = openers = [create_staff_user(name=f"Bench Officer {k}", email=f"officer{k or ''}@bench.example",
                                                password=PASSWORD, role=Role.officer, actor="bench") for k in range(3)]
+    for opener in openers:  # only an officer with an opening passphrase can be named to open (issue 9)
+        ops.set_opening_passphrase(opener, f"bench opening passphrase {opener.id}")
     vendor = register_vendor(name_en="Bench Vendor Limited", name_zh="測試供應商有限公司", br_number="91234567",
                              address="1 Bench Road, Hong Kong", contact_name="Chan", contact_phone="21234567",
                              name="Chan", email="vendor@bench.example", password=PASSWORD, locale="en")

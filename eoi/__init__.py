@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     from app.hooks import HomePanel, hooks
     from eoi.views.home import officer_home, vendor_home
     from eoi.audit_scopes import register_audit_labels, register_sealed_activity
+    from eoi.cli import register_cli
     from eoi.documents import (build_opening_record, build_submission_receipt, opening_record_name,
                                submission_receipt_name)
 
@@ -31,6 +32,7 @@ def init_app(app: Flask) -> None:
     register_audit_labels(registry)
     registry.add_home_panel("eoi.vendor", HomePanel(frozenset({Role.vendor}), "eoi/home/vendor.html", vendor_home))
     registry.add_home_panel("eoi.officer", HomePanel(frozenset({Role.officer}), "eoi/home/officer.html", officer_home))
+    register_cli(app)
 
 
 from eoi import documents, models, tasks, views  # noqa: E402,F401

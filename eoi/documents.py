@@ -31,6 +31,7 @@ def build_opening_record(doc: Document) -> DocumentSpec:
         "unconfirmed": queries.unconfirmed_submissions(exercise), "late_attempts": late, "document": doc,
         "opening": opening, "first_officer": opening.started_by, "second_officer": opening.confirmed_by,
         "opening_officers": queries.opening_officers_of(exercise), "audit": write_checkpoint(),
+        "verification": {row["submission_id"]: row for row in queries.opening_verification(exercise)},
     })
 
 

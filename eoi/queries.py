@@ -1,6 +1,7 @@
 """Read-side helpers of the eoi area, named for what they return; shared by operations, views, documents and tasks."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -136,6 +137,12 @@ def live_opening(exercise: Exercise, envelope: OpeningEnvelope = OpeningEnvelope
 def completed_opening(exercise: Exercise, envelope: OpeningEnvelope = OpeningEnvelope.technical) -> Opening | None:
     opening = live_opening(exercise, envelope)
     return opening if opening is not None and opening.state == OpeningState.completed else None
+
+
+def opening_verification(exercise: Exercise) -> list[dict]:
+    """What the technical opening decrypted and checked, one entry per standing proposal (issue 9)."""
+    opening = completed_opening(exercise)
+    return json.loads(opening.verification) if opening is not None and opening.verification else []
 
 
 def pending_incident(exercise: Exercise) -> DeadlineIncident | None:

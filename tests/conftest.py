@@ -44,6 +44,9 @@ def _base_config(tmp: Path, uri: str) -> dict:
         # with the tables after each test (a truncated database is exactly what the checkpoints would report).
         "AUDIT_SIGNING_KEY_FILE": _shared_path("AUDIT_SIGNING_KEY_FILE") or tmp / "audit-signing.key",
         "AUDIT_CHECKPOINT_FILE": _shared_path("AUDIT_CHECKPOINT_FILE") or tmp / "audit-checkpoints.log",
+        # The sealing key: a real worker reads drafts' manifests for receipts, so it shares the key file with the
+        # tests (SEALING_KEY_FILE, else the worktree's instance/ default, which the worker uses too).
+        "SEALING_KEY_FILE": _shared_path("SEALING_KEY_FILE") or (TestConfig.SEALING_KEY_FILE if USING_WORKER else tmp / "sealing.key"),
         "SERVER_NAME": "localhost",
         "PUBLIC_URL": "http://localhost",
         "RATELIMIT_KEY_PREFIX": f"t{uuid.uuid4().hex[:12]}",  # a shared Redis store must not carry counts between tests

@@ -29,6 +29,8 @@ from eoi.operations import setup
 from eoi.states import ExerciseKind
 
 PASSWORD = "correct horse battery 42"
+#: Every test officer's opening passphrase (issue 9): not its sign-in password.
+OPENING_PASSPHRASE = "seven lanterns over the harbour"
 PDF_BYTES = b"%PDF-1.4\n% tender document\n%%EOF\n"
 SMALL_PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG_BYTES = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
@@ -44,16 +46,19 @@ def create_staff(role: Role = Role.officer, **overrides) -> User:
     user = create_staff_user(name=overrides.get("name", f"{role.value.title()} {n}"),
                              email=overrides.get("email", f"{role.value}{n}@gov.example"),
                              password=overrides.get("password", PASSWORD), role=role, actor="test")
+    if role == Role.officer and overrides.get("opening_passphrase", OPENING_PASSPHRASE):
+        ops.set_opening_passphrase(user, overrides.get("opening_passphrase", OPENING_PASSPHRASE))
     db.session.commit()
     return user
 
 
 def opening_officers(*named: User) -> list[User]:
-    """Officers to name at publication: those given and every other active officer that exists now, topped up
+    """Officers to name at publication: those given and every other active officer with an opening key, topped up
     with new officers to the configured minimum (OPENING_OFFICERS_MIN)."""
     chosen = {u.id: u for u in named}
     for user in db.session.scalars(sa.select(User).where(User.role == Role.officer, User.is_enabled.is_(True))):
-        chosen.setdefault(user.id, user)
+        if ops.has_opening_key(user):  # only an officer with an opening key can hold a share
+            chosen.setdefault(user.id, user)
     while len(chosen) < current_app.config["OPENING_OFFICERS_MIN"]:
         user = create_staff(Role.officer)
         chosen[user.id] = user

@@ -266,5 +266,17 @@ class IncidentForm(BaseForm):
 
 
 class OpeningConfirmForm(BaseForm):
-    password = PasswordField(_l("Your password (second officer)"), validators=[_required()],
-                             description=_l("Re-enter your own password to confirm that you are present."))
+    """The first officer starts, the second confirms, each with its own opening passphrase (not its password)."""
+    passphrase = PasswordField(_l("Your opening passphrase"), validators=[_required()],
+                               description=_l("The opening passphrase you set on your opening key page (not your "
+                                              "sign-in password). It unlocks your share of the box's key."))
+
+
+class OpeningPassphraseForm(BaseForm):
+    current = PasswordField(_l("Current opening passphrase"),
+                            description=_l("Needed only to change a passphrase you already set."))
+    passphrase = PasswordField(_l("New opening passphrase"), validators=[_required()],
+                               description=_l("At least 14 characters, different from your sign-in password. It is "
+                                              "never stored: if you forget it, you cannot take part in openings of "
+                                              "exercises already published."))
+    confirm = PasswordField(_l("Repeat the opening passphrase"), validators=[_required()])

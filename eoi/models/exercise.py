@@ -96,6 +96,9 @@ class Exercise(db.Model):
     opened_at: so.Mapped[Optional[datetime]]
     price_opened_at: so.Mapped[Optional[datetime]]
     cancel_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    # The exercise's opening public keys (issue 9, docs/sealing.md): JSON {"technical": .., "price": ..,
+    # "generation": n}; their private keys exist only as 2-of-n shares sealed to the named officers.
+    seal_public_keys: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
 
     clusters: so.Mapped[list[ServiceCluster]] = so.relationship(secondary=exercise_clusters, order_by=ServiceCluster.code)
     sections: so.Mapped[list["Section"]] = so.relationship(back_populates="exercise", order_by="Section.position",

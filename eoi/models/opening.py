@@ -66,6 +66,11 @@ class Opening(db.Model):
     completed_at: so.Mapped[Optional[datetime]]
     cancelled_at: so.Mapped[Optional[datetime]]
     cancel_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    # Issue 9: the first officer's unlocked key share, re-sealed to each other named officer's opening key (JSON
+    # {user_id: sealed}); cleared when the opening completes or is cancelled. Never a share in plain.
+    pending_shares: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    # What the opening decrypted and checked (JSON list, one entry per standing proposal), printed on the record.
+    verification: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
 
     exercise: so.Mapped[Exercise] = so.relationship()
     started_by: so.Mapped[User] = so.relationship(foreign_keys=[started_by_id])
@@ -73,3 +78,40 @@ class Opening(db.Model):
 
     def __repr__(self) -> str:
         return f"<Opening {self.id} exercise={self.exercise_id} {self.envelope.value} {self.state.value}>"
+
+
+class OpeningKey(db.Model):
+    """An officer's opening key (issue 9): an X25519 public key, and its private key encrypted under a key derived
+    (Argon2id) from the officer's own opening passphrase, which the server never stores. Shares of each exercise's
+    opening key are sealed to the public key; only the passphrase unlocks them."""
+    __tablename__ = "opening_keys"
+
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    public_key: so.Mapped[str] = so.mapped_column(sa.String(64))
+    locked_private_key: so.Mapped[str] = so.mapped_column(sa.Text)  # JSON: salt, Argon2id parameters, ciphertext
+    created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+    changed_at: so.Mapped[Optional[datetime]]
+
+    def __repr__(self) -> str:
+        return f"<OpeningKey user={self.user_id}>"
+
+
+class OpeningKeyShare(db.Model):
+    """One named officer's share of an exercise's opening private key for one envelope, sealed to that officer's
+    opening key. Any two shares of a generation rebuild the key (2-of-n); one alone reveals nothing."""
+    __tablename__ = "opening_key_shares"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(["exercise_id", "user_id"], ["opening_officers.exercise_id", "opening_officers.user_id"],
+                                name="fk_opening_key_shares_named_officer", ondelete="CASCADE"),
+        sa.CheckConstraint("envelope IN ('technical', 'price')", name="known_envelope"),
+    )
+
+    exercise_id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    envelope: so.Mapped[str] = so.mapped_column(sa.String(20), primary_key=True)
+    share_index: so.Mapped[int]
+    sealed_share: so.Mapped[str] = so.mapped_column(sa.Text)
+    generation: so.Mapped[int] = so.mapped_column(default=1)
+
+    def __repr__(self) -> str:
+        return f"<OpeningKeyShare exercise={self.exercise_id} user={self.user_id} {self.envelope}>"

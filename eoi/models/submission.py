@@ -40,6 +40,12 @@ class Submission(db.Model):
     current_version_id: so.Mapped[Optional[int]] = so.mapped_column(
         sa.ForeignKey("submission_versions.id", use_alter=True, name="fk_submissions_current_version_id"))
     needs_reconfirmation: so.Mapped[bool] = so.mapped_column(default=False)
+    # The proposal's data keys (issue 9, docs/sealing.md), read only by eoi.sealed: wrapped by the server's key
+    # while the vendor drafts (destroyed at closing), wrapped to the exercise's opening keys, and wrapped by the
+    # server's key again once opened (technical first, price at the price opening).
+    draft_keys: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    sealed_keys: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    opened_keys: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
 
     exercise: so.Mapped[Exercise] = so.relationship()
@@ -117,7 +123,9 @@ class PriceLine(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     submission_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     price_item_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("price_items.id", ondelete="CASCADE"))
-    unit_price: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(14, 2))
+    # Before issue 9 the amount itself; now NULL, the amount being sealed_amount (encrypted by eoi.sealed).
+    unit_price: so.Mapped[Optional[Decimal]] = so.mapped_column(sa.Numeric(14, 2))
+    sealed_amount: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
 
     price_item: so.Mapped[PriceItem] = so.relationship()
 

@@ -31,6 +31,7 @@ from eoi.forms.officer import (
     IncidentForm,
     InvitationForm,
     OpeningConfirmForm,
+    OpeningPassphraseForm,
     PriceItemForm,
     PublishForm,
     SectionForm,
@@ -113,6 +114,7 @@ def _opening_context(exercise: Exercise) -> dict:
         "opening_state": opening, "standing": queries.standing_submissions(exercise),
         "unconfirmed": queries.unconfirmed_submissions(exercise),
         "opening_record": queries.latest_opening_record(exercise),
+        "verification": queries.opening_verification(exercise),
         "is_named": named, "incident_pending": blocked,
         "before_closing": exercise.effective_state == ExerciseState.published,
         "can_start": closed and named and not blocked and (not started or opening.started_by_id != current_user.id
@@ -124,6 +126,21 @@ def _opening_context(exercise: Exercise) -> dict:
 
 
 # --- exercises ----------------------------------------------------------------------------------------------
+
+@bp.route("/manage/opening-key", methods=["GET", "POST"])
+@role_required(Role.officer)
+def opening_key():
+    """The officer's own opening passphrase (issue 9): set once, changed with the current one."""
+    form = OpeningPassphraseForm()
+    has_key = ops.has_opening_key(current_user)
+    page = _form_page("eoi/officer/opening_key.html", form=form, has_key=has_key)
+    if form.validate_on_submit():
+        ops.set_opening_passphrase(current_user, form.passphrase.data, confirm=form.confirm.data,
+                                   current=form.current.data)
+        commit(_("Your opening passphrase is set. Keep it to yourself: it is never stored."))
+        return redirect(url_for("eoi.opening_key"))
+    return page()
+
 
 @bp.get("/manage/exercises")
 @role_required(Role.officer)
@@ -459,9 +476,12 @@ def opening(exercise_id: int):
 def opening_start(exercise_id: int):
     exercise = _exercise(exercise_id)
     on_refusal(redirect_to=_opening_url(exercise))
-    if ConfirmForm().validate_on_submit():
-        ops.start_opening(exercise, actor=current_user)
-        commit(_("The opening is started. A second officer must now confirm it."))
+    form = OpeningConfirmForm()
+    if not form.validate_on_submit():
+        flash(_("Enter your opening passphrase to start the opening."), "error")
+        return redirect(_opening_url(exercise))
+    ops.start_opening(exercise, actor=current_user, passphrase=form.passphrase.data)
+    commit(_("The opening is started. A second officer must now confirm it."))
     return redirect(_opening_url(exercise))
 
 
@@ -472,9 +492,9 @@ def opening_confirm(exercise_id: int):
     on_refusal(redirect_to=_opening_url(exercise))
     form = OpeningConfirmForm()
     if not form.validate_on_submit():
-        flash(_("Enter your password to confirm the opening."), "error")
+        flash(_("Enter your opening passphrase to confirm the opening."), "error")
         return redirect(_opening_url(exercise))
-    ops.confirm_opening(exercise, actor=current_user, password=form.password.data)
+    ops.confirm_opening(exercise, actor=current_user, passphrase=form.passphrase.data)
     commit(_("The tender box is opened. The opening record is being prepared."))
     return redirect(_opening_url(exercise))
 

@@ -84,6 +84,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "eoi.incident_confirm": {OFFICER},
     "eoi.incident_decline": {OFFICER},
     "eoi.opening": {OFFICER},
+    "eoi.opening_key": {OFFICER},
     "eoi.opening_start": {OFFICER},
     "eoi.opening_confirm": {OFFICER},
     "eoi.manage_submission": {OFFICER},

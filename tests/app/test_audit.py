@@ -113,8 +113,8 @@ def _row_ids(page: str) -> set[int]:
 
 @pytest.fixture
 def dated_events(app):
-    alice = create_staff(Role.officer, email="alice.audit@gov.example")
-    bob = create_staff(Role.officer, email="bob.audit@gov.example")
+    alice = create_staff(Role.officer, email="alice.audit@gov.example", opening_passphrase="")  # no key events
+    bob = create_staff(Role.officer, email="bob.audit@gov.example", opening_passphrase="")
     with freeze_time("2020-03-10 04:00:00"):  # 12:00 HKT on 10 March
         e1 = record(alice, "exercise.published", alice, title="OSP EOI")
     with freeze_time("2020-03-11 15:30:00"):  # 23:30 HKT on 11 March

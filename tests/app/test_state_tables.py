@@ -26,7 +26,7 @@ from app import create_app
 from app.auth.models import Role, User
 from app.extensions import db
 from app.states import transition
-from tests.factories import PASSWORD, create_staff, create_vendor_user
+from tests.factories import OPENING_PASSPHRASE, PASSWORD, create_staff, create_vendor_user
 
 AREAS = ("app", "eoi", "scoring", "contracts")
 
@@ -114,7 +114,7 @@ def _closed(world: World):
 
 
 def _opening(world: World):
-    return _ops().start_opening(_closed(world), actor=world.officer)
+    return _ops().start_opening(_closed(world), actor=world.officer, passphrase=OPENING_PASSPHRASE)
 
 
 def _incident(world: World):
@@ -167,8 +167,8 @@ def _close(world, exercise):
 
 
 def _open(world, exercise):
-    _ops().start_opening(exercise, actor=world.officer)
-    _ops().confirm_opening(exercise, actor=world.second_officer, password=PASSWORD)
+    _ops().start_opening(exercise, actor=world.officer, passphrase=OPENING_PASSPHRASE)
+    _ops().confirm_opening(exercise, actor=world.second_officer, passphrase=OPENING_PASSPHRASE)
 
 
 def _record_incident(world, exercise):
@@ -209,7 +209,7 @@ DRIVERS: dict[tuple[str, str | None, str], Callable[[World, Any], None]] = {
     ("Submission", "submitted", "withdrawn"): _withdraw,
     ("Submission", "withdrawn", "draft"): _save,
     ("Opening", "started", "completed"): lambda w, o: _ops().confirm_opening(o.exercise, actor=w.second_officer,
-                                                                             password=PASSWORD),
+                                                                             passphrase=OPENING_PASSPHRASE),
     ("Opening", "started", "cancelled"): lambda w, o: _ops().cancel_started_opening(o.exercise, actor=w.officer,
                                                                                     reason="Test."),
     ("DeadlineIncident", "pending", "effective"): lambda w, i: _ops().confirm_deadline_incident(i, actor=w.second_officer),

@@ -25,7 +25,7 @@ from scoring.models import Envelope
 from scoring.operations import add_criterion
 from tests.browser.conftest import sign_in
 from tests.factories import (
-    attachment_upload, clusters, create_draft, create_published_exercise, create_staff, create_submission,
+    OPENING_PASSPHRASE, attachment_upload, clusters, create_draft, create_published_exercise, create_staff, create_submission,
     create_vendor_user, issue_test_addendum)
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -178,10 +178,10 @@ def _opening(page):
         for _n in range(2):
             create_submission(exercise, create_vendor_user())
     starter = next(o.user for o in exercise.opening_officers if o.user_id != _signed_in("officer").id)
-    ops.start_opening(exercise, actor=starter)
+    ops.start_opening(exercise, actor=starter, passphrase=OPENING_PASSPHRASE)
     db.session.commit()
     _visit(page, f"/manage/exercises/{exercise.id}/opening")
-    expect(page.get_by_label("Your password (second officer)")).to_be_visible()
+    expect(page.get_by_label("Your opening passphrase")).to_be_visible()
 
 
 def _criteria(page):
@@ -221,6 +221,7 @@ PAGES = [
     ("clarifications", "officer", _clarifications),
     ("addendum-form", "officer", _addendum_form),
     ("opening", "officer", _opening),
+    ("opening-key", "officer", "/manage/opening-key"),
     ("criteria", "officer", _criteria),
 ]
 

@@ -35,7 +35,7 @@ from eoi.models import (
 from eoi.states import ExerciseState, SubmissionState
 from tests.browser.conftest import read, sign_in
 from tests.factories import (
-    PASSWORD, SMALL_PDF, create_published_exercise, create_staff, create_submission, create_vendor_user,
+    OPENING_PASSPHRASE, PASSWORD, SMALL_PDF, create_published_exercise, create_staff, create_submission, create_vendor_user,
     issue_test_addendum)
 
 DOCUMENT_WAIT_S = 60  # a real Celery worker renders PDFs asynchronously
@@ -273,30 +273,31 @@ def test_two_officers_open_the_box_and_the_record_lists_every_receipt(app, new_p
     first.get_by_role("link", name="OSP-EOI-OPEN").click()
     first.get_by_role("link", name="Opening of the tender box").click()
     expect(first.get_by_role("heading", level=1)).to_have_text("Opening of the tender box")
+    first.get_by_label("Your opening passphrase").fill(OPENING_PASSPHRASE)
     first.get_by_role("button", name="Start the opening").click()
     expect(first.get_by_role("status").filter(has_text="The opening is started.")).to_be_visible()
     expect(first.get_by_text("You started the opening. A different officer must sign in and confirm it.")).to_be_visible()
-    expect(first.get_by_label("Your password (second officer)")).to_have_count(0)
+    expect(first.get_by_label("Your opening passphrase")).to_have_count(0)
 
     # Officer A cannot confirm its own opening, even by posting the form itself.
     token = first.locator("input[name=csrf_token]").first.get_attribute("value")
     response = first.request.post(f"/manage/exercises/{exercise_id}/opening/confirm",
-                                  form={"csrf_token": token, "password": PASSWORD}, max_redirects=0)
+                                  form={"csrf_token": token, "passphrase": OPENING_PASSPHRASE}, max_redirects=0)
     assert response.status == 302
     first.reload()
     expect(first.get_by_role("alert")).to_have_text("A second, different officer must confirm the opening.")
     assert read(lambda: db.session.get(Exercise, exercise_id).state) == ExerciseState.closed
 
-    # Officer B, in its own browser context, confirms with its password (a wrong one first).
+    # Officer B, in its own browser context, confirms with its opening passphrase (a wrong one first).
     second = new_page()
     sign_in(second, "second.officer@gov.example")
     second.goto(f"/manage/exercises/{exercise_id}/opening")
-    password = second.get_by_label("Your password (second officer)")
+    password = second.get_by_label("Your opening passphrase")
     password.fill("not my password")
     second.get_by_role("button", name="Confirm and open the box").click()
-    expect(second.get_by_role("alert")).to_have_text("Your password was not correct; the box stays sealed.")
+    expect(second.get_by_role("alert")).to_have_text("Your opening passphrase was not correct; the box stays sealed.")
     assert read(lambda: db.session.get(Exercise, exercise_id).state) == ExerciseState.closed
-    second.get_by_label("Your password (second officer)").fill(PASSWORD)
+    second.get_by_label("Your opening passphrase").fill(OPENING_PASSPHRASE)
     second.get_by_role("button", name="Confirm and open the box").click()
     expect(second.get_by_role("status").filter(has_text="The tender box is opened.")).to_be_visible()
     opened = read(lambda: db.session.execute(sa.select(Exercise.state, Opening.started_by_id, Opening.confirmed_by_id)

@@ -23,7 +23,7 @@ from eoi.documents import build_opening_record
 from eoi.models import DeadlineIncident, Exercise, Opening
 from eoi.operations import ExerciseError, SubmissionError
 from eoi.states import ExerciseState, IncidentState, OpeningState
-from tests.factories import (PASSWORD, create_draft, create_published, create_staff, create_submission,
+from tests.factories import (OPENING_PASSPHRASE, PASSWORD, create_draft, create_published, create_staff, create_submission,
                              create_vendor_user, opening_officers)
 
 ATTACKER_PASSWORD = "chosen by the admin 2026"
@@ -97,16 +97,16 @@ def test_an_administrator_cannot_open_the_box_with_two_officer_accounts_it_creat
     db.session.commit()
     with _after_closing(exercise):
         with pytest.raises(ExerciseError, match="Only the officers named when this exercise was published"):
-            ops.start_opening(exercise, actor=puppets[0])
+            ops.start_opening(exercise, actor=puppets[0], passphrase=OPENING_PASSPHRASE)
         db.session.rollback()
-        ops.start_opening(exercise, actor=officers[0])  # a named officer starts ...
+        ops.start_opening(exercise, actor=officers[0], passphrase=OPENING_PASSPHRASE)  # a named officer starts ...
         with pytest.raises(ExerciseError, match="Only the officers named"):  # ... a puppet cannot confirm
-            ops.confirm_opening(exercise, actor=puppets[1], password=ATTACKER_PASSWORD)
+            ops.confirm_opening(exercise, actor=puppets[1], passphrase=ATTACKER_PASSWORD)
         db.session.rollback()
         assert db.session.get(Exercise, exercise.id).opened_at is None
         # Positive control: two named officers open it.
-        ops.start_opening(exercise, actor=officers[0])
-        ops.confirm_opening(exercise, actor=officers[1], password=PASSWORD)
+        ops.start_opening(exercise, actor=officers[0], passphrase=OPENING_PASSPHRASE)
+        ops.confirm_opening(exercise, actor=officers[1], passphrase=OPENING_PASSPHRASE)
     assert exercise.state == ExerciseState.opened
 
 
@@ -136,7 +136,7 @@ def test_the_database_refuses_an_opening_by_an_officer_not_named(named):
 def test_check_constraints_tie_the_opening_state_to_its_columns(named, sql, values):
     exercise, officers = named
     with _after_closing(exercise):
-        ops.start_opening(exercise, actor=officers[0])
+        ops.start_opening(exercise, actor=officers[0], passphrase=OPENING_PASSPHRASE)
         db.session.commit()
     with pytest.raises(sa.exc.IntegrityError):
         db.session.execute(sa.text(sql), {"other": officers[1].id, **values})
@@ -152,17 +152,17 @@ def test_check_constraints_tie_the_opening_state_to_its_columns(named, sql, valu
 def test_a_disabled_starter_is_replaced_and_a_disabled_officer_cannot_confirm(named):
     exercise, (first, second, third) = named
     with _after_closing(exercise):
-        stale = ops.start_opening(exercise, actor=first)
+        stale = ops.start_opening(exercise, actor=first, passphrase=OPENING_PASSPHRASE)
         set_user_enabled(first, False, actor="test")
         with pytest.raises(ExerciseError, match="who started the opening can no longer take part"):
-            ops.confirm_opening(exercise, actor=second, password=PASSWORD)
-        fresh = ops.start_opening(exercise, actor=second)  # the stale start is cancelled, not a deadlock
+            ops.confirm_opening(exercise, actor=second, passphrase=OPENING_PASSPHRASE)
+        fresh = ops.start_opening(exercise, actor=second, passphrase=OPENING_PASSPHRASE)  # the stale start is cancelled, not a deadlock
         assert stale.state == OpeningState.cancelled and fresh.started_by_id == second.id
         set_user_enabled(third, False, actor="test")
         with pytest.raises(ExerciseError, match="Only the officers named"):
-            ops.confirm_opening(exercise, actor=third, password=PASSWORD)
+            ops.confirm_opening(exercise, actor=third, passphrase=OPENING_PASSPHRASE)
         set_user_enabled(third, True, actor="test")
-        ops.confirm_opening(exercise, actor=third, password=PASSWORD)
+        ops.confirm_opening(exercise, actor=third, passphrase=OPENING_PASSPHRASE)
     assert [o.state for o in db.session.scalars(sa.select(Opening).order_by(Opening.id))] == [
         OpeningState.cancelled, OpeningState.completed]
 
@@ -170,16 +170,16 @@ def test_a_disabled_starter_is_replaced_and_a_disabled_officer_cannot_confirm(na
 def test_the_same_officer_starting_twice_changes_nothing(named):
     exercise, (first, second, _third) = named
     with _after_closing(exercise):
-        opening = ops.start_opening(exercise, actor=first)
-        assert ops.start_opening(exercise, actor=first) is opening
+        opening = ops.start_opening(exercise, actor=first, passphrase=OPENING_PASSPHRASE)
+        assert ops.start_opening(exercise, actor=first, passphrase=OPENING_PASSPHRASE) is opening
         with pytest.raises(ExerciseError, match="already started by Named Officer 0"):
-            ops.start_opening(exercise, actor=second)
+            ops.start_opening(exercise, actor=second, passphrase=OPENING_PASSPHRASE)
 
 
 def test_cancelling_the_exercise_cancels_a_started_opening(named):
     exercise, (first, _second, _third) = named
     with _after_closing(exercise):
-        opening = ops.start_opening(exercise, actor=first)
+        opening = ops.start_opening(exercise, actor=first, passphrase=OPENING_PASSPHRASE)
         ops.cancel_exercise(exercise, actor=first, reason="Policy changed.")
     assert opening.state == OpeningState.cancelled and opening.cancel_reason == "The exercise was cancelled."
 
@@ -189,14 +189,14 @@ def test_cancelling_the_exercise_cancels_a_started_opening(named):
 def test_the_opening_password_is_throttled_per_officer_and_every_try_is_audited(named):
     exercise, (first, second, third) = named
     with _after_closing(exercise) as frozen:
-        ops.start_opening(exercise, actor=first)
+        ops.start_opening(exercise, actor=first, passphrase=OPENING_PASSPHRASE)
         db.session.commit()
         for _try in range(5):
-            with pytest.raises(ExerciseError, match="Your password was not correct") as refusal:
-                ops.confirm_opening(exercise, actor=second, password="a wrong guess 123")
+            with pytest.raises(ExerciseError, match="Your opening passphrase was not correct") as refusal:
+                ops.confirm_opening(exercise, actor=second, passphrase="a wrong guess 123")
             rollback_refused(refusal.value)  # as the request boundary does: roll back, then record the refusal
         with pytest.raises(ExerciseError, match="Too many wrong passwords") as refusal:
-            ops.confirm_opening(exercise, actor=second, password=PASSWORD)  # even the right one, for now
+            ops.confirm_opening(exercise, actor=second, passphrase=OPENING_PASSPHRASE)  # even the right one, for now
         rollback_refused(refusal.value)
         actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.actor_id == second.id,
                                                                        AuditEvent.action.like("exercise.opening_%"))).all()
@@ -204,31 +204,31 @@ def test_the_opening_password_is_throttled_per_officer_and_every_try_is_audited(
         assert actions.count("exercise.opening_reauth_throttled") == 1
         assert exercise.state == ExerciseState.closed
         frozen.tick(timedelta(minutes=15, seconds=1))
-        ops.confirm_opening(exercise, actor=second, password=PASSWORD)  # the window has passed
+        ops.confirm_opening(exercise, actor=second, passphrase=OPENING_PASSPHRASE)  # the window has passed
     assert exercise.state == ExerciseState.opened
 
 
 def test_another_officer_is_not_throttled_by_someone_elses_failures(named):
     exercise, (first, second, third) = named
     with _after_closing(exercise):
-        ops.start_opening(exercise, actor=first)
+        ops.start_opening(exercise, actor=first, passphrase=OPENING_PASSPHRASE)
         for _try in range(5):
             with pytest.raises(ExerciseError):
-                ops.confirm_opening(exercise, actor=second, password="a wrong guess 123")
-        ops.confirm_opening(exercise, actor=third, password=PASSWORD)
+                ops.confirm_opening(exercise, actor=second, passphrase="a wrong guess 123")
+        ops.confirm_opening(exercise, actor=third, passphrase=OPENING_PASSPHRASE)
     assert exercise.state == ExerciseState.opened
 
 
 def test_failed_opening_passwords_are_kept_and_throttled_through_the_page(named, login):
     exercise, (first, second, _third) = named
     with _after_closing(exercise):
-        login(first).post(f"/manage/exercises/{exercise.id}/opening/start")
+        login(first).post(f"/manage/exercises/{exercise.id}/opening/start", data={"passphrase": OPENING_PASSPHRASE})
         client = login(second)
         for _try in range(5):
             page = text(client.post(f"/manage/exercises/{exercise.id}/opening/confirm",
-                                    data={"password": "a wrong guess 123"}, follow_redirects=True))
-            assert "Your password was not correct" in page
-        page = text(client.post(f"/manage/exercises/{exercise.id}/opening/confirm", data={"password": PASSWORD},
+                                    data={"passphrase": "a wrong guess 123"}, follow_redirects=True))
+            assert "Your opening passphrase was not correct" in page
+        page = text(client.post(f"/manage/exercises/{exercise.id}/opening/confirm", data={"passphrase": OPENING_PASSPHRASE},
                                 follow_redirects=True))
     assert "Too many wrong passwords" in page
     db.session.rollback()
@@ -258,7 +258,7 @@ def test_one_officer_alone_cannot_reopen_a_closed_box(named):
             ops.confirm_deadline_incident(incident, actor=first)
         db.session.rollback()
         with pytest.raises(ExerciseError, match="awaits a second officer"):
-            ops.start_opening(exercise, actor=second)  # nor can the box be opened under a pending re-opening
+            ops.start_opening(exercise, actor=second, passphrase=OPENING_PASSPHRASE)  # nor can the box be opened under a pending re-opening
         db.session.rollback()
         ops.confirm_deadline_incident(incident, actor=second)  # positive control
         db.session.commit()
@@ -374,8 +374,8 @@ def test_a_proposal_not_reconfirmed_is_listed_on_the_opening_record_never_droppe
         ops.reconfirm_submission(fresh, actor=fresh_vendor)
         db.session.commit()
     with _after_closing(exercise):
-        ops.start_opening(exercise, actor=first)
-        ops.confirm_opening(exercise, actor=second, password=PASSWORD)
+        ops.start_opening(exercise, actor=first, passphrase=OPENING_PASSPHRASE)
+        ops.confirm_opening(exercise, actor=second, passphrase=OPENING_PASSPHRASE)
         db.session.commit()
     standing = queries.standing_submissions(exercise)
     assert stale not in standing and fresh in standing
@@ -403,17 +403,17 @@ def test_two_officer_accounts_created_by_an_administrator_cannot_open_the_box_th
                                ATTACKER_PASSWORD) for n in range(2))
         page = text(first.get(f"/manage/exercises/{exercise.id}/opening"))
         assert "You are not one of the officers named" in page and "Start the opening" not in page
-        refused = text(first.post(f"/manage/exercises/{exercise.id}/opening/start", follow_redirects=True))
+        refused = text(first.post(f"/manage/exercises/{exercise.id}/opening/start", data={"passphrase": OPENING_PASSPHRASE}, follow_redirects=True))
         assert "Only the officers named when this exercise was published can open its box" in refused
-        login(officers[0]).post(f"/manage/exercises/{exercise.id}/opening/start")
+        login(officers[0]).post(f"/manage/exercises/{exercise.id}/opening/start", data={"passphrase": OPENING_PASSPHRASE})
         refused = text(second.post(f"/manage/exercises/{exercise.id}/opening/confirm",
-                                   data={"password": ATTACKER_PASSWORD}, follow_redirects=True))
+                                   data={"passphrase": ATTACKER_PASSWORD}, follow_redirects=True))
         assert "Only the officers named" in refused
         db.session.rollback()
         assert db.session.get(Exercise, exercise.id).state == ExerciseState.closed
         # Positive control: a named second officer opens it through the same page.
         page = text(login(officers[1]).post(f"/manage/exercises/{exercise.id}/opening/confirm",
-                                            data={"password": PASSWORD}, follow_redirects=True))
+                                            data={"passphrase": OPENING_PASSPHRASE}, follow_redirects=True))
     assert "The tender box is opened." in page
 
 
@@ -478,8 +478,8 @@ def test_the_opening_record_pdf_lists_a_proposal_not_reconfirmed_as_such(named, 
     ops.issue_addendum(exercise, actor=first, text_en="New plan.", text_zh="新計劃。", changes_requirements=True)
     db.session.commit()
     with _after_closing(exercise):
-        ops.start_opening(exercise, actor=first)
-        ops.confirm_opening(exercise, actor=second, password=PASSWORD)
+        ops.start_opening(exercise, actor=first, passphrase=OPENING_PASSPHRASE)
+        ops.confirm_opening(exercise, actor=second, passphrase=OPENING_PASSPHRASE)
         db.session.commit()
     record = wait_for(lambda: db.session.scalar(sa.select(Document).where(
         Document.kind == "opening_record", Document.status == DocumentStatus.ready)))

@@ -25,7 +25,7 @@ from app.auth.models import Role
 from app.documents.models import Document, DocumentStatus
 from app.extensions import db
 from tests.app.test_audit import _events, _run, _some_activity, guards_lifted
-from tests.factories import PASSWORD, create_staff
+from tests.factories import OPENING_PASSPHRASE, PASSWORD, create_staff
 
 
 def _log_lines(app) -> list[str]:
@@ -233,8 +233,8 @@ def test_every_opening_record_prints_a_signed_checkpoint(app, login, tmp_path):
     tender = create_published(officer, kind=ExerciseKind.tender, vendors=[vendor])
     create_submission(tender, vendor)
     with freeze_time(tender.closes_at + timedelta(minutes=5)):
-        ops.start_opening(tender, actor=officer)
-        ops.confirm_opening(tender, actor=second, password=PASSWORD)
+        ops.start_opening(tender, actor=officer, passphrase=OPENING_PASSPHRASE)
+        ops.confirm_opening(tender, actor=second, passphrase=OPENING_PASSPHRASE)
         db.session.commit()
     opened = db.session.scalar(sa.select(AuditEvent.id).where(AuditEvent.action == "exercise.opened"))
     doc = wait_for(lambda: db.session.scalar(sa.select(Document).where(

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from freezegun import freeze_time
 
 from app.extensions import db
-from app.i18n import hk_datetime_precise
+from app.i18n import hk_datetime, hk_datetime_precise
 from eoi import operations as ops
 from eoi.models import LateAttempt
 from eoi.operations import SubmissionClosed
@@ -77,7 +77,7 @@ def test_submit_one_second_after_closing_is_refused_recorded_and_changes_nothing
         page = client.post(_url(exercise, "/submit"), data={"draft_version": str(draft_version)},
                            follow_redirects=True).get_data(as_text=True)
     # The receipt time to the millisecond (issue 7): self-evidently after a closing time in the same second.
-    assert f"received at {hk_datetime_precise(late)} (server time), after the closing time of {_hk(exercise.closes_at)}" in page
+    assert f"received at {hk_datetime_precise(late)} (server time), after the closing time of {hk_datetime(exercise.closes_at, 'seconds')}" in page
     after = _submission(exercise, vendor)
     assert (after.state, after.draft_version, after.versions) == (state, draft_version, [])
     attempt = db.session.scalar(sa.select(LateAttempt))

@@ -17,7 +17,7 @@ from eoi.models import Exercise, Opening
 from eoi.states import ExerciseState, OpeningState
 from tests.eoi.test_officer_views import (ANSWER, FILE_NAME, committed, officer, second_officer,  # noqa: F401
                                          sealed_tender, text)
-from tests.factories import PASSWORD, create_published, create_staff, create_submission, create_vendor_user, wait_for
+from tests.factories import OPENING_PASSPHRASE, PASSWORD, create_published, create_staff, create_submission, create_vendor_user, wait_for
 
 
 def _close(tender):
@@ -28,8 +28,8 @@ def test_opening_needs_a_second_different_officer(login, officer, sealed_tender)
     tender, _submission, _vendor = sealed_tender
     with _close(tender):
         first = login(officer)
-        assert first.post(f"/manage/exercises/{tender.id}/opening/start").status_code == 302
-        page = text(first.post(f"/manage/exercises/{tender.id}/opening/confirm", data={"password": PASSWORD},
+        assert first.post(f"/manage/exercises/{tender.id}/opening/start", data={"passphrase": OPENING_PASSPHRASE}).status_code == 302
+        page = text(first.post(f"/manage/exercises/{tender.id}/opening/confirm", data={"passphrase": OPENING_PASSPHRASE},
                                follow_redirects=True))
         assert "A second, different officer must confirm the opening." in page
         committed()
@@ -40,10 +40,10 @@ def test_opening_refuses_a_wrong_password_and_keeps_the_attempt(login, officer, 
     tender, _submission, _vendor = sealed_tender
     second = second_officer
     with _close(tender):
-        login(officer).post(f"/manage/exercises/{tender.id}/opening/start")
+        login(officer).post(f"/manage/exercises/{tender.id}/opening/start", data={"passphrase": OPENING_PASSPHRASE})
         page = text(login(second).post(f"/manage/exercises/{tender.id}/opening/confirm",
-                                       data={"password": "not the password 99"}, follow_redirects=True))
-    assert "Your password was not correct; the box stays sealed." in page
+                                       data={"passphrase": "not the password 99"}, follow_redirects=True))
+    assert "Your opening passphrase was not correct; the box stays sealed." in page
     committed()
     assert db.session.get(Exercise, tender.id).state == ExerciseState.closed
     assert db.session.scalar(sa.select(AuditEvent.id).where(AuditEvent.action == "exercise.opening_reauth_failed",
@@ -55,13 +55,13 @@ def test_two_officer_opening_produces_the_opening_record(login, officer, second_
     second = second_officer
     with _close(tender):
         first = login(officer)
-        first.post(f"/manage/exercises/{tender.id}/opening/start")
+        first.post(f"/manage/exercises/{tender.id}/opening/start", data={"passphrase": OPENING_PASSPHRASE})
         confirming = login(second)
         page = text(confirming.get(f"/manage/exercises/{tender.id}/opening"))
         assert 'type="password"' in page
         assert f"by {officer.name}" in page  # the page names who started the opening
         assert "Mary Second" in page and officer.email in page  # and the officers named at publication
-        response = confirming.post(f"/manage/exercises/{tender.id}/opening/confirm", data={"password": PASSWORD},
+        response = confirming.post(f"/manage/exercises/{tender.id}/opening/confirm", data={"passphrase": OPENING_PASSPHRASE},
                                    follow_redirects=True)
         assert "The tender box is opened." in text(response)
     committed()
@@ -97,8 +97,8 @@ def test_opening_record_lists_every_submission_with_receipt_and_sha256(login, of
         pytest.skip("pdftotext not installed (poppler-utils)")
     second = second_officer
     with _close(tender):
-        ops.start_opening(tender, actor=officer)
-        ops.confirm_opening(tender, actor=second, password=PASSWORD)
+        ops.start_opening(tender, actor=officer, passphrase=OPENING_PASSPHRASE)
+        ops.confirm_opening(tender, actor=second, passphrase=OPENING_PASSPHRASE)
         db.session.commit()
     record = wait_for(lambda: db.session.scalar(sa.select(Document).where(
         Document.kind == "opening_record", Document.status == DocumentStatus.ready)))
@@ -119,20 +119,20 @@ def test_an_incident_that_reopens_the_box_cancels_a_started_opening(app):
     exercise = create_published(first)
     create_submission(exercise, create_vendor_user())
     with freeze_time(exercise.closes_at + timedelta(minutes=1)):
-        started = ops.start_opening(exercise, actor=first)
+        started = ops.start_opening(exercise, actor=first, passphrase=OPENING_PASSPHRASE)
         new_closing = exercise.closes_at + timedelta(hours=2)
         incident = ops.record_deadline_incident(exercise, actor=second, new_closes_at=new_closing,
                                                 reason_en="Portal outage", reason_zh="網站故障",
                                                 evidence="Monitoring log 12:00-12:40")
         with pytest.raises(ops.ExerciseError, match="awaits a second officer"):
-            ops.confirm_opening(exercise, actor=second, password=PASSWORD)  # not while the incident is pending
+            ops.confirm_opening(exercise, actor=second, passphrase=OPENING_PASSPHRASE)  # not while the incident is pending
         ops.confirm_deadline_incident(incident, actor=first)
         db.session.commit()
     assert started.state == OpeningState.cancelled and exercise.state == ExerciseState.published
     with freeze_time(new_closing + timedelta(minutes=1)):
         ops.close_exercise(exercise)
         with pytest.raises(ops.ExerciseError, match="not been started"):
-            ops.confirm_opening(exercise, actor=second, password=PASSWORD)
-        ops.start_opening(exercise, actor=first)
-        ops.confirm_opening(exercise, actor=second, password=PASSWORD)
+            ops.confirm_opening(exercise, actor=second, passphrase=OPENING_PASSPHRASE)
+        ops.start_opening(exercise, actor=first, passphrase=OPENING_PASSPHRASE)
+        ops.confirm_opening(exercise, actor=second, passphrase=OPENING_PASSPHRASE)
     assert exercise.state == ExerciseState.opened

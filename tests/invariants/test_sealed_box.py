@@ -16,7 +16,7 @@ from app.extensions import db
 from eoi import operations as ops
 from eoi.models import Submission
 from eoi.states import ExerciseKind
-from tests.factories import PASSWORD, create_published, create_staff, create_submission, create_vendor_user
+from tests.factories import OPENING_PASSPHRASE, PASSWORD, create_published, create_staff, create_submission, create_vendor_user
 
 ANSWER_MARKER = "Zebra-Quokka proprietary approach 7731"
 FILE_NAME_MARKER = "secret-architecture-4419.pdf"
@@ -104,8 +104,8 @@ def test_the_walk_detects_content_once_opened(app, login):
     exercise, submission, officer, second, _admin, vendor = build_world()
     from freezegun import freeze_time
     with freeze_time(exercise.closes_at + timedelta(seconds=1)):
-        ops.start_opening(exercise, actor=officer)
-        ops.confirm_opening(exercise, actor=second, password=PASSWORD)
+        ops.start_opening(exercise, actor=officer, passphrase=OPENING_PASSPHRASE)
+        ops.confirm_opening(exercise, actor=second, passphrase=OPENING_PASSPHRASE)
         db.session.commit()
         leaks = _walk(login(officer), _urls(app, 8), [ANSWER_MARKER])
     assert any(ANSWER_MARKER in found for found in leaks.values())
@@ -132,8 +132,8 @@ def test_after_opening_officers_read_only_standing_submissions(app, login):
     ops.save_draft(submission, actor=vendor, answers={exercise.sections[0].id: "Unsubmitted second thoughts 5512"})
     db.session.commit()
     with freeze_time(exercise.closes_at + timedelta(seconds=1)):
-        ops.start_opening(exercise, actor=officer)
-        ops.confirm_opening(exercise, actor=second, password=PASSWORD)
+        ops.start_opening(exercise, actor=officer, passphrase=OPENING_PASSPHRASE)
+        ops.confirm_opening(exercise, actor=second, passphrase=OPENING_PASSPHRASE)
         db.session.commit()
         leaks = _walk(login(officer), _urls(app, 8), ["Unsubmitted second thoughts 5512", ANSWER_MARKER])
     assert leaks == {}
@@ -144,8 +144,9 @@ def test_after_opening_officers_read_only_standing_submissions(app, login):
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 #: The rows of sealed content (answers, attachments, price lines); their columns are reached only through them.
 SEALED_MODELS = {"Answer", "PriceLine", "SubmissionFile"}
-#: Sealed columns of rows that are not sealed as a whole (a version's manifest; a price line's amount).
-SEALED_ATTRIBUTES = {"manifest", "unit_price"}
+#: Sealed columns of rows that are not sealed as a whole (a version's manifest; a price line's amount, before and
+#: after issue 9; a sealed file's encrypted name and key; a proposal's wrapped data keys).
+SEALED_ATTRIBUTES = {"manifest", "unit_price", "sealed_amount", "sealed_meta", "draft_keys", "sealed_keys", "opened_keys"}
 SEALED_SQL = re.compile(r"\b(from|join|into|update|table)\s*\(?\s*[\"']?(answers|price_lines|submission_files)\b",
                         re.IGNORECASE)
 SCANNED = ("app", "eoi", "scoring", "contracts", "bench", "demo.py", "wsgi.py")
@@ -217,7 +218,8 @@ def test_the_door_scan_finds_sealed_access():
         "import Answer", "import eoi.models.submission.PriceLine", ".manifest", "manifest=",
         ".unit_price", ".SubmissionFile", "SQL 'SELECT text FROM answers'"]
     door = sealed_accesses((ROOT / DOOR).read_text(encoding="utf-8"))
-    assert {"Answer", "PriceLine", "SubmissionFile", ".manifest", ".unit_price"} <= {h.split(": ", 1)[1] for h in door}
+    assert {"Answer", "PriceLine", "SubmissionFile", ".manifest", ".sealed_amount", ".sealed_meta", ".draft_keys",
+            ".sealed_keys", ".opened_keys"} <= {h.split(": ", 1)[1] for h in door}
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -284,8 +286,8 @@ def test_audit_log_shows_full_detail_after_opening(app, login):
     from freezegun import freeze_time
     exercise, officer, second, admin, vendors, receipt_hashes = _sealed_world()
     with freeze_time(exercise.closes_at + timedelta(seconds=1)):
-        ops.start_opening(exercise, actor=officer)
-        ops.confirm_opening(exercise, actor=second, password=PASSWORD)
+        ops.start_opening(exercise, actor=officer, passphrase=OPENING_PASSPHRASE)
+        ops.confirm_opening(exercise, actor=second, passphrase=OPENING_PASSPHRASE)
         db.session.commit()
     client = login(admin)
     page = client.get("/admin/audit?action=submission.draft_saved").get_data(as_text=True)
