@@ -213,3 +213,33 @@ def test_the_public_list_reads_as_cards_on_a_390_px_phone(new_page, locale):
     assert box and box["width"] > PHONE["width"] * 0.7, f"the title is squeezed into a narrow column: {box}"
     widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], widths
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_submit_pressed_after_the_session_ended_loses_nothing_typed(new_page, locale):
+    exercise_id, sections, _items = _vendor_with_draft(locale, email=f"ended-{locale}@edit.example")
+    page = new_page()
+    sign_in(page, f"ended-{locale}@edit.example")
+    page.goto(f"/exercises/{exercise_id}/submission")
+
+    typed = "Typed, then Submit pressed after the session ended. 會話結束後按下提交。"
+    page.locator(f"#answer_{sections[0]}").fill(typed)
+    page.context.clear_cookies()
+    response_status = []
+    page.on("response", lambda r: response_status.append(r.status) if r.url.endswith("/submit") else None)
+    _button(page, locale, "submit").click()  # refused (the session and its form token are gone): nothing saved
+    page.wait_for_load_state()
+    assert response_status == [400]
+    assert _stored(exercise_id)[0][sections[0]] == "Saved answer 1."
+
+    sign_in(page, f"ended-{locale}@edit.example")  # in the same tab
+    page.goto(f"/exercises/{exercise_id}/submission")
+    expect(page.locator(f"#answer_{sections[0]}")).to_have_value(typed)
+    _button(page, locale, "submit").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(LABELS[locale]["receipt"])
+
+    def submitted():
+        version = db.session.scalar(sa.select(SubmissionVersion).join(
+            Submission, SubmissionVersion.submission_id == Submission.id).where(Submission.exercise_id == exercise_id))
+        return manifest_for_system(version, purpose="test")["answers"] if version else None
+    assert read(submitted)[str(sections[0])] == typed
