@@ -374,7 +374,7 @@ def _proposal_action(exercise_id: int, action: str, act=None):
     if message:
         flash(message, "success")
     elif not received and not result.overwrote:
-        flash(_("Your draft was saved.") if result.saved else _("No changes to save."), "success")
+        flash(_("Your draft was saved.") if result.saved else _("Your draft is saved: nothing had changed since the last save."), "success")
     if url:
         return redirect(url)
     at = request.form.get("at") or (f"files-{_file_key(received[0][0])}" if received else "answers")
