@@ -368,13 +368,15 @@ def _proposal_action(exercise_id: int, action: str, act=None):
     if result.overwrote:
         flash(_("%(name)s saved changes after you opened this page; your save replaced them. Check the answers below.",
                 name=result.overwrote.name), "warning")
+    elif result.saved and not url:  # a submit says so in its own message
+        flash(_("Your draft was saved."), "success")
     for _section, item in received:
         flash(_("Received %(name)s: %(size)s, SHA-256 %(sha)s, at %(time)s.", name=item.name,
                 size=do_filesizeformat(item.size), sha=item.sha256, time=hk_datetime(item.uploaded_at)), "success")
     if message:
         flash(message, "success")
-    elif not received and not result.overwrote:
-        flash(_("Your draft was saved.") if result.saved else _("Your draft is saved: nothing had changed since the last save."), "success")
+    elif not received and not result.saved:
+        flash(_("Your draft is saved: nothing had changed since the last save."), "success")
     if url:
         return redirect(url)
     at = request.form.get("at") or (f"files-{_file_key(received[0][0])}" if received else "answers")
