@@ -105,6 +105,13 @@ def test_an_upload_keeps_and_saves_answers_and_prices_typed_but_not_saved(new_pa
     answers, prices, _version = _stored(exercise_id)
     assert answers[sections[1]] == answer and str(prices[items[0]]) == "1250000.50"
 
+    # Enter in a price field saves the page (the form's default button), never removes or uploads a file.
+    page.locator(f"#price_{items[1]}").fill("99")
+    page.locator(f"#price_{items[1]}").press("Enter")
+    expect(page).to_have_url(re.compile(r"at=answers#message$"))
+    expect(page.get_by_role("table").filter(has_text="method-statement.pdf")).to_be_visible()
+    assert _stored(exercise_id)[1][items[1]] == 99
+
 
 @pytest.mark.parametrize("locale", LANGUAGES)
 def test_a_refused_upload_keeps_what_was_typed_and_summarises_the_problem_at_the_top(new_page, locale):
