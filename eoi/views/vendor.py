@@ -364,7 +364,8 @@ def _proposal_action(exercise_id: int, action: str, act=None):
                                          "them.", name=result.overwrote.name)
         saved_at = submission.last_saved_at
         return jsonify(ok=True, draft_version=submission.draft_version, warning=warning or None,
-                       message=_("Saved at %(time)s", time=hk_time(saved_at)) if saved_at else "")
+                       message=_("Saved at %(time)s", time=hk_time(saved_at)) if saved_at else "",
+                       last_saved=f"{hk_datetime(saved_at)} · {current_user.name}" if result.saved else None)
     if result.overwrote:
         flash(_("%(name)s saved changes after you opened this page; your save replaced them. Check the answers below.",
                 name=result.overwrote.name), "warning")

@@ -110,6 +110,8 @@
         if (result.ok) {
           document.querySelectorAll("input[name=draft_version]").forEach((input) => { input.value = result.draft_version; });
           if (edits === sentAt) { dirty = false; forget(); }
+          const lastSaved = document.getElementById("last-saved");
+          if (lastSaved && result.last_saved) lastSaved.textContent = result.last_saved;
           if (status) status.textContent = result.warning ? `${result.message}. ${result.warning}` : result.message;
         } else {
           if (status) status.textContent = result.error;  // e.g. a price that is not an amount: fixed by typing
