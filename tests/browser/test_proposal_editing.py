@@ -101,7 +101,8 @@ def test_an_upload_keeps_and_saves_answers_and_prices_typed_but_not_saved(new_pa
     expect(message).to_be_focused()
     expect(page.get_by_role("table").filter(has_text="method-statement.pdf")).to_be_visible()
     expect(page.locator(f"#answer_{sections[1]}")).to_have_value(answer)
-    expect(page.locator(f"#price_{items[0]}")).to_have_value(price)
+    expect(page.locator(f"#price_{items[0]}")).to_have_value("1,250,000.50")  # saved, shown as saved
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"\d:\d\d"))  # saved: nothing to put back
     answers, prices, _version = _stored(exercise_id)
     assert answers[sections[1]] == answer and str(prices[items[0]]) == "1250000.50"
 
@@ -109,6 +110,8 @@ def test_an_upload_keeps_and_saves_answers_and_prices_typed_but_not_saved(new_pa
     page.locator(f"#price_{items[1]}").fill("99")
     page.locator(f"#price_{items[1]}").press("Enter")
     expect(page).to_have_url(re.compile(r"at=answers#message$"))
+    expect(page.locator(f"#price_{items[1]}")).to_have_value("99.00")
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"\d:\d\d"))  # "99" is the saved 99.00
     expect(page.get_by_role("table").filter(has_text="method-statement.pdf")).to_be_visible()
     assert _stored(exercise_id)[1][items[1]] == 99
 
