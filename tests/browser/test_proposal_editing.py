@@ -253,3 +253,20 @@ def test_submit_pressed_after_the_session_ended_loses_nothing_typed(new_page, lo
             Submission, SubmissionVersion.submission_id == Submission.id).where(Submission.exercise_id == exercise_id))
         return manifest_for_system(version, purpose="test")["answers"] if version else None
     assert read(submitted)[str(sections[0])] == typed
+
+
+def test_signing_out_forgets_the_copy_kept_in_the_tab(new_page):
+    """The copy of what was typed is kept across a button press (until a page shows it saved); signing out drops
+    it, so a shared computer keeps no proposal text."""
+    exercise_id, sections, _items = _vendor_with_draft("en", email="signout@edit.example")
+    page = new_page()
+    sign_in(page, "signout@edit.example")
+    page.goto(f"/exercises/{exercise_id}/submission")
+    page.locator(f"#answer_{sections[0]}").fill("Typed on a shared computer.")
+    _button(page, "en", "submit").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(LABELS["en"]["receipt"])
+    kept = "() => Object.keys(sessionStorage).filter((k) => k.startsWith('proposal-')).length"
+    assert page.evaluate(kept) == 1
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(lambda url: "/receipt" not in url)
+    assert page.evaluate(kept) == 0
