@@ -4,9 +4,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from app.forms import BaseForm, FilterForm
@@ -103,11 +102,6 @@ class DraftForm(BaseForm):
         return {s.id: f.data or "" for s, f in self.answer_fields() if f.raw_data}
 
 
-class UploadForm(BaseForm):
-    file = FileField(_l("File"), validators=[FileRequired(message=_l("Choose a file to upload."))])
-    section_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
-
-
 def price_field_name(item_id: int) -> str:
     return f"price_{item_id}"
 
@@ -138,10 +132,6 @@ class PriceForm(BaseForm):
 
     def prices(self) -> dict[int, Decimal]:
         return {i.id: parse_price(f.data) for i, f in self.item_fields() if (f.data or "").strip()}
-
-
-class SubmitForm(BaseForm):
-    draft_version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
 
 
 class WithdrawForm(BaseForm):

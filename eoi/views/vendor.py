@@ -367,17 +367,20 @@ def _proposal_action(exercise_id: int, action: str, act=None):
                                          "them.", name=result.overwrote.name)
         saved_at = submission.last_saved_at
         return jsonify(ok=True, draft_version=submission.draft_version, warning=warning or None,
-                       message=_("Saved at %(time)s", time=hk_time(saved_at)) if saved_at else "")
+                       message=_("Saved at %(time)s", time=hk_time(saved_at)) if saved_at else "",
+                       last_saved=f"{hk_datetime(saved_at)} · {current_user.name}" if result.saved else None)
     if result.overwrote:
         flash(_("%(name)s saved changes after you opened this page; your save replaced them. Check the answers below.",
                 name=result.overwrote.name), "warning")
+    elif result.saved and not url:  # a submit says so in its own message
+        flash(_("Your draft was saved."), "success")
     for _section, item in received:
         flash(_("Received %(name)s: %(size)s, SHA-256 %(sha)s, at %(time)s.", name=item.name,
                 size=file_size(item.size), sha=item.sha256, time=hk_datetime(item.uploaded_at)), "success")
     if message:
         flash(message, "success")
-    elif not received and not result.overwrote:
-        flash(_("Your draft was saved.") if result.saved else _("No changes to save."), "success")
+    elif not received and not result.saved:
+        flash(_("Your draft is saved: nothing had changed since the last save."), "success")
     if url:
         return redirect(url)
     at = request.form.get("at") or (f"files-{_file_key(received[0][0])}" if received else "answers")

@@ -5,6 +5,7 @@ or a function(page) that gets the page into the state to check.
 """
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -96,6 +97,21 @@ def _tender_submission_edit(page):
     db.session.commit()
     _visit(page, f"/exercises/{exercise.id}/submission")
     expect(page.get_by_role("table", name="Price schedule")).to_be_visible()
+
+
+def _submission_edit_errors(page):
+    """The proposal page after a refused upload with unsaved answers and an invalid price: the error summary."""
+    vendor = _signed_in("vendor")
+    exercise = create_published_exercise(kind=ExerciseKind.tender, invited=(vendor,), price_items=2, sections=2)
+    ops.get_or_create_submission(exercise, actor=vendor)
+    db.session.commit()
+    section_id, item_id = exercise.sections[1].id, exercise.price_items[0].id
+    _visit(page, f"/exercises/{exercise.id}/submission")
+    page.locator(f"#price_{item_id}").fill("twelve")
+    page.locator(f"#upload-{section_id}").set_input_files({"name": "r.pdf", "mimeType": "application/pdf",
+                                                           "buffer": b"\x89PNG\r\n\x1a\n" + b"\x00" * 40})
+    page.get_by_role("button", name=re.compile(r"^Upload\W+2\.")).click()
+    expect(page.locator(".error-summary")).to_be_focused()
 
 
 def _receipt(page):
@@ -210,6 +226,7 @@ PAGES = [
     ("exercise-detail", None, _exercise_detail),
     ("exercise-detail-vendor", "vendor", _exercise_detail),
     ("submission-edit-tender", "vendor", _tender_submission_edit),
+    ("submission-edit-errors", "vendor", _submission_edit_errors),
     ("submission-receipt", "vendor", _receipt),
     ("notifications", "vendor", _notifications),
     ("subscriptions", "vendor", _subscriptions),

@@ -101,9 +101,19 @@ def test_an_upload_keeps_and_saves_answers_and_prices_typed_but_not_saved(new_pa
     expect(message).to_be_focused()
     expect(page.get_by_role("table").filter(has_text="method-statement.pdf")).to_be_visible()
     expect(page.locator(f"#answer_{sections[1]}")).to_have_value(answer)
-    expect(page.locator(f"#price_{items[0]}")).to_have_value(price)
+    expect(page.locator(f"#price_{items[0]}")).to_have_value("1,250,000.50")  # saved, shown as saved
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"\d:\d\d"))  # saved: nothing to put back
     answers, prices, _version = _stored(exercise_id)
     assert answers[sections[1]] == answer and str(prices[items[0]]) == "1250000.50"
+
+    # Enter in a price field saves the page (the form's default button), never removes or uploads a file.
+    page.locator(f"#price_{items[1]}").fill("99")
+    page.locator(f"#price_{items[1]}").press("Enter")
+    expect(page).to_have_url(re.compile(r"at=answers#message$"))
+    expect(page.locator(f"#price_{items[1]}")).to_have_value("99.00")
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"\d:\d\d"))  # "99" is the saved 99.00
+    expect(page.get_by_role("table").filter(has_text="method-statement.pdf")).to_be_visible()
+    assert _stored(exercise_id)[1][items[1]] == 99
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)
@@ -213,3 +223,50 @@ def test_the_public_list_reads_as_cards_on_a_390_px_phone(new_page, locale):
     assert box and box["width"] > PHONE["width"] * 0.7, f"the title is squeezed into a narrow column: {box}"
     widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], widths
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_submit_pressed_after_the_session_ended_loses_nothing_typed(new_page, locale):
+    exercise_id, sections, _items = _vendor_with_draft(locale, email=f"ended-{locale}@edit.example")
+    page = new_page()
+    sign_in(page, f"ended-{locale}@edit.example")
+    page.goto(f"/exercises/{exercise_id}/submission")
+
+    typed = "Typed, then Submit pressed after the session ended. 會話結束後按下提交。"
+    page.locator(f"#answer_{sections[0]}").fill(typed)
+    page.context.clear_cookies()
+    response_status = []
+    page.on("response", lambda r: response_status.append(r.status) if r.url.endswith("/submit") else None)
+    _button(page, locale, "submit").click()  # refused (the session and its form token are gone): nothing saved
+    page.wait_for_load_state()
+    assert response_status == [400]
+    assert _stored(exercise_id)[0][sections[0]] == "Saved answer 1."
+
+    sign_in(page, f"ended-{locale}@edit.example")  # in the same tab
+    page.goto(f"/exercises/{exercise_id}/submission")
+    expect(page.locator(f"#answer_{sections[0]}")).to_have_value(typed)
+    _button(page, locale, "submit").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(LABELS[locale]["receipt"])
+
+    def submitted():
+        version = db.session.scalar(sa.select(SubmissionVersion).join(
+            Submission, SubmissionVersion.submission_id == Submission.id).where(Submission.exercise_id == exercise_id))
+        return manifest_for_system(version, purpose="test")["answers"] if version else None
+    assert read(submitted)[str(sections[0])] == typed
+
+
+def test_signing_out_forgets_the_copy_kept_in_the_tab(new_page):
+    """The copy of what was typed is kept across a button press (until a page shows it saved); signing out drops
+    it, so a shared computer keeps no proposal text."""
+    exercise_id, sections, _items = _vendor_with_draft("en", email="signout@edit.example")
+    page = new_page()
+    sign_in(page, "signout@edit.example")
+    page.goto(f"/exercises/{exercise_id}/submission")
+    page.locator(f"#answer_{sections[0]}").fill("Typed on a shared computer.")
+    _button(page, "en", "submit").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(LABELS["en"]["receipt"])
+    kept = "() => Object.keys(sessionStorage).filter((k) => k.startsWith('proposal-')).length"
+    assert page.evaluate(kept) == 1
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(lambda url: "/receipt" not in url)
+    assert page.evaluate(kept) == 0

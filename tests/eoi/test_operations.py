@@ -165,3 +165,39 @@ def test_receive_file_refuses_what_storage_refuses(app):
     with pytest.raises(UploadRejected, match="not accepted"):
         sealed.receive_file(io.BytesIO(b"MZ\x90\x00"), "tool.exe", max_bytes=10**6)
     assert sealed.receive_file(io.BytesIO(SMALL_PDF), "ok.pdf", max_bytes=10**6).size == len(SMALL_PDF)
+
+
+def test_save_on_screen_writes_only_what_differs_and_nothing_when_nothing_does(app):
+    import sqlalchemy as sa
+    from app.audit import AuditEvent
+    from app.extensions import db
+    from tests.factories import create_published_exercise, create_vendor_user
+
+    vendor = create_vendor_user()
+    exercise = create_published_exercise(kind=ExerciseKind.tender, invited=(vendor,), sections=2, price_items=1)
+    submission = ops.get_or_create_submission(exercise, actor=vendor)
+    first, second = (s.id for s in exercise.sections)
+    item = exercise.price_items[0].id
+    ops.save_draft(submission, actor=vendor, answers={first: "One.", second: "Two."})
+    ops.save_prices(submission, actor=vendor, prices={item: Decimal("10.00")})
+    db.session.commit()
+    version = submission.draft_version
+    events = lambda: db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))  # noqa: E731
+    before = events()
+
+    same = ops.save_on_screen(submission, actor=vendor, answers={first: "One.", second: "Two."},
+                              prices={item: Decimal("10.00")}, expected_version=version)
+    db.session.commit()
+    assert (same.saved, submission.draft_version, events()) == (False, version, before)
+
+    changed = ops.save_on_screen(submission, actor=vendor, answers={first: "One.", second: "Two, edited.\r\nOK"},
+                                 prices={item: Decimal("12.50")}, expected_version=version)
+    db.session.commit()
+    assert changed.saved and submission.draft_version == version + 1
+    assert sealed.content_for_system(submission, purpose="test").answers == {first: "One.", second: "Two, edited.\nOK"}
+    assert sealed.prices_for_system(submission, purpose="test").lines == {item: Decimal("12.50")}
+
+    ops.submit_submission(submission, actor=vendor, draft_version=submission.draft_version)
+    db.session.commit()
+    with pytest.raises(SubmissionError):  # submitted: a change on screen is refused, not saved
+        ops.save_on_screen(submission, actor=vendor, answers={first: "Changed after submitting."})

@@ -20,6 +20,14 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     table.classList.add("stack");
   });
+  // Signing out forgets the copies of unsaved proposal text this tab kept (a shared computer keeps none).
+  document.querySelectorAll("form[action$='/logout']").forEach((form) => {
+    form.addEventListener("submit", () => {
+      try {
+        Object.keys(sessionStorage).filter((key) => key.startsWith("proposal-")).forEach((key) => sessionStorage.removeItem(key));
+      } catch (err) { /* storage off */ }
+    });
+  });
   // Prevent double submission of a form (the server is idempotent too).
   document.querySelectorAll("form[method=post]").forEach((form) => {
     form.addEventListener("submit", (ev) => {

@@ -67,13 +67,21 @@
     }
     function forget() { try { sessionStorage.removeItem(store); } catch (err) { /* off */ } }
 
+    // The same value as the page shows? Prices as amounts ("1000" is the saved "1,000.00"), text by its lines.
+    function same(field, value) {
+      if (field.dataset.quantity !== undefined) {
+        const a = parseAmount(value), b = parseAmount(field.value);
+        if (a !== null && b !== null) return a === b;
+      }
+      return (value || "").replace(/\r\n/g, "\n").trim() === (field.value || "").replace(/\r\n/g, "\n").trim();
+    }
     // Put back what was typed in this tab and never reached the server (signed out, expired page, closed tab).
     try {
       const kept = JSON.parse(sessionStorage.getItem(store) || "null");
       if (kept && kept.fields) {
         let restored = false;
         fields().forEach((f) => {
-          if (Object.prototype.hasOwnProperty.call(kept.fields, f.name) && kept.fields[f.name] !== f.value) {
+          if (Object.prototype.hasOwnProperty.call(kept.fields, f.name) && !same(f, kept.fields[f.name])) {
             f.value = kept.fields[f.name];
             f.dispatchEvent(new Event("input", { bubbles: true }));
             restored = true;
@@ -110,6 +118,8 @@
         if (result.ok) {
           document.querySelectorAll("input[name=draft_version]").forEach((input) => { input.value = result.draft_version; });
           if (edits === sentAt) { dirty = false; forget(); }
+          const lastSaved = document.getElementById("last-saved");
+          if (lastSaved && result.last_saved) lastSaved.textContent = result.last_saved;
           if (status) status.textContent = result.warning ? `${result.message}. ${result.warning}` : result.message;
         } else {
           if (status) status.textContent = result.error;  // e.g. a price that is not an amount: fixed by typing
