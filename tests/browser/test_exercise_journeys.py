@@ -78,10 +78,10 @@ def _pdf_text(data: bytes, tmp_path) -> str | None:
                           timeout=30).stdout
 
 
-def _hk(app, moment) -> str:
-    """A time as the English pages show it (hk_datetime, medium)."""
+def _hk(app, moment, fmt: str = "minutes") -> str:
+    """A time as the English pages show it (hk_datetime; "seconds" where a second matters, as in a late refusal)."""
     with app.test_request_context():
-        return hk_datetime(moment)
+        return hk_datetime(moment, fmt)
 
 
 # --- 1. the vendor's journey ----------------------------------------------------------------------------
@@ -237,8 +237,8 @@ def test_submit_one_second_after_closing_is_refused_and_recorded(app, new_page):
     action, received_at, recorded_closes_at = attempts[0]
     assert action == "submit"
     assert recorded_closes_at == closes_at and received_at >= closes_at + timedelta(seconds=1)
-    expect(refusal).to_have_text(f"Refused: received at {_hk(app, received_at)} (server time), "
-                                 f"after the closing time of {_hk(app, closes_at)}.")
+    expect(refusal).to_have_text(f"Refused: received at {_hk(app, received_at, 'seconds')} (server time), "
+                                 f"after the closing time of {_hk(app, closes_at, 'seconds')}.")
     state, versions = read(lambda: (db.session.get(Submission, submission_id).state, db.session.scalar(
         sa.select(sa.func.count(SubmissionVersion.id)).where(SubmissionVersion.submission_id == submission_id))))
     assert (state, versions) == (SubmissionState.draft, 0)
