@@ -75,7 +75,8 @@ def test_submit_one_second_after_closing_is_refused_recorded_and_changes_nothing
     with freeze_time(late):
         page = client.post(_url(exercise, "/submit"), data={"draft_version": str(draft_version)},
                            follow_redirects=True).get_data(as_text=True)
-    assert f"received at {_hk(late)} (server time), after the closing time of {_hk(exercise.closes_at)}" in page
+    assert (f"received at {_hk(late, 'seconds')} (server time), after the closing time of "
+            f"{_hk(exercise.closes_at, 'seconds')}") in page
     after = _submission(exercise, vendor)
     assert (after.state, after.draft_version, after.versions) == (state, draft_version, [])
     attempt = db.session.scalar(sa.select(LateAttempt))
