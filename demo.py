@@ -187,10 +187,12 @@ def _eoi_exercise(clusters, officer, openers, vendors) -> Exercise:
                                         word_limit=limit, attachment_required=attach))
         ops.add_exercise_document(eoi, _upload(_pdf("Invitation for Expressions of Interest",
                                                     "Background, scope, the seven priority service clusters and how to respond."),
-                                               "osp-eoi-invitation.pdf"), title="Invitation for Expressions of Interest", actor=officer)
+                                               "osp-eoi-invitation.pdf"), title="Invitation for Expressions of Interest", actor=officer,
+                                  title_zh="意向書邀請")
         ops.add_exercise_document(eoi, _upload(_pdf("One-Stop Access Portal: service cluster overview",
                                                     "Stage 1 to Stage 4 of the portal plan and the services in each cluster."),
-                                               "osp-cluster-overview.pdf"), title="Service cluster overview", actor=officer)
+                                               "osp-cluster-overview.pdf"), title="Service cluster overview", actor=officer,
+                                  title_zh="服務群組概覽")
         for name_en, name_zh, weight in [("Experience and capability", "經驗及能力", "25"),
                                          ("Partnership model and clusters", "合作模式及服務群組", "30"),
                                          ("Value-added services and revenue", "增值服務及收入", "20"),
@@ -260,14 +262,16 @@ def _tender_in_progress(eoi: Exercise, cluster: ServiceCluster, officer1, office
     for pos, (ten, tzh, gen, gzh, limit, attach) in enumerate(SECTIONS[1:], start=1):
         tender.sections.append(Section(position=pos, title_en=ten, title_zh=tzh, guidance_en=gen, guidance_zh=gzh,
                                        word_limit=limit, attachment_required=attach))
-    for pos, (en, zh, unit, qty) in enumerate([
-            ("Set-up and migration of existing services", "設置及遷移現有服務", "lump sum", 1),
-            ("Annual operation and management fee", "每年營運及管理費", "year", 5),
-            ("Content and service development (per release)", "內容及服務開發（每次發布）", "release", 10)], start=1):
-        tender.price_items.append(PriceItem(position=pos, description_en=en, description_zh=zh, unit=unit, quantity=qty))
+    for pos, (en, zh, unit, unit_zh, qty) in enumerate([
+            ("Set-up and migration of existing services", "設置及遷移現有服務", "lump sum", "整筆", 1),
+            ("Annual operation and management fee", "每年營運及管理費", "year", "年", 5),
+            ("Content and service development (per release)", "內容及服務開發（每次發布）", "release", "次", 10)], start=1):
+        tender.price_items.append(PriceItem(position=pos, description_en=en, description_zh=zh, unit=unit, unit_zh=unit_zh,
+                                            quantity=qty))
     ops.add_exercise_document(tender, _upload(_pdf("Tender document: Business and Trade cluster",
                                                    "Scope, service levels, KPIs, contract terms and the price schedule."),
-                                              "osp-t-bt-01-tender.pdf"), title="Tender document", actor=officer1)
+                                              "osp-t-bt-01-tender.pdf"), title="Tender document", actor=officer1,
+                              title_zh="招標文件")
     db.session.flush()
     add_criterion(tender, actor=officer1, name_en="Operation and management plan", name_zh="營運及管理計劃",
                   weight=Decimal("70"), max_score=10, pass_mark=5, envelope=Envelope.technical)

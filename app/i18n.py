@@ -118,15 +118,15 @@ _SIZE_UNITS = ("B", "KB", "MB", "GB", "TB")
 
 def file_size(size: int | None) -> str:
     """A file size in binary units as file managers show them: 20 MB for 20 × 1024 × 1024 bytes (the upload
-    limit and its error message both read "20 MB"), 1.5 KB, 312 B."""
+    limit and its error message both read "20 MB"), 1.5 KB, 312 B; a no-break space before the unit."""
     if size is None:
         return ""
     value, unit = Decimal(int(size)), 0
     while value >= 1024 and unit < len(_SIZE_UNITS) - 1:
         value, unit = value / 1024, unit + 1
     if unit == 0:
-        return f"{format_decimal(value, format='#,##0', locale=_locale())} B"
-    return f"{format_decimal(value, format='#,##0.#', locale=_locale())} {_SIZE_UNITS[unit]}"
+        return f"{format_decimal(value, format='#,##0', locale=_locale())}\u00a0B"  # no break: "77 B" stays whole
+    return f"{format_decimal(value, format='#,##0.#', locale=_locale())}\u00a0{_SIZE_UNITS[unit]}"
 
 
 def pdf_page_footer() -> Markup:

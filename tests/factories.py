@@ -136,6 +136,10 @@ def attachment_upload(name: str = "document.pdf", body: bytes = SMALL_PDF) -> Sa
 
 # --- exercises ----------------------------------------------------------------------------------
 
+TITLES_ZH = {"Invitation": "邀請", "Invitation document": "邀請文件"}  # the factories' document titles in Chinese
+UNITS_ZH = {"year": "年", "lump sum": "整筆", "month": "月"}
+
+
 def _build_draft(officer: User, *, kind: ExerciseKind, fields: dict, sections: list[dict], price_lines: list[dict],
                  document: tuple[str, str, bytes] | None) -> Exercise:
     """create_exercise, then its sections, price lines and (title, file name, bytes) document, as an officer."""
@@ -143,10 +147,11 @@ def _build_draft(officer: User, *, kind: ExerciseKind, fields: dict, sections: l
     for section in sections:
         setup.add_section(exercise, actor=officer, **section)
     for line in price_lines:
-        setup.add_price_item(exercise, actor=officer, **line)
+        setup.add_price_item(exercise, actor=officer, **{"unit_zh": UNITS_ZH.get(line.get("unit", "")), **line})
     if document:
         title, name, body = document
-        ops.add_exercise_document(exercise, document_upload(name, body), title=title, actor=officer)
+        ops.add_exercise_document(exercise, document_upload(name, body), title=title, actor=officer,
+                                  title_zh=TITLES_ZH.get(title))
     return exercise
 
 
@@ -177,7 +182,7 @@ def create_published(officer: User | None = None, *, kind: ExerciseKind = Exerci
     exercise = create_draft(officer, kind=kind, has_price_envelope=price_envelope, **overrides)
     if price_envelope:
         setup.add_price_item(exercise, actor=officer, description_en="Operation fee", description_zh="營運費",
-                             unit="year", quantity=5)
+                             unit="year", unit_zh="年", quantity=5)
     if kind == ExerciseKind.tender:
         ops.invite_vendors(exercise, [u.vendor for u in vendors], actor=officer)
     ops.publish_exercise(exercise, actor=officer, opening_officers=opening_officers(officer))

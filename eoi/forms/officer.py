@@ -171,17 +171,21 @@ class SectionForm(BaseForm):
 class PriceItemForm(BaseForm):
     description_en = StringField(_l("Description (English)"), validators=[_required(), Length(max=300)])
     description_zh = StringField(_l("Description (Chinese)"), validators=[_required(), Length(max=300)])
-    unit = StringField(_l("Unit"), default="lump sum", validators=[_required(), Length(max=40)],
+    unit = StringField(_l("Unit (English)"), default="lump sum", validators=[_required(), Length(max=40)],
                        description=_l("e.g. lump sum, month, transaction."))
+    unit_zh = StringField(_l("Unit (Chinese)"), default="整筆", validators=[_required(), Length(max=40)],
+                          description=_l("e.g. 整筆, 月, 宗."))
     quantity = IntegerField(_l("Quantity"), default=1, validators=[_required(), NumberRange(min=1, max=10_000_000)])
 
     def values(self) -> dict:
-        return {name: getattr(self, name).data for name in ("description_en", "description_zh", "unit", "quantity")}
+        return {name: getattr(self, name).data
+                for name in ("description_en", "description_zh", "unit", "unit_zh", "quantity")}
 
 
 class DocumentForm(BaseForm):
-    title = StringField(_l("Document title"), validators=[_required(), Length(max=300)],
+    title = StringField(_l("Document title (English)"), validators=[_required(), Length(max=300)],
                         description=_l("Uploading again under the same title issues a new version."))
+    title_zh = StringField(_l("Document title (Chinese)"), validators=[_required(), Length(max=300)])
     file = FileField(_l("File"), validators=[FileRequired(message=_l("Choose a file to upload."))],
                      description=_l("PDF, Word (.docx) or Excel (.xlsx), up to 50 MB."))
 

@@ -198,10 +198,15 @@ class PriceItem(db.Model):
     position: so.Mapped[int]
     description_en: so.Mapped[str] = so.mapped_column(sa.String(300))
     description_zh: so.Mapped[str] = so.mapped_column(sa.String(300))
-    unit: so.Mapped[str] = so.mapped_column(sa.String(40), default="lump sum")
+    unit: so.Mapped[str] = so.mapped_column(sa.String(40), default="lump sum")  # English
+    unit_zh: so.Mapped[Optional[str]] = so.mapped_column(sa.String(40))
     quantity: so.Mapped[int] = so.mapped_column(default=1)
 
     exercise: so.Mapped[Exercise] = so.relationship(back_populates="price_items")
+
+    def unit_in(self, locale) -> str:
+        """The unit in the reader's language (English when no Chinese was given)."""
+        return (self.unit_zh if str(locale).startswith("zh") and self.unit_zh else self.unit) or ""
 
     def description(self, locale) -> str:
         return self.description_zh if str(locale).startswith("zh") else self.description_en
@@ -233,7 +238,8 @@ class ExerciseDocument(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     exercise_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("exercises.id", ondelete="CASCADE"), index=True)
-    title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    title: so.Mapped[str] = so.mapped_column(sa.String(300))  # English; versions follow it
+    title_zh: so.Mapped[Optional[str]] = so.mapped_column(sa.String(300))
     version: so.Mapped[int] = so.mapped_column(default=1)
     file_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("stored_files.id"))
     addendum_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("addenda.id"))
@@ -244,6 +250,10 @@ class ExerciseDocument(db.Model):
     # The exercise page lists every document with its file's size and hash: one query, not one per document.
     file: so.Mapped[StoredFile] = so.relationship(lazy="joined", innerjoin=True)
     addendum: so.Mapped[Optional["Addendum"]] = so.relationship()
+
+    def title_in(self, locale) -> str:
+        """The title in the reader's language (English when no Chinese was given)."""
+        return (self.title_zh if str(locale).startswith("zh") and self.title_zh else self.title) or ""
 
     def __repr__(self) -> str:
         return f"<ExerciseDocument {self.id} v{self.version}>"

@@ -188,7 +188,7 @@ def cancel_exercise(exercise: Exercise, *, actor: User, reason: str) -> None:
 
 
 def add_exercise_document(exercise: Exercise, upload: SavedUpload, *, title: str, actor: User,
-                          addendum: Addendum | None = None) -> ExerciseDocument:
+                          addendum: Addendum | None = None, title_zh: str | None = None) -> ExerciseDocument:
     """A tender document with its SHA-256; a new upload with the same title becomes the next version."""
     require_officer(actor)
     if exercise.is_scheduled:
@@ -201,7 +201,8 @@ def add_exercise_document(exercise: Exercise, upload: SavedUpload, *, title: str
     previous = [d for d in exercise.documents if d.title == title and not d.superseded]
     for old in previous:
         old.superseded = True
-    doc = ExerciseDocument(exercise=exercise, title=title, file=stored, addendum=addendum,
+    title_zh = (title_zh or "").strip() or next((d.title_zh for d in previous if d.title_zh), None)
+    doc = ExerciseDocument(exercise=exercise, title=title, title_zh=title_zh, file=stored, addendum=addendum,
                            version=max((d.version for d in previous), default=0) + 1)
     db.session.add(doc)
     db.session.flush()

@@ -92,7 +92,7 @@ def move_section(section: Section, *, actor: User, offset: int) -> bool:
 
 
 def add_price_item(exercise: Exercise, *, actor: User, description_en: str, description_zh: str, unit: str,
-                   quantity: int) -> PriceItem:
+                   quantity: int, unit_zh: str | None = None) -> PriceItem:
     """A line of the price schedule of a tender with a price envelope; only in draft. Raises ExerciseError."""
     _require_draft(exercise, actor)
     if not exercise.has_price_envelope:
@@ -103,7 +103,7 @@ def add_price_item(exercise: Exercise, *, actor: User, description_en: str, desc
         raise ExerciseError(_l("The quantity must be at least 1."))
     position = max((i.position for i in exercise.price_items), default=0) + 1
     item = PriceItem(position=position, description_en=description_en.strip(), description_zh=description_zh.strip(),
-                     unit=unit.strip(), quantity=quantity)
+                     unit=unit.strip(), unit_zh=(unit_zh or "").strip() or None, quantity=quantity)
     exercise.price_items.append(item)
     db.session.flush()
     record(actor, "exercise.price_item_added", exercise, price_item_id=item.id, position=position)

@@ -81,9 +81,10 @@ def _form_page(template: str, status: int = 400, **context):
     return page
 
 
-def _upload(file, exercise: Exercise, *, title: str, addendum=None) -> ExerciseDocument:
+def _upload(file, exercise: Exercise, *, title: str, addendum=None, title_zh: str | None = None) -> ExerciseDocument:
     saved = save_upload(file.stream, file.filename, max_bytes=UPLOAD_MAX_BYTES, allowed=DOCUMENT_TYPES)
-    return ops.add_exercise_document(exercise, saved, title=title, actor=current_user, addendum=addendum)
+    return ops.add_exercise_document(exercise, saved, title=title, actor=current_user, addendum=addendum,
+                                     title_zh=title_zh)
 
 
 def _opening_officers_context(exercise: Exercise) -> dict:
@@ -319,7 +320,7 @@ def exercise_document_new(exercise_id: int):
     form = DocumentForm()
     page = _form_page("eoi/officer/document_form.html", exercise=exercise, form=form)
     if form.validate_on_submit():
-        _upload(form.file.data, exercise, title=form.title.data.strip())
+        _upload(form.file.data, exercise, title=form.title.data.strip(), title_zh=form.title_zh.data.strip())
         commit(_("The document was uploaded."))
         return _dashboard(exercise)
     return page()

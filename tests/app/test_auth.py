@@ -241,3 +241,34 @@ def test_the_switch_is_a_post_that_saves_and_the_plain_link_writes_nothing(login
     client.post("/language/zh_Hant")
     db.session.expire_all()
     assert db.session.get(User, user.id).locale == "zh_Hant"  # emails follow the saved language
+
+
+def test_a_server_on_another_port_sends_links_to_that_port(app):
+    """PORT=5100 without PUBLIC_URL, through a real development server: the link follows the port the server
+    listens on, whatever Host header the client sends."""
+    import threading
+    import urllib.parse
+    import urllib.request
+    from werkzeug.serving import make_server
+    if USING_WORKER:
+        pytest.skip("a real worker builds the mail from its own PUBLIC_URL")
+    email = create_vendor_user().email
+    db.session.rollback()  # hold no SQLite lock while the server writes
+    app.config.update(SERVER_NAME=None, PUBLIC_URL="")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        request = urllib.request.Request(f"http://127.0.0.1:{server.port}/password/forgot",
+                                         data=urllib.parse.urlencode({"email": email}).encode(),
+                                         headers={"Host": "evil.example:5000"}, method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+    db.session.rollback()
+    note = db.session.scalar(sa.select(Notification).where(Notification.to_email == email)
+                             .order_by(Notification.id.desc()))
+    assert note.link.startswith(f"http://127.0.0.1:{server.port}/password/reset/"), note.link

@@ -52,9 +52,9 @@ def test_numbers_percentages_amounts_and_sizes(app, locale):
         assert number(Decimal("1200")) == "1,200"
         assert hkd(Decimal("1234.5")) == "HK$1,234.50"
         assert hkd(0) == "HK$0.00"
-        assert file_size(20 * 1024 * 1024) == "20 MB"
-        assert file_size(1536) == "1.5 KB"
-        assert file_size(312) == "312 B"
+        assert file_size(20 * 1024 * 1024) == "20\u00a0MB"
+        assert file_size(1536) == "1.5\u00a0KB"
+        assert file_size(312) == "312\u00a0B"
         assert hk_datetime(None) == hkd(None) == percent(None) == file_size(None) == ""
 
 

@@ -107,3 +107,47 @@ def test_a_vendor_journey_in_chinese_shows_no_english_catalogue_sentence(app, ne
 
     page.get_by_role("button", name=zh("Sign out")).click()
     assert_reads_in_chinese(page, sentences, "signed out")  # the language survived signing out
+
+
+def _sign_in_chinese(page, email: str) -> None:
+    page.goto("/login")
+    page.get_by_role("link", name="繁體中文").click()
+    page.get_by_label(zh("Email address"), exact=True).fill(email)
+    page.get_by_label(zh("Password"), exact=True).fill(PASSWORD)
+    page.get_by_role("main").get_by_role("button", name=zh("Sign in")).click()
+    page.wait_for_url(lambda url: not url.endswith("/login"))
+
+
+def test_staff_pages_in_chinese_show_no_english_catalogue_sentence(app, new_page):
+    """Officer and administrator pages at desktop width, including strings from code: states, kinds, audit action
+    codes and object types as labels, late actions, the error summary."""
+    from app.auth.models import Role
+    from tests.factories import create_staff, issue_test_addendum
+    sentences = english_sentences()
+    officer = create_staff(Role.officer, email="officer.zh@tenderbox.example")
+    admin = create_staff(Role.admin, email="admin.zh@tenderbox.example")
+    exercise = create_published_exercise(reference="OSP-EOI-STAFF", officer=officer, price_items=1)
+    issue_test_addendum(exercise)
+    officer_email, admin_email = officer.email, admin.email
+    exercise_id = read(lambda: db.session.scalar(sa.select(Exercise.id).where(Exercise.reference == "OSP-EOI-STAFF")))
+
+    page = new_page(viewport={"width": 1280, "height": 900})
+    _sign_in_chinese(page, officer_email)
+    for where, url in [("officer exercises", "/manage/exercises"),
+                       ("officer exercise", f"/manage/exercises/{exercise_id}"),
+                       ("officer clarifications", f"/manage/exercises/{exercise_id}/clarifications"),
+                       ("officer opening", f"/manage/exercises/{exercise_id}/opening"),
+                       ("officer new exercise", "/manage/exercises/new"),
+                       ("officer criteria", f"/scoring/exercises/{exercise_id}/criteria")]:
+        page.goto(url)
+        assert_reads_in_chinese(page, sentences, where)
+    page.goto("/manage/exercises/new")
+    page.get_by_role("main").locator("button[type=submit]").last.click()  # nothing typed: the error summary
+    assert_reads_in_chinese(page, sentences, "officer form errors")
+
+    admin_page = new_page(viewport={"width": 1280, "height": 900})
+    _sign_in_chinese(admin_page, admin_email)
+    for where, url in [("admin users", "/admin/users"), ("admin audit", "/admin/audit")]:
+        admin_page.goto(url)
+        assert_reads_in_chinese(admin_page, sentences, where)
+    expect(admin_page.locator("table.audit")).to_contain_text("已公布")  # "Exercise published" as a label

@@ -78,10 +78,10 @@ def _pdf_text(data: bytes, tmp_path) -> str | None:
                           timeout=30).stdout
 
 
-def _hk(app, moment) -> str:
-    """A time as the English pages show it (hk_datetime, medium)."""
+def _hk(app, moment, fmt: str = "minutes") -> str:
+    """A time as the English pages show it (hk_datetime; "seconds" where a second matters, as in a late refusal)."""
     with app.test_request_context():
-        return hk_datetime(moment)
+        return hk_datetime(moment, fmt)
 
 
 # --- 1. the vendor's journey ----------------------------------------------------------------------------

@@ -142,14 +142,14 @@ def test_sections_are_added_edited_reordered_and_deleted(as_officer, officer):
 def test_price_lines_only_for_a_price_envelope(as_officer, officer):
     tender = create_draft(officer, kind=ExerciseKind.tender, has_price_envelope=True)
     response = as_officer.post(f"/manage/exercises/{tender.id}/price-items/new", data={
-        "description_en": "Annual operation fee", "description_zh": "每年營運費", "unit": "year", "quantity": "5"})
+        "description_en": "Annual operation fee", "description_zh": "每年營運費", "unit": "year", "unit_zh": "年", "quantity": "5"})
     assert response.status_code == 302
     committed()
     assert [(i.description_en, i.quantity) for i in db.session.get(Exercise, tender.id).price_items] == [
         ("Annual operation fee", 5)]
     eoi = create_draft(officer)
     refused = as_officer.post(f"/manage/exercises/{eoi.id}/price-items/new", data={
-        "description_en": "Fee", "description_zh": "費用", "unit": "year", "quantity": "1"})
+        "description_en": "Fee", "description_zh": "費用", "unit": "year", "unit_zh": "年", "quantity": "1"})
     assert "This exercise has no price envelope." in text(refused)
     assert db.session.get(Exercise, eoi.id).price_items == []
 
@@ -159,7 +159,7 @@ def test_document_upload_records_its_sha256_and_versions(as_officer, officer):
     exercise = create_draft(officer, complete=False)
     for body in (PDF_BYTES, PDF_BYTES + b"% revised\n"):
         response = as_officer.post(f"/manage/exercises/{exercise.id}/documents/new", data={
-            "title": "Invitation for EOI", "file": (io.BytesIO(body), "invitation.pdf")},
+            "title": "Invitation for EOI", "title_zh": "意向書邀請", "file": (io.BytesIO(body), "invitation.pdf")},
             content_type="multipart/form-data")
         assert response.status_code == 302
     committed()
@@ -172,7 +172,7 @@ def test_document_upload_records_its_sha256_and_versions(as_officer, officer):
     download = as_officer.get(f"/manage/documents/{docs[1].id}/file")
     assert download.status_code == 200 and download.data == PDF_BYTES + b"% revised\n"
     wrong = as_officer.post(f"/manage/exercises/{exercise.id}/documents/new", data={
-        "title": "Script", "file": (io.BytesIO(b"MZ\x90\x00binary"), "setup.exe")}, content_type="multipart/form-data")
+        "title": "Script", "title_zh": "程式", "file": (io.BytesIO(b"MZ\x90\x00binary"), "setup.exe")}, content_type="multipart/form-data")
     assert wrong.status_code == 400 and "Files of type .exe are not accepted" in text(wrong)
     assert db.session.scalar(sa.select(sa.func.count(ExerciseDocument.id))) == 2
 

@@ -167,3 +167,20 @@ def test_clarification_rows_are_not_listed_before_publication(client):
                          question_zh="已公布的問題", answer_en="The answer.", answer_zh="答覆。")
     db.session.commit()
     assert "Published question text" in _titles(client.get(f"/exercises/{exercise.id}"))  # positive control
+
+
+def test_document_titles_and_price_units_are_shown_in_the_readers_language(client):
+    """Bilingual fields (issue 8 item 12): a Chinese page shows the Chinese title and unit, an English page the English."""
+    from tests.factories import PASSWORD, create_vendor_user
+    exercise = create_published_exercise(price_items=1)
+    page = _titles(client.get(f"/exercises/{exercise.id}"))
+    assert "Invitation document" in page and "邀請文件" not in page
+    client.get("/language/zh_Hant")
+    page = _titles(client.get(f"/exercises/{exercise.id}"))
+    assert "邀請文件" in page and "Invitation document" not in page
+    vendor = create_vendor_user(locale="zh_Hant")
+    as_vendor = client.application.test_client()
+    as_vendor.post("/login", data={"email": vendor.email, "password": PASSWORD})
+    as_vendor.post(f"/exercises/{exercise.id}/submission/start")
+    page = as_vendor.get(f"/exercises/{exercise.id}/submission").get_data(as_text=True)
+    assert "<td>年</td>" in page and "<td>year</td>" not in page

@@ -207,7 +207,7 @@ def test_a_real_pdf_is_accepted_and_acknowledged_with_its_receipt_line(login, ve
     page = response.get_data(as_text=True)
     digest = hashlib.sha256(SMALL_PDF).hexdigest()
     assert response.status_code == 200
-    assert f"Received method statement.pdf: {len(SMALL_PDF)} B, SHA-256 {digest}" in page
+    assert f"Received method statement.pdf: {len(SMALL_PDF)}\u00a0B, SHA-256 {digest}" in page
     item = db.session.scalar(sa.select(SubmissionFile))
     assert item.section_id == section.id and item.file.sha256 == digest
     download = client.get(_url(exercise, f"/files/{item.id}"))
@@ -247,9 +247,9 @@ def test_the_upload_limit_and_its_error_name_the_same_size(app, login, vendor):
     client = login(vendor)
     _start(client, exercise)
     page = client.get(_url(exercise, "")).get_data(as_text=True)
-    assert "up to 1.5 KB each" in page
+    assert "up to 1.5\u00a0KB each" in page
     response = _upload(client, exercise, SMALL_PDF + b"%" + b"x" * 2000 + b"\n", "big.pdf")
-    assert "The file is larger than the 1.5 KB limit." in response.get_data(as_text=True)
+    assert "The file is larger than the 1.5\u00a0KB limit." in response.get_data(as_text=True)
 
 
 def test_a_file_can_be_removed_while_drafting(login, vendor):

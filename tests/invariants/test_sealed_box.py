@@ -226,13 +226,14 @@ def test_the_door_scan_finds_sealed_access():
 # The audit log before opening: activity on sealed submissions only as counts across vendors (finding 13)
 
 def _audit_rows(page: str) -> list[tuple[int, str, str]]:
-    """(id, who, action) of every event row of the audit page."""
+    """(id, who, action code) of every event row of the audit page (the code is shown under its label)."""
     return [(int(i), who, action) for i, who, action in
-            re.findall(r"<tr><td>(\d+)</td><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>", page)]
+            re.findall(r'<tr><td>(\d+)</td><td>[^<]*</td><td>([^<]*)</td><td>[^<]*<code class="hint">([^<]*)</code></td>', page)]
 
 
 def _sealed_counts(page: str) -> dict[tuple[str, str], tuple[int, int]]:
-    rows = re.findall(r'<tr class="sealed-count"><td>([^<]*)</td><td>([^<]*)</td><td>(\d+)</td><td>(\d+)</td></tr>', page)
+    rows = re.findall(r'<tr class="sealed-count"><td>([^<]*)</td><td>[^<]*<code class="hint">([^<]*)</code></td>'
+                      r'<td>(\d+)</td><td>(\d+)</td></tr>', page)
     return {(label, action): (int(n), int(vendors)) for label, action, n, vendors in rows}
 
 
