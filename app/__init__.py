@@ -94,7 +94,7 @@ def _register_core(app: Flask) -> None:
     """The core's own pages, document and periodic task, through the same hooks the areas use."""
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
-    from app.auth.documents import build_registration_confirmation
+    from app.auth.documents import build_registration_confirmation, registration_confirmation_name
     from app.auth.models import Role
     from app.main import admin_home
     from app.main import bp as main_bp
@@ -103,7 +103,9 @@ def _register_core(app: Flask) -> None:
         app.register_blueprint(blueprint)
     registry = hooks(app)
     registry.add_document_builder("registration_confirmation", _l("Registration confirmation"),
-                                  build_registration_confirmation)
+                                  build_registration_confirmation, registration_confirmation_name)
+    from app.audit import labels as audit_labels
+    registry.add_audit_labels(audit_labels.ACTIONS, audit_labels.OBJECTS)
     registry.add_home_panel("admin", HomePanel(frozenset({Role.admin}), "admin/_home.html", admin_home))
     registry.add_periodic_task("sweep-documents", "app.sweep_documents", 300.0)
     registry.add_periodic_task("checkpoint-audit", "app.checkpoint_audit", 300.0)

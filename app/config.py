@@ -34,7 +34,10 @@ class Config:
     STORAGE_DIR = Path(os.environ.get("STORAGE_DIR", INSTANCE / "storage"))
     OUTBOX_DIR = Path(os.environ.get("OUTBOX_DIR", INSTANCE / "outbox"))
     MAIL_FROM = os.environ.get("MAIL_FROM", "Tenderbox <no-reply@tenderbox.example>")
-    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")  # for links in emails sent outside a request
+    # Base of links in emails. Unset: the address the server itself listens on (app.notifications.public_url),
+    # and outside a request (a separate worker, the CLI) DEFAULT_PUBLIC_URL. Never the request's Host header.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+    DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 
     # Celery: no broker configured means tasks run eagerly in the request (embedded default).
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

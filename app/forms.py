@@ -16,14 +16,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 import flask
-from flask_babel import lazy_gettext as _l
+from babel import support
+from flask_babel import get_locale, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug import routing
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.utils import cached_property
 from wtforms import DateTimeField, DecimalField, FloatField, IntegerField, StringField, TextAreaField
+from wtforms.i18n import messages_path
 from wtforms.validators import StopValidation
 
 from app.text import clean_line, clean_multiline, has_line_controls
@@ -86,14 +89,45 @@ def guard_field(field) -> None:
         field.validators = [refuse_far_numbers, *field.validators]
 
 
+class _WTFormsMessages:
+    """WTForms' own messages (e.g. "This field is required.") in the page's language. WTForms ships zh (Simplified)
+    and zh_TW (Traditional); Babel falls back from zh_Hant to zh, so Chinese pages showed Simplified characters."""
+
+    def _translations(self):
+        if not flask.has_request_context():
+            return None
+        locale = str(get_locale() or "en")
+        return _wtforms_translations("zh_TW" if locale.startswith("zh") else locale)
+
+    def gettext(self, string):
+        t = self._translations()
+        return string if t is None else t.ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        t = self._translations()
+        return (singular if n == 1 else plural) if t is None else t.ungettext(singular, plural, n)
+
+
+WTFORMS_MESSAGES = _WTFormsMessages()
+
+
 class BaseForm(FlaskForm):
     """The base of every form in Tenderbox (tests/app/test_input.py checks that every form derives from it)."""
 
     class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            return WTFORMS_MESSAGES
+
         def bind_field(self, form, unbound_field, options):
             field = super().bind_field(form, unbound_field, options)
             guard_field(field)
             return field
+
+
+@lru_cache(maxsize=8)
+def _wtforms_translations(locale: str) -> support.Translations:
+    """WTForms' catalogue for a locale, parsed once per process (Flask-WTF's own loader parses it in every request)."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 class FilterForm(BaseForm):

@@ -63,6 +63,9 @@ class Hooks:
     document_builders: dict[str, Callable] = field(default_factory=dict)
     #: document kind -> translatable title, for document lists
     document_titles: dict[str, Any] = field(default_factory=dict)
+    #: document kind -> name(doc) -> the parts of its download name for people, e.g. ("OSP/T/BT/01", "receipt",
+    #: "R0014-01"); app.documents.service.download_name joins them with the language (issue 8, item 13)
+    document_names: dict[str, Callable] = field(default_factory=dict)
     #: beat entry name -> periodic task
     periodic_tasks: dict[str, PeriodicTask] = field(default_factory=dict)
     #: name -> panel on the home page of the users of some roles, in registration order
@@ -72,6 +75,9 @@ class Hooks:
     audit_seals: dict[type, Callable[[Any], tuple[str, str | None] | None]] = field(default_factory=dict)
     #: name -> query() -> select(scope, label) of the scopes sealed now, e.g. exercises not opened yet
     sealed_scopes: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    #: audit action code -> translatable label; model class name -> translatable label (app/audit/labels.py)
+    audit_action_labels: dict[str, Any] = field(default_factory=dict)
+    audit_object_labels: dict[str, Any] = field(default_factory=dict)
 
     def add_publication_check(self, name: str, check: Callable[[Any], list[str]]) -> None:
         self.publication_checks[name] = check
@@ -79,9 +85,11 @@ class Hooks:
     def add_exercise_panel(self, name: str, panel: ExercisePanel) -> None:
         self.exercise_panels[name] = panel
 
-    def add_document_builder(self, kind: str, title, builder: Callable) -> None:
+    def add_document_builder(self, kind: str, title, builder: Callable, name: Callable | None = None) -> None:
         self.document_builders[kind] = builder
         self.document_titles[kind] = title
+        if name is not None:
+            self.document_names[kind] = name
 
     def add_home_panel(self, name: str, panel: HomePanel) -> None:
         self.home_panels[name] = panel
@@ -94,6 +102,17 @@ class Hooks:
 
     def add_sealed_scopes(self, name: str, query: Callable[[], Any]) -> None:
         self.sealed_scopes[name] = query
+
+    def add_audit_labels(self, actions: dict[str, Any], objects: dict[str, Any] | None = None) -> None:
+        self.audit_action_labels.update(actions)
+        self.audit_object_labels.update(objects or {})
+
+    def audit_action_label(self, code: str | None) -> str:
+        """The label of an audit action code in the current language (the code itself if none is registered)."""
+        return str(self.audit_action_labels.get(code or "", code or ""))
+
+    def audit_object_label(self, name: str | None) -> str:
+        return str(self.audit_object_labels.get(name or "", name or ""))
 
 
 def init_hooks(app: Flask) -> Hooks:

@@ -1,13 +1,17 @@
 """Language choice, Hong Kong time and HKD formatting for templates."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_currency, format_decimal
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
+from markupsafe import Markup
 
 HK = ZoneInfo("Asia/Hong_Kong")
 
@@ -36,16 +40,93 @@ def safe_next_url(target: str | None) -> str | None:
     return target
 
 
-def hk_datetime(value: datetime | None, fmt: str = "medium") -> str:
+# One way to show numbers, sizes and dates, the same in pages, emails and PDFs: every template and every message
+# built in code goes through these (registered as filters below; tests/app/test_formatting.py keeps templates on them).
+# Dates use fixed patterns per language rather than CLDR's named lengths, which give "晚上9:03:47 [+0800]" in
+# Chinese and a 12-hour clock in English: 24-hour times in English, 上午/下午 in Chinese, Hong Kong time always.
+_DATE_PATTERNS = {
+    "en": {"minutes": "d MMM y, HH:mm", "long": "d MMMM y, HH:mm", "seconds": "d MMMM y, HH:mm:ss",
+           "date": "d MMMM y", "time": "HH:mm"},
+    "zh_Hant": {"minutes": "y年M月d日 ah:mm", "long": "y年M月d日 ah:mm", "seconds": "y年M月d日 ah:mm:ss",
+                "date": "y年M月d日", "time": "ah:mm"},
+}
+# The names templates used before (CLDR lengths) map onto the patterns above.
+_FORMAT_ALIASES = {"short": "minutes", "medium": "minutes", "full": "seconds"}
+
+
+def _locale() -> str:
+    locale = str(get_locale() or "en")
+    return "zh_Hant" if locale.startswith("zh") else "en"
+
+
+def hk_datetime(value: datetime | None, fmt: str = "minutes") -> str:
+    """A moment in Hong Kong time: "22 Dec 2026, 21:03" / "2026年12月22日 下午9:03". fmt: minutes (default),
+    long (month in full), seconds (receipts, records), date, time."""
     if value is None:
         return ""
-    return format_datetime(value, fmt)
+    locale = _locale()
+    pattern = _DATE_PATTERNS[locale][_FORMAT_ALIASES.get(fmt, fmt)]
+    if value.tzinfo is None:  # stored UTC without zone (SQLite)
+        from datetime import timezone
+        value = value.replace(tzinfo=timezone.utc)
+    return babel_format_datetime(value, pattern, tzinfo=HK, locale=locale)
+
+
+def hk_time(value: datetime | None) -> str:
+    """A time of day on Hong Kong time ("21:03", "下午9:03"): the proposal page's "Saved at"."""
+    return hk_datetime(value, "time")
 
 
 def hkd(amount: Decimal | int | None) -> str:
+    """An amount in Hong Kong dollars with cents: "HK$1,234.50"."""
     if amount is None:
         return ""
-    return f"HK${Decimal(amount):,.2f}"
+    return format_currency(Decimal(amount), "HKD", format="HK$#,##0.00", locale=_locale(), currency_digits=False)
+
+
+def number(value: Decimal | int | float | None) -> str:
+    """A plain number without trailing zeros or exponent: 70 (never "7E+1"), 2.5, 1,200."""
+    if value is None:
+        return ""
+    return format_decimal(Decimal(str(value)), format="#,##0.###", locale=_locale())
+
+
+def percent(value: Decimal | int | float | None) -> str:
+    """A percentage given in points (a weight of 70 is "70%", 12.5 is "12.5%")."""
+    if value is None:
+        return ""
+    return f"{number(value)}%"
+
+
+_SIZE_UNITS = ("B", "KB", "MB", "GB", "TB")
+
+
+def file_size(size: int | None) -> str:
+    """A file size in binary units as file managers show them: 20 MB for 20 × 1024 × 1024 bytes (the upload
+    limit and its error message both read "20 MB"), 1.5 KB, 312 B."""
+    if size is None:
+        return ""
+    value, unit = Decimal(int(size)), 0
+    while value >= 1024 and unit < len(_SIZE_UNITS) - 1:
+        value, unit = value / 1024, unit + 1
+    if unit == 0:
+        return f"{format_decimal(value, format='#,##0', locale=_locale())} B"
+    return f"{format_decimal(value, format='#,##0.#', locale=_locale())} {_SIZE_UNITS[unit]}"
+
+
+def pdf_page_footer() -> Markup:
+    """CSS `content` for the PDF page footer, "Page 1 of 2" / "第 1 頁，共 2 頁", built from one translated sentence."""
+    from flask_babel import gettext
+    text = gettext("Page %(page)s of %(pages)s", page="\x00", pages="\x01")
+    parts = []
+    for piece in re.split("(\x00|\x01)", text):
+        if piece == "\x00":
+            parts.append("counter(page)")
+        elif piece == "\x01":
+            parts.append("counter(pages)")
+        elif piece:
+            parts.append('"' + piece.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ") + '"')
+    return Markup(" ".join(parts))
 
 
 def html_lang() -> str:
@@ -55,8 +136,16 @@ def html_lang() -> str:
 def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["hk_datetime"] = hk_datetime
     app.jinja_env.filters["hkd"] = hkd
+    app.jinja_env.filters["hk_time"] = hk_time
+    app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["percent"] = percent
+    app.jinja_env.filters["file_size"] = file_size
+    app.jinja_env.filters["filesizeformat"] = file_size  # Jinja's own counts in 1000s (21.0 MB for a 20 MB limit)
     app.jinja_env.filters["reject_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     app.jinja_env.globals["html_lang"] = html_lang
+    app.jinja_env.globals["pdf_page_footer"] = pdf_page_footer
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     from app.hooks import hooks
     app.jinja_env.globals["document_titles"] = hooks(app).document_titles  # filled as areas register
+    app.jinja_env.globals["audit_action_label"] = hooks(app).audit_action_label
+    app.jinja_env.globals["audit_object_label"] = hooks(app).audit_object_label

@@ -17,7 +17,7 @@ from app.auth.operations import set_locale
 from app.boundary import commit, on_refusal
 from app.documents.models import Document
 from app.documents.permissions import can_download_document
-from app.documents.service import read_verified, retry_document
+from app.documents.service import download_name, read_verified, retry_document
 from app.extensions import db
 from app.hooks import home_panels_for, render_home_panels
 from app.i18n import safe_next_url
@@ -71,12 +71,16 @@ def admin_home(user) -> dict:
 
 @bp.route("/language/<code>", methods=["GET", "POST"])
 def set_language(code: str):
-    """The language of this browser's pages (GET: the session only, nothing stored). Signed-in users POST the
-    switch (CSRF-checked), which also saves it as the language of their emails."""
+    """The language switch. A signed-in user's switch is a POST (CSRF-checked): it changes this browser's pages and
+    saves the choice as the user's language, which emails follow. The plain link (GET) changes only this browser's
+    pages and writes nothing; a choice made before signing in becomes the saved language at sign-in (the last
+    choice wins), and the language stays as it was when signing out."""
     if code not in current_app.config["LANGUAGES"]:
         raise NotFound()
     session["lang"] = code
-    if request.method == "POST" and current_user.is_authenticated and ConfirmForm().validate_on_submit():
+    if not current_user.is_authenticated:
+        session["lang_chosen"] = True  # saved as the user's language at sign-in (app/auth/views.py login)
+    elif request.method == "POST" and ConfirmForm().validate_on_submit():
         set_locale(current_user._get_current_object(), code)
         commit()
     return redirect(safe_next_url(request.values.get("next")) or url_for("main.home"))
@@ -104,7 +108,7 @@ def document_download(doc_id: int):
     data = read_verified(doc)
     record(current_user, "document.downloaded", doc, kind=doc.kind)
     commit()
-    response = send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=doc.filename)
+    response = send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=download_name(doc))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -7,11 +7,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Optional
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from celery import shared_task
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template, request
 from flask_babel import force_locale
 
 from app.audit import record
@@ -41,6 +42,11 @@ class Notification(db.Model):
 
     def __repr__(self) -> str:
         return f"<Notification {self.id} to {self.to_email}>"
+
+    @property
+    def path(self) -> str | None:
+        """The link relative to this site, for the in-app list."""
+        return in_app_path(self.link)
 
 
 def notify(*, to_email: str, template: str, locale: str = "en", user=None, link: str | None = None, **context) -> Notification:
@@ -115,8 +121,58 @@ def _record_failure(note_id: int, exc: Exception) -> None:
     db.session.commit()
 
 
+def served_url(environ: dict) -> str | None:
+    """The address this server listens on, read from its own socket, never from the request's Host header (which
+    a client chooses: a reset link sent to an attacker's host would hand over the account). Werkzeug's development
+    server puts its bound address in SERVER_NAME/SERVER_PORT; gunicorn gives the connection's socket (its
+    SERVER_NAME may come from the Host header on a unix socket, so it is not read). None when not known."""
+    sock = environ.get("gunicorn.socket")
+    if sock is not None:
+        try:
+            address = sock.getsockname()
+        except OSError:
+            return None
+        if not isinstance(address, tuple):  # a unix socket: only a proxy in front knows the public address
+            return None
+        host, port = str(address[0]), int(address[1])
+    elif str(environ.get("SERVER_SOFTWARE", "")).startswith("Werkzeug/") and environ.get("SERVER_PORT"):
+        host, port = str(environ.get("SERVER_NAME", "")), int(environ["SERVER_PORT"])
+    else:
+        return None
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    scheme = "https" if environ.get("wsgi.url_scheme") == "https" else "http"
+    default_port = {"http": 80, "https": 443}[scheme]
+    return f"{scheme}://{host}" + ("" if port == default_port else f":{port}")
+
+
+def public_url() -> str:
+    """The base of links in emails: PUBLIC_URL when set (production, and a worker in its own process, must set it);
+    otherwise the address this server is served at (e.g. PORT=5100 gives http://127.0.0.1:5100), outside a
+    request DEFAULT_PUBLIC_URL."""
+    configured = current_app.config.get("PUBLIC_URL")
+    if configured:
+        return configured.rstrip("/")
+    if has_request_context():
+        served = served_url(request.environ)
+        if served:
+            return served
+    return current_app.config.get("DEFAULT_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
+
+
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for emails, always from PUBLIC_URL: never from the request's Host header, which a
-    client chooses (a reset link sent to an attacker's host would hand over the account)."""
-    base = current_app.config["PUBLIC_URL"].rstrip("/")
-    return base + current_app.url_map.bind("localhost").build(endpoint, values)
+    """An absolute link for emails (public_url()), never built from the request's Host header."""
+    return public_url() + current_app.url_map.bind("localhost").build(endpoint, values)
+
+
+def in_app_path(link: str | None) -> str | None:
+    """A notification's link as a relative path for the in-app list: it works on whatever address the app is
+    being used at, whichever base the email carried."""
+    if not link:
+        return None
+    parts = urlsplit(link)
+    return urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from app.db import now_utc
 from app.errors import DomainError
 from app.extensions import db
+from app.i18n import file_size
 from app.text import clean_file_name
 
 CHUNK = 64 * 1024
@@ -108,7 +109,7 @@ def save_upload(stream: BinaryIO, filename: str | None, *, max_bytes: int, allow
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise UploadRejected(_l("The file is larger than the %(mb)s MB limit.", mb=f"{max_bytes / (1024 * 1024):g}"))
+                    raise UploadRejected(_l("The file is larger than the %(size)s limit.", size=file_size(max_bytes)))
                 if len(head) < 8192:
                     head += chunk[: 8192 - len(head)]
                 digest.update(chunk)

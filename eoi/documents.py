@@ -32,3 +32,19 @@ def build_opening_record(doc: Document) -> DocumentSpec:
         "opening": opening, "first_officer": opening.started_by, "second_officer": opening.confirmed_by,
         "opening_officers": queries.opening_officers_of(exercise), "audit": write_checkpoint(),
     })
+
+
+def submission_receipt_name(doc: Document) -> tuple[str, ...]:
+    """e.g. OSP-T-BT-01_receipt_R0014-01_zh.pdf: the exercise, "receipt", the receipt number after the reference."""
+    version = db.session.get(SubmissionVersion, doc.subject_id)
+    if version is None:
+        return ("receipt", str(doc.subject_id))
+    reference = version.submission.exercise.reference
+    number = version.receipt_number.removeprefix(reference).lstrip("-")
+    return (reference, "receipt", number)
+
+
+def opening_record_name(doc: Document) -> tuple[str, ...]:
+    """e.g. OSP-EOI-2006-01_opening-record_en.pdf."""
+    exercise = db.session.get(Exercise, doc.subject_id)
+    return (exercise.reference if exercise else str(doc.subject_id), "opening-record")

@@ -91,6 +91,10 @@ class OpeningEnvelope(str, enum.Enum):
     technical = "technical"
     price = "price"
 
+    @property
+    def title(self) -> str:
+        return str({OpeningEnvelope.technical: _l("Technical"), OpeningEnvelope.price: _l("Price")}[self])
+
 
 class IncidentState(str, enum.Enum):
     """A deadline incident takes effect at once before closing; one that re-opens a closed box waits for a

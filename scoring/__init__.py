@@ -1,5 +1,6 @@
 """Evaluation: criteria now; panels, conflicts, score sheets and moderation in a later issue."""
 from flask import Blueprint, Flask
+from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("scoring", __name__, url_prefix="/scoring")
 
@@ -15,6 +16,9 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(bp)
     registry = hooks(app)
     registry.add_publication_check("scoring.criteria_weights", criteria_problems)
+    registry.add_audit_labels({"exercise.criterion_added": _l("Evaluation criterion added"),
+                               "exercise.criterion_deleted": _l("Evaluation criterion deleted")},
+                              {"Criterion": _l("Evaluation criterion")})
     registry.add_exercise_panel("scoring.criteria", ExercisePanel("public", "scoring/_criteria_panel.html", criteria_panel))
     registry.add_exercise_panel("scoring.criteria_link", ExercisePanel("manage", "scoring/_criteria_link.html",
                                                                        criteria_link_panel))

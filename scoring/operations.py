@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from app.audit import record
 from app.auth.models import Role, User
 from app.extensions import db
+from app.i18n import number
 from app.guards import ActionRefused, require_role, require_state
 from eoi.models import Exercise
 from eoi.states import ExerciseState
@@ -62,6 +63,6 @@ def criteria_problems(exercise: Exercise) -> list[str]:
     criteria = criteria_of(exercise)
     total = sum((c.weight for c in criteria), Decimal(0))
     if criteria and total != Decimal(100):
-        return [str(_l("The criteria weights add up to %(total)s%%; they must add up to 100%%.", total=f"{total.normalize():f}"))]
+        return [str(_l("The criteria weights add up to %(total)s%%; they must add up to 100%%.", total=number(total)))]
     return []
 

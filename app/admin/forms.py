@@ -7,11 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from app.forms import FilterForm
-
-#: The dates the audit filter accepts: wide enough for any event, narrow enough that a day's bounds in
-#: Hong Kong time convert to UTC without overflowing (9999-12-31 and 0001-01-01 used to end in a 500).
-EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
+from app.forms import EARLIEST, LATEST, FilterForm  # one date range for every form (it also keeps day bounds from overflowing)
 
 
 def parse_day(value: str | None) -> date | None:
@@ -46,7 +42,8 @@ class AuditFilterForm(FilterForm):
 
     def __init__(self, *args, object_types=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.object_type.choices = [("", _l("Any"))] + [(t, t) for t in object_types]
+        from app.hooks import hooks
+        self.object_type.choices = [("", _l("Any"))] + [(t, hooks().audit_object_label(t)) for t in object_types]
 
     def filters(self) -> dict:
         """The valid filters: strings for action, actor and object_type, dates for date_from and date_to."""

@@ -13,6 +13,7 @@ from app.audit.checkpoints import latest_checkpoint
 from app.audit.sealing import sealed_scopes
 from app.auth.models import STAFF_ROLES, User, Vendor
 from app.db import now_utc
+from app.audit.labels import ACTIONS
 from app.extensions import db
 from app.i18n import HK
 
@@ -67,11 +68,7 @@ def audited_object_types() -> list[str]:
                                      .where(AuditEvent.object_type.is_not(None))))
 
 
-STAFF_ACCOUNT_ACTIONS = {
-    "user.created": _l("Account created"),
-    "user.enabled": _l("Account enabled"),
-    "user.disabled": _l("Account disabled"),
-}
+STAFF_ACCOUNT_ACTIONS = {code: ACTIONS[code] for code in ("user.created", "user.enabled", "user.disabled")}
 
 
 @dataclass(frozen=True)

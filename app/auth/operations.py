@@ -191,7 +191,10 @@ def set_locale(user: User, locale: str) -> None:
     user.locale = locale
 
 
-def sign_in(user: User) -> None:
+def sign_in(user: User, *, locale: str | None = None) -> None:
+    """locale: a language chosen in this browser before signing in, the user's last choice: it becomes the saved one."""
+    if locale:
+        set_locale(user, locale)
     user.last_login_at = now_utc()
     record(user, "auth.signed_in", user)
 

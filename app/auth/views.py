@@ -1,7 +1,7 @@
 """Sign-in, registration, verification, password reset, company users and the vendor's account page."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -70,8 +70,9 @@ def login():
         # A refusal is audited by the boundary; a wrong password (or unknown account) is also counted.
         user = ops.authenticate(form.email.data, form.password.data,
                                 on_wrong_password=lambda: throttle().failed(attempt))
+        chosen = session.get("lang") if session.get("lang_chosen") else None  # switched before signing in
         session.clear()  # a fresh session at sign-in (no fixation)
-        ops.sign_in(user)
+        ops.sign_in(user, locale=chosen)
         # Staff sessions have an idle timeout; a remember-me cookie would silently bypass it.
         login_user(user, remember=form.remember.data and user.role == Role.vendor)
         if user.locale:
@@ -86,8 +87,11 @@ def login():
 def logout():
     ops.sign_out(current_user._get_current_object())
     commit()
+    lang = session.get("lang")
     session.clear()
     logout_user()  # after clear(): it marks the remember-me cookie for deletion
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang  # the pages stay in the language they were in
     flash(_("You are signed out."), "success")
     return redirect(url_for("main.home"))
 

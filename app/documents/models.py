@@ -68,9 +68,5 @@ class Document(db.Model):
     def has_failed(self) -> bool:
         return self.status == DocumentStatus.failed
 
-    @property
-    def filename(self) -> str:
-        return f"{self.kind}-{self.subject_id}-{self.language}.pdf"
-
     def __repr__(self) -> str:
         return f"<Document {self.id} {self.kind} {self.status.value}>"

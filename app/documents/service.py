@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -43,6 +44,20 @@ class DocumentCorrupted(DomainError):
 
 def storage_root() -> Path:
     return Path(current_app.config["STORAGE_DIR"]) / "documents"
+
+
+def _name_part(text: str) -> str:
+    """A part of a file name any system keeps: ASCII letters, digits, dots and hyphens ("OSP/T/BT/01" -> "OSP-T-BT-01")."""
+    return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-.")
+
+
+def download_name(doc: Document) -> str:
+    """The file name a person gets, e.g. OSP-T-BT-01_receipt_R0014-01_zh.pdf: what it is about, what it is, which
+    one, and its language (en or zh), from the kind's name function (app.hooks); kind-id otherwise."""
+    namer = hooks().document_names.get(doc.kind)
+    parts = namer(doc) if namer is not None else (doc.kind, str(doc.subject_id))
+    language = "zh" if (doc.language or "").startswith("zh") else "en"
+    return "_".join([*(p for p in map(_name_part, parts) if p), language]) + ".pdf"
 
 
 def queue_document(kind: str, subject, *, language: str, vendor_id: int | None, actor=None) -> Document:

@@ -80,8 +80,10 @@ def answer_field_name(section_id: int) -> str:
 
 
 class DraftForm(BaseForm):
-    """The answers, one text area per section (fields added per exercise by for_sections)."""
-    draft_version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    """The answers, one text area per section (fields added per exercise by for_sections). The proposal page sends
+    it, with the prices and files, for every one of its actions; a client that sends only a file or only a submit
+    may leave the answers and the draft version out."""
+    draft_version = IntegerField(widget=HiddenInput(), validators=[Optional()])
     autosave = StringField(widget=HiddenInput(), validators=[Optional()])
 
     @classmethod

@@ -7,6 +7,7 @@ from typing import Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from app.auth.models import User, Vendor
 from app.db import now_utc
@@ -381,6 +382,20 @@ class DeadlineIncident(db.Model):
         return f"<DeadlineIncident {self.id} {self.state.value}>"
 
 
+#: A refused late action (LateAttempt.action) as a label.
+LATE_ACTION_LABELS = {
+    "submit": _l("Submit"),
+    "withdraw": _l("Withdraw"),
+    "reconfirm": _l("Re-confirm"),
+    "start": _l("Start a proposal"),
+    "save": _l("Save draft"),
+    "upload": _l("Upload"),
+    "remove_file": _l("Remove a file"),
+    "price": _l("Save prices"),
+}
+
+
+
 class LateAttempt(db.Model):
     """Every refused late action, with the server's time of receipt, for incident review."""
     __tablename__ = "late_attempts"
@@ -394,6 +409,10 @@ class LateAttempt(db.Model):
     closes_at: so.Mapped[datetime]
 
     vendor: so.Mapped[Optional[Vendor]] = so.relationship()
+
+    @property
+    def action_title(self) -> str:
+        return str(LATE_ACTION_LABELS.get(self.action, self.action))
 
     def __repr__(self) -> str:
         return f"<LateAttempt {self.id} {self.action}>"

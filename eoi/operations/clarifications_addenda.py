@@ -13,7 +13,7 @@ from app.extensions import db
 from eoi.models import Addendum, Acknowledgement, Clarification, Exercise, Submission, minimum_closing_after_addendum
 from eoi.operations.common import ExerciseError, require_officer, require_state
 from app.notifications import external_url
-from eoi.operations.interest import notify_interested, notify_vendors, vendor_users
+from eoi.operations.interest import acknowledge_to, notify_interested, notify_vendors, vendor_users
 from eoi.states import ExerciseState, SubmissionState
 
 
@@ -92,6 +92,7 @@ def ask_clarification(exercise: Exercise, *, actor: User, question: str) -> Clar
     db.session.add(item)
     db.session.flush()
     record(actor, "clarification.asked", item, exercise_id=exercise.id)
+    acknowledge_to([actor], "question_received", exercise, asked_at=now)
     return item
 
 
@@ -111,5 +112,9 @@ def answer_clarification(item: Clarification, *, actor: User, question_en: str, 
                                      .where(Clarification.exercise_id == item.exercise_id)) or 0) + 1
     db.session.flush()
     record(actor, "clarification.published", item, exercise_id=item.exercise_id, number=item.number)
-    notify_interested(item.exercise, "clarification_published", clarification=item)
+    # The asker hears it as the answer to its own question, not a second time as a general notice.
+    notify_interested(item.exercise, "clarification_published", except_user_ids={item.asked_by_id}, clarification=item)
+    asker = db.session.get(User, item.asked_by_id)
+    if asker is not None and asker.is_enabled:
+        acknowledge_to([asker], "question_answered", item.exercise, asked_at=item.asked_at, clarification=item)
     return item

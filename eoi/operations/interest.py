@@ -50,6 +50,17 @@ def notify_vendors(users, template: str, exercise: Exercise, *, link: str | None
                reference=exercise.reference, title=exercise.title(locale), **context)
 
 
+def acknowledge_to(users, template: str, exercise: Exercise, *, endpoint: str = "eoi.exercise_detail", **context) -> None:
+    """An acknowledgement (proposal received, withdrawn, re-confirmed; question received, answered) to each user in
+    the user's saved language, linking to the page where it can be checked. Never any sealed content."""
+    notify_vendors(users, template, exercise, link=external_url(endpoint, exercise_id=exercise.id), **context)
+
+
+def acknowledge_to_company(vendor_id: int, template: str, exercise: Exercise, **context) -> None:
+    """To every user of the company: colleagues who share the proposal learn of it too."""
+    acknowledge_to(vendor_users([vendor_id]), template, exercise, **context)
+
+
 def published_audience_ids(exercise: Exercise) -> set[int]:
     """The companies told of publication: the invited ones of a restricted tender, else its clusters' subscribers."""
     if exercise.is_restricted:
@@ -74,7 +85,7 @@ def notify_publication_failed(exercise: Exercise, officer: User | None, problems
            problems=problems)
 
 
-def notify_interested(exercise: Exercise, template: str, **context) -> None:
+def notify_interested(exercise: Exercise, template: str, *, except_user_ids=(), **context) -> None:
     """Vendors who registered interest, were invited, or hold a submission, plus subscribers of its clusters."""
     ids = set(db.session.scalars(sa.select(InterestRegistration.vendor_id).where(InterestRegistration.exercise_id == exercise.id)))
     ids |= set(db.session.scalars(sa.select(Submission.vendor_id).where(Submission.exercise_id == exercise.id)))
@@ -82,4 +93,4 @@ def notify_interested(exercise: Exercise, template: str, **context) -> None:
     if not exercise.is_restricted:
         ids |= set(db.session.scalars(sa.select(ClusterSubscription.vendor_id).where(
             ClusterSubscription.cluster_id.in_([c.id for c in exercise.clusters]))))
-    notify_vendors(vendor_users(ids), template, exercise, **context)
+    notify_vendors([u for u in vendor_users(ids) if u.id not in set(except_user_ids)], template, exercise, **context)

@@ -21,6 +21,7 @@ from app.storage import SavedUpload
 from eoi import sealed
 from eoi.models import Exercise, LateAttempt, Section, Submission, SubmissionVersion
 from eoi.operations.clarifications_addenda import unacknowledged_addenda
+from eoi.operations.interest import acknowledge_to_company
 from eoi.permissions import can_take_part
 from eoi import rules
 from eoi.sealed import PriceContent, SealedFile, TechnicalContent
@@ -47,6 +48,7 @@ class SubmissionClosed(SubmissionError):
 class SaveResult:
     submission: Submission
     overwrote: User | None  # someone else saved after the version this user was editing
+    saved: bool = True      # False when nothing differed from what was stored (save_on_screen)
 
 
 def require_open(exercise: Exercise, *, actor: User, action: str) -> datetime:
@@ -58,7 +60,7 @@ def require_open(exercise: Exercise, *, actor: User, action: str) -> datetime:
     if exercise.closes_at is not None and exercise.state in (ExerciseState.published, ExerciseState.closed,
                                                              ExerciseState.opened):
         message = _l("Refused: received at %(received)s (server time), after the closing time of %(closes)s.",
-                     received=hk_datetime(received, "medium"), closes=hk_datetime(exercise.closes_at, "medium"))
+                     received=hk_datetime(received, "seconds"), closes=hk_datetime(exercise.closes_at, "seconds"))
         raise SubmissionClosed(message, exercise=exercise, actor=actor, action=action, received=received)
     raise SubmissionError(_l("This exercise is not open for submissions."))
 
@@ -130,6 +132,42 @@ def save_draft(submission: Submission, *, actor: User, answers: dict[int, str], 
     overwrote = _touch(submission, actor, expected_version)
     db.session.flush()
     record(actor, "submission.draft_saved", submission, draft_version=submission.draft_version)  # never the content
+    return SaveResult(submission, overwrote)
+
+
+def save_on_screen(submission: Submission, *, actor: User, answers: dict[int, str], prices: dict[int, Decimal] | None = None,
+                   expected_version: int | None = None, action: str = "save") -> SaveResult:
+    """What the vendor has on the proposal page, saved before the action the page asked for (save, upload, remove,
+    submit) in the same transaction: the answers and prices that differ from the stored ones. Nothing differs:
+    nothing is written or checked (the action checks for itself), so a resent page never adds a version or an event.
+    A blank price leaves the stored one (as save_prices). `action` names a refusal after closing (late attempts)."""
+    exercise = submission.exercise
+    if not answers and not prices:
+        return SaveResult(submission, None, saved=False)
+    sections, items = {s.id for s in exercise.sections}, {i.id for i in exercise.price_items}
+    stored = {} if not answers else sealed.content_for_system(submission, purpose="compare with what is on screen").answers
+    changed_answers = {section_id: text for section_id, text in
+                       ((k, (v or "").replace("\r\n", "\n")) for k, v in answers.items() if k in sections)
+                       if text != stored.get(section_id, "")}
+    changed_prices: dict[int, Decimal] = {}
+    if prices and exercise.has_price_envelope:
+        stored_prices = sealed.prices_for_system(submission, purpose="compare with what is on screen").lines
+        changed_prices = {k: v for k, v in prices.items() if k in items and stored_prices.get(k) != v}
+    if not changed_answers and not changed_prices:
+        return SaveResult(submission, None, saved=False)
+    submission = _lock(submission)
+    _require_editable(submission, actor, action)
+    _reopen_if_withdrawn(submission, actor)
+    if changed_answers:
+        sealed.write_answers(submission, changed_answers)
+    if changed_prices:
+        sealed.write_prices(submission, changed_prices)
+    overwrote = _touch(submission, actor, expected_version)
+    db.session.flush()
+    if changed_answers:
+        record(actor, "submission.draft_saved", submission, draft_version=submission.draft_version)  # never the content
+    if changed_prices:
+        record(actor, "submission.prices_saved", submission)  # never the amounts
     return SaveResult(submission, overwrote)
 
 
@@ -229,6 +267,9 @@ def submit_submission(submission: Submission, *, actor: User, draft_version: int
     doc = queue_document("submission_receipt", version, language=actor.locale or "en", vendor_id=submission.vendor_id,
                          actor=actor)
     version.receipt_document_id = doc.id
+    acknowledge_to_company(submission.vendor_id, "submission_received", submission.exercise,
+                           endpoint="eoi.submission_receipt", receipt_number=version.receipt_number,
+                           received_at=version.submitted_at, manifest_sha256=version.sha256, by=actor.name)
     return version
 
 
@@ -240,19 +281,25 @@ def withdraw_submission(submission: Submission, *, actor: User) -> Submission:
         submission.current_version.withdrawn_at = received
     submission.submitted_at = None
     transition(submission, SubmissionState.withdrawn, actor=actor, action="submission.withdrawn")
+    acknowledge_to_company(submission.vendor_id, "submission_withdrawn", submission.exercise,
+                           endpoint="eoi.submission_edit", withdrawn_at=received, closes_at=submission.exercise.closes_at,
+                           receipt_number=getattr(submission.current_version, "receipt_number", None), by=actor.name)
     return submission
 
 
 def reconfirm_submission(submission: Submission, *, actor: User) -> Submission:
     """After an addendum that changed requirements, the vendor confirms its submission still stands."""
     submission = _lock(submission)
-    require_open(submission.exercise, actor=actor, action="reconfirm")
+    received = require_open(submission.exercise, actor=actor, action="reconfirm")
     if submission.state != SubmissionState.submitted or not submission.needs_reconfirmation:
         raise SubmissionError(_l("Nothing to re-confirm."))
     if missing := unacknowledged_addenda(submission.exercise, submission.vendor_id):
         raise SubmissionError(_l("Acknowledge addendum no. %(n)s first.", n=", ".join(str(a.number) for a in missing)))
     submission.needs_reconfirmation = False
     record(actor, "submission.reconfirmed", submission)
+    acknowledge_to_company(submission.vendor_id, "submission_reconfirmed", submission.exercise,
+                           endpoint="eoi.submission_receipt", reconfirmed_at=received,
+                           receipt_number=submission.current_version.receipt_number, by=actor.name)
     return submission
 
 

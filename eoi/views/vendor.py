@@ -9,7 +9,6 @@ from flask import current_app, flash, jsonify, redirect, render_template, reques
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from jinja2.filters import do_filesizeformat
 from werkzeug.exceptions import NotFound
 
 from app.auth.forms import ConfirmForm
@@ -17,16 +16,18 @@ from app.auth.models import Role
 from app.auth.permissions import role_required
 from app.extensions import db
 from app.boundary import commit, on_refusal
-from app.i18n import hk_datetime, safe_next_url
+from app.i18n import file_size, hk_datetime, hk_time, safe_next_url
+from app.storage import UploadRejected
 from app.notifications import mark_all_read
 from eoi import bp, queries
-from eoi.forms.vendor import (ClarificationForm, DraftForm, PriceForm, SubmitForm, SubscriptionsForm, UploadForm,
-                              WithdrawForm, answer_field_name, price_field_name)
+from eoi.forms.vendor import (ClarificationForm, DraftForm, PriceForm, SubscriptionsForm, WithdrawForm,
+                              answer_field_name, price_field_name)
 from eoi.models import Addendum, Exercise, Submission
 from eoi.operations import (acknowledge_addendum, add_submission_file, ask_clarification, completeness_problems,
                             get_or_create_submission, reconfirm_submission, register_interest, remove_submission_file,
-                            save_draft, save_prices, set_subscriptions, submit_submission, unacknowledged_addenda,
+                            save_on_screen, set_subscriptions, submit_submission, unacknowledged_addenda,
                             withdraw_submission)
+from eoi.operations.submissions import SubmissionError
 from eoi.permissions import (can_acknowledge_addenda, can_edit_submission, can_take_part, can_withdraw_submission,
                              must_reconfirm, owns_submission)
 from eoi.rules import word_count
@@ -189,21 +190,73 @@ def _history(submission: Submission) -> list[tuple]:
     return rows
 
 
-def _render_edit(submission: Submission, *, draft_form=None, price_form=None, upload_error=None, status=200):
+class ErrorSlot:
+    """Where a refusal of the proposal page's action is shown: the boundary adds the message to `errors`, and the
+    error summary at the top links it to `target` (the file input, the submit section) with `next_step`."""
+
+    def __init__(self, target: str = "submit", next_step: str | None = None, label: str | None = None):
+        self.target, self.next_step, self.label, self.errors = target, next_step, label, []
+
+
+def _error_summary(draft_form, price_form, slot: ErrorSlot | None) -> list[tuple[str, str]]:
+    """(link target, message) for every problem of the page as sent, in page order, each saying what to do next."""
+    items: list[tuple[str, str]] = []
+    for form in (draft_form, price_form):
+        if form is None:
+            continue
+        for name, errors in form.errors.items():
+            if name == "csrf_token":
+                items.append(("save-draft", _("This page had expired, so nothing was saved. What you typed is still "
+                                              "below: press Save draft to save it.")))
+            elif name in form:
+                items.append((form[name].id, f"{form[name].label.text}: {' '.join(map(str, errors))}"))
+    if slot is not None and slot.errors:
+        message = " ".join(map(str, slot.errors))
+        if slot.label:
+            message = f"{slot.label}: {message}"
+        items.append((slot.target, f"{message} {slot.next_step}" if slot.next_step else message))
+    return items
+
+
+def _unsaved_answers(draft_form, answers: dict[int, str]) -> dict[int, str]:
+    """Section id -> the text sent with this request where it differs from what is stored (shown after a refusal)."""
+    if draft_form is None or not request.form:
+        return {}
+    return {s.id: text for s, text in ((s, (f.data or "").replace("\r\n", "\n")) for s, f in draft_form.answer_fields()
+                                       if f.raw_data) if text != answers.get(s.id, "")}
+
+
+def _message_at(exercise: Exercise) -> str | None:
+    """Where on the proposal page the last action's message goes (?at=...): a known place only."""
+    at = request.args.get("at") or ""
+    known = {"answers", "prices", "submit", "addenda", "files-general", *(f"files-{s.id}" for s in exercise.sections)}
+    return at if at in known else None
+
+
+def _render_edit(submission: Submission, *, draft_form=None, price_form=None, slot: ErrorSlot | None = None,
+                 status=200):
     exercise, locale = submission.exercise, _locale()
     content = technical_content_for(current_user, submission)
     prices = price_content_for(current_user, submission) if exercise.has_price_envelope else None
     editable = can_edit_submission(current_user, submission)
+    sent = draft_form is not None
     draft_form = draft_form or DraftForm.for_sections(exercise.sections, locale, formdata=None, data={
         "draft_version": submission.draft_version,
         **{answer_field_name(s.id): content.answers.get(s.id, "") for s in exercise.sections}})
     if prices is not None and price_form is None:
-        price_form = PriceForm.for_items(exercise.price_items, formdata=None, data={
+        price_form = PriceForm.for_items(exercise.price_items, formdata=None, meta={"csrf": False}, data={
             price_field_name(item_id): f"{amount:,.2f}" for item_id, amount in prices.lines.items()})
+    unsaved = _unsaved_answers(draft_form, content.answers) if sent else {}
+    typed_prices = price_form is not None and sent and any(
+        (f.data or "").strip() and (f.data or "").replace(",", "").strip() != f"{prices.lines.get(i.id, '')}"
+        for i, f in price_form.item_fields())
     context = {
         "exercise": exercise, "submission": submission, "editable": editable, "is_open": exercise.is_open,
         "submitted": submission.is_submitted,
-        "draft_form": draft_form, "price_form": price_form, "upload_error": upload_error or (None, None),
+        "draft_form": draft_form, "price_form": price_form,
+        "errors": _error_summary(draft_form, price_form, slot) if sent else [],
+        "unsaved": unsaved, "has_unsaved": bool(unsaved) or typed_prices,
+        "message_at": _message_at(exercise) if not sent else None,
         "answers": content.answers, "files_by_section": _section_files(content.files),
         "word_counts": {s.id: word_count(draft_form[answer_field_name(s.id)].data or "") for s in exercise.sections},
         "price_lines": prices.lines if prices else {},
@@ -212,7 +265,6 @@ def _render_edit(submission: Submission, *, draft_form=None, price_form=None, up
         "unacknowledged": (unacknowledged_addenda(exercise, submission.vendor_id)
                            if can_acknowledge_addenda(current_user, exercise) else []),
         "history": _history(submission),
-        "submit_form": SubmitForm(formdata=None, data={"draft_version": submission.draft_version}),
         "withdraw_form": WithdrawForm(formdata=None),
         "max_upload": _max_upload(),
         "last_saved_by": queries.user_by_id(submission.last_saved_by_id),
@@ -244,38 +296,6 @@ def submission_edit(exercise_id: int):
     return _render_edit(submission)
 
 
-def _saved_response(exercise_id: int, result):
-    """The answer to a saved draft: JSON for the page's autosave, otherwise a flash and the proposal page."""
-    submission = result.submission
-    if request.form.get("autosave") == "1":
-        warning = result.overwrote and _("%(name)s saved changes after you opened this page; your save replaced "
-                                         "them.", name=result.overwrote.name)
-        return jsonify(ok=True, draft_version=submission.draft_version, warning=warning or None,
-                       message=_("Draft saved automatically at %(time)s.", time=hk_datetime(submission.last_saved_at)))
-    if result.overwrote:
-        flash(_("%(name)s saved changes after you opened this page; your save replaced them. Check the answers below.",
-                name=result.overwrote.name), "warning")
-    else:
-        flash(_("Your draft was saved."), "success")
-    return redirect(_edit_url(exercise_id))
-
-
-@bp.post("/exercises/<int:exercise_id>/submission")
-@role_required(Role.vendor)
-def submission_save(exercise_id: int):
-    exercise = _exercise_for_vendor(exercise_id)
-    submission = _own_submission(exercise)
-    form = DraftForm.for_sections(exercise.sections, _locale())
-    on_refusal(render=lambda _error: _render_edit(submission, draft_form=form), status=409)
-    if not form.validate_on_submit():
-        if request.form.get("autosave") == "1":
-            return jsonify(ok=False, error=_("The draft could not be saved automatically."), status=400), 400
-        return _render_edit(submission, draft_form=form, status=400)
-    result = save_draft(submission, actor=_user(), answers=form.answers(), expected_version=form.draft_version.data)
-    commit()
-    return _saved_response(exercise_id, result)
-
-
 def _section_of(exercise: Exercise, section_id: int | None):
     if section_id is None:
         return None
@@ -285,24 +305,99 @@ def _section_of(exercise: Exercise, section_id: int | None):
     return section
 
 
+def _file_key(section) -> str:
+    return str(section.id) if section else "general"
+
+
+def _chosen_files(exercise: Exercise) -> list[tuple[object, object]]:
+    """(section or None, the uploaded file) for every file input of the page that has a file chosen."""
+    chosen = []
+    for section in [*exercise.sections, None]:
+        storage = request.files.get(f"file-{_file_key(section)}")
+        if storage is not None and storage.filename:
+            chosen.append((section, storage))
+    single = request.files.get("file")  # a client that sends one file and its section (section_id) only
+    if single is not None and single.filename:
+        chosen.append((_section_of(exercise, request.form.get("section_id", type=int)), single))
+    return chosen
+
+
+def _proposal_action(exercise_id: int, action: str, act=None):
+    """Every action of the proposal page (save, upload, remove a file, acknowledge an addendum, submit) is one POST of
+    the whole page: what the vendor typed (answers, prices) and chose (files) is saved first, then the action runs,
+    all in one transaction. A refusal or an invalid field rolls it all back and shows the page again with everything
+    typed still in it and the problems summarised at the top; success goes back to where the vendor was.
+
+    act(exercise, submission, form, result) -> (message, url or None) does the action after the save."""
+    exercise = _exercise_for_vendor(exercise_id)
+    submission = _own_submission(exercise)
+    draft = DraftForm.for_sections(exercise.sections, _locale())
+    prices = PriceForm.for_items(exercise.price_items, meta={"csrf": False}) if exercise.has_price_envelope else None
+    slot = ErrorSlot()
+    on_refusal(render=lambda _error: _render_edit(submission, draft_form=draft, price_form=prices, slot=slot),
+               field=slot, status=400 if action == "upload" else 409)
+    autosave = request.form.get("autosave") == "1"
+    valid = draft.validate_on_submit() & (prices.validate() if prices is not None else True)
+    if not valid:
+        if autosave:
+            problems = _error_summary(draft, prices, None)
+            return jsonify(ok=False, status=400, error=_("Not saved: %(problems)s", problems=" ".join(
+                text for _target, text in problems))), 400
+        return _render_edit(submission, draft_form=draft, price_form=prices, status=400)
+    result = save_on_screen(submission, actor=_user(), answers=draft.answers(),
+                            prices=prices.prices() if prices is not None else None,
+                            expected_version=draft.draft_version.data, action=action)
+    received = []
+    if not autosave:
+        for section, storage in _chosen_files(exercise):
+            slot.target = f"upload-{_file_key(section)}"
+            slot.label = (_("File for section %(n)s", n=section.position) if section else _("Other attachments"))
+            slot.next_step = _("Choose the file again and press Upload: a browser forgets a chosen file after an "
+                               "error. What you typed is kept below but is not saved yet.")
+            upload = receive_file(storage.stream, storage.filename, max_bytes=_max_upload())
+            received.append((section, add_submission_file(submission, upload, actor=_user(), section=section)))
+    slot.target, slot.next_step, slot.label = "submit", _("What you typed is kept below but is not saved yet."), None
+    message, url = act(exercise, submission, draft, result) if act else (None, None)
+    commit()
+    submission = result.submission
+    if autosave:
+        warning = result.overwrote and _("%(name)s saved changes after you opened this page; your save replaced "
+                                         "them.", name=result.overwrote.name)
+        saved_at = submission.last_saved_at
+        return jsonify(ok=True, draft_version=submission.draft_version, warning=warning or None,
+                       message=_("Saved at %(time)s", time=hk_time(saved_at)) if saved_at else "")
+    if result.overwrote:
+        flash(_("%(name)s saved changes after you opened this page; your save replaced them. Check the answers below.",
+                name=result.overwrote.name), "warning")
+    for _section, item in received:
+        flash(_("Received %(name)s: %(size)s, SHA-256 %(sha)s, at %(time)s.", name=item.name,
+                size=file_size(item.size), sha=item.sha256, time=hk_datetime(item.uploaded_at)), "success")
+    if message:
+        flash(message, "success")
+    elif not received and not result.overwrote:
+        flash(_("Your draft was saved.") if result.saved else _("No changes to save."), "success")
+    if url:
+        return redirect(url)
+    at = request.form.get("at") or (f"files-{_file_key(received[0][0])}" if received else "answers")
+    return redirect(url_for("eoi.submission_edit", exercise_id=exercise_id, at=at, _anchor="message"))
+
+
+@bp.post("/exercises/<int:exercise_id>/submission")
+@role_required(Role.vendor)
+def submission_save(exercise_id: int):
+    """Save draft (the button, and the page's autosave): answers, prices and any chosen files."""
+    return _proposal_action(exercise_id, "save")
+
+
 @bp.post("/exercises/<int:exercise_id>/submission/files")
 @role_required(Role.vendor)
 def submission_upload(exercise_id: int):
-    exercise = _exercise_for_vendor(exercise_id)
-    submission = _own_submission(exercise)
-    form = UploadForm()
-    section = _section_of(exercise, form.section_id.data)
-    anchor = f"files-{section.id if section else 'general'}"
-    if not form.validate_on_submit():
-        return _render_edit(submission, upload_error=(anchor, " ".join(map(str, form.file.errors))), status=400)
-    on_refusal(render=lambda _error: _render_edit(submission, upload_error=(anchor, " ".join(map(str, form.file.errors)))),
-               field=form.file)
-    upload = receive_file(form.file.data.stream, form.file.data.filename, max_bytes=_max_upload())
-    on_refusal(redirect_to=_edit_url(exercise_id, anchor))
-    item = add_submission_file(submission, upload, actor=_user(), section=section)
-    commit(_("Received %(name)s: %(size)s, SHA-256 %(sha)s, at %(time)s.", name=item.name,
-             size=do_filesizeformat(item.size), sha=item.sha256, time=hk_datetime(item.uploaded_at)))
-    return redirect(_edit_url(exercise_id, anchor))
+    """Upload: the chosen files, after what was typed is saved."""
+    def act(exercise, submission, form, result):
+        if not request.files or not _chosen_files(exercise):
+            raise UploadRejected(_("Choose a file to upload."))
+        return None, None
+    return _proposal_action(exercise_id, "upload", act)
 
 
 def _own_file(submission: Submission, file_id: int) -> SealedFile:
@@ -331,44 +426,57 @@ def submission_file_download(exercise_id: int, file_id: int):
 @bp.post("/exercises/<int:exercise_id>/submission/files/<int:file_id>/remove")
 @role_required(Role.vendor)
 def submission_file_remove(exercise_id: int, file_id: int):
-    exercise, submission = _on_edit(exercise_id)
-    item = _own_file(submission, file_id)
-    anchor = f"files-{item.section_id or 'general'}"
-    on_refusal(redirect_to=_edit_url(exercise_id, anchor))
-    if ConfirmForm().validate_on_submit():
-        name = item.name
+    def act(exercise, submission, form, result):
+        item = _own_file(submission, file_id)
         remove_submission_file(submission, item.id, actor=_user())
-        commit(_("%(name)s was removed from your proposal.", name=name))
-    return redirect(_edit_url(exercise_id, anchor))
+        return _("%(name)s was removed from your proposal.", name=item.name), None
+    return _proposal_action(exercise_id, "remove_file", act)
 
 
 @bp.post("/exercises/<int:exercise_id>/submission/prices")
 @role_required(Role.vendor)
 def submission_prices(exercise_id: int):
-    exercise, submission = _on_edit(exercise_id, "prices")
+    """Save prices (the button in the price schedule): the whole page is saved, prices included."""
+    exercise = _exercise_for_vendor(exercise_id)
     if not exercise.has_price_envelope:
         raise NotFound()
-    form = PriceForm.for_items(exercise.price_items)
-    on_refusal(render=lambda _error: _render_edit(submission, price_form=form), status=409)  # keeps typed prices
-    if not form.validate_on_submit():
-        return _render_edit(submission, price_form=form, status=400)
-    save_prices(submission, actor=_user(), prices=form.prices())
-    commit(_("Your prices were saved in the sealed price envelope."))
-    return redirect(_edit_url(exercise_id, "prices"))
+    return _proposal_action(exercise_id, "price",
+                            lambda *_args: (_("Your prices were saved in the sealed price envelope."), None))
+
+
+@bp.post("/exercises/<int:exercise_id>/submission/addenda/<int:addendum_id>/acknowledge")
+@role_required(Role.vendor)
+def submission_addendum_acknowledge(exercise_id: int, addendum_id: int):
+    """Acknowledge an addendum from the proposal page: what was typed is saved first."""
+    def act(exercise, submission, form, result):
+        addendum = db.session.get(Addendum, addendum_id)
+        if addendum is None or addendum.exercise_id != exercise.id:
+            raise NotFound()
+        acknowledge_addendum(addendum, actor=_user())
+        return _("Addendum no. %(n)s acknowledged.", n=addendum.number), None
+    return _proposal_action(exercise_id, "acknowledge", act)
 
 
 @bp.post("/exercises/<int:exercise_id>/submission/submit")
 @role_required(Role.vendor)
 def submission_submit(exercise_id: int):
-    exercise, submission = _on_edit(exercise_id, "submit")
-    form = SubmitForm()
-    if not form.validate_on_submit():
-        flash(_("The page was out of date. Review your proposal and submit again."), "error")
-        return redirect(_edit_url(exercise_id, "submit"))
-    version = submit_submission(submission, actor=_user(), draft_version=form.draft_version.data)
-    commit(_("Your proposal was received at %(time)s (server time). Receipt number: %(number)s.",
-             time=hk_datetime(version.submitted_at), number=version.receipt_number))
-    return redirect(_receipt_url(exercise_id))
+    """Submit what is on screen: the typed answers and prices and any chosen file are saved, then submitted."""
+    def act(exercise, submission, form, result):
+        if result.overwrote:
+            raise SubmissionError(_("%(name)s saved changes after you opened this page. Nothing was submitted: review "
+                                    "the answers below and submit again.", name=result.overwrote.name))
+        submission = result.submission
+        # Saved just now (or resent after it was submitted: the same receipt): submit what is stored, which is what
+        # is on screen. Otherwise the version this page was loaded with, so a colleague's change since it was loaded
+        # is refused rather than submitted unseen.
+        fresh = result.saved or _chosen_files(exercise) or submission.is_submitted
+        draft_version = submission.draft_version if fresh else form.draft_version.data
+        if draft_version is None:
+            raise SubmissionError(_("The page was out of date. Review your proposal and submit again."))
+        version = submit_submission(submission, actor=_user(), draft_version=draft_version)
+        return (_("Your proposal was received at %(time)s (server time). Receipt number: %(number)s.",
+                  time=hk_datetime(version.submitted_at), number=version.receipt_number), _receipt_url(exercise_id))
+    return _proposal_action(exercise_id, "submit", act)
 
 
 @bp.get("/exercises/<int:exercise_id>/submission/receipt")

@@ -101,6 +101,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "eoi.submission_upload": {VENDOR},
     "eoi.submission_file_download": {VENDOR},  # object check: another company's file_id gives 404
     "eoi.submission_file_remove": {VENDOR},
+    "eoi.submission_addendum_acknowledge": {VENDOR},
     "eoi.submission_prices": {VENDOR},
     "eoi.submission_submit": {VENDOR},
     "eoi.submission_receipt": {VENDOR},

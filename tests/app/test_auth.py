@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
 
@@ -11,6 +12,7 @@ from app.auth.models import Role, User, Vendor
 from app.documents.models import Document, DocumentStatus
 from app.extensions import db
 from app.notifications import Notification
+from tests.conftest import USING_WORKER
 from tests.factories import PASSWORD, create_staff, create_vendor_user, wait_for
 
 REGISTRATION = {
@@ -161,3 +163,81 @@ def test_email_links_ignore_a_forged_host_header(app, client):
                                               .order_by(Notification.id.desc())))
     assert note.link.startswith(app.config["PUBLIC_URL"].rstrip("/") + "/password/reset/")
     assert "evil.example" not in note.body
+
+
+@pytest.mark.parametrize("environ, expected", [
+    ({"SERVER_SOFTWARE": "Werkzeug/3.1", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "5100"}, "http://127.0.0.1:5100"),
+    ({"SERVER_SOFTWARE": "Werkzeug/3.1", "SERVER_NAME": "0.0.0.0", "SERVER_PORT": "80"}, "http://127.0.0.1"),
+    ({"SERVER_NAME": "evil.example", "SERVER_PORT": "5100"}, "http://127.0.0.1:5000"),  # not known: the default
+])
+def test_without_public_url_email_links_follow_the_served_address_not_the_host_header(app, client, environ, expected):
+    """PORT=5100 without PUBLIC_URL: links point at :5100, read from the server's own socket, never from Host."""
+    if USING_WORKER:
+        pytest.skip("a real worker builds the mail from its own PUBLIC_URL")
+    user = create_vendor_user()
+    app.config.update(SERVER_NAME=None, PUBLIC_URL="")
+    client.post("/password/forgot", data={"email": user.email}, headers={"Host": "evil.example:5100"},
+                environ_overrides=environ)
+    note = db.session.scalar(sa.select(Notification).where(Notification.to_email == user.email)
+                             .order_by(Notification.id.desc()))
+    assert note.link.startswith(expected + "/password/reset/"), note.link
+    assert "evil.example" not in note.link
+
+
+def test_in_app_notification_links_are_relative(app, login):
+    user = create_vendor_user()
+    db.session.add(Notification(user_id=user.id, to_email=user.email, subject="S", body="B",
+                                link="http://127.0.0.1:5000/exercises/7?tab=docs#docs"))
+    db.session.commit()
+    page = login(user).get("/notifications").get_data(as_text=True)
+    assert 'href="/exercises/7?tab=docs#docs"' in page
+    assert 'href="http://127.0.0.1:5000/exercises/7' not in page
+
+
+def _page_lang(response) -> str:
+    return re.search(r'<html lang="([^"]+)"', response.get_data(as_text=True)).group(1)
+
+
+def test_a_language_chosen_before_signing_in_is_kept_and_saved(client):
+    """The last choice wins: chosen on the sign-in page, it stays after signing in and becomes the saved language
+    that emails follow."""
+    user = create_vendor_user(locale="en")
+    client.get("/language/zh_Hant")
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert _page_lang(client.get("/")) == "zh-Hant"
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locale == "zh_Hant"
+
+
+def test_without_a_choice_sign_in_uses_the_saved_language(client):
+    user = create_vendor_user(locale="zh_Hant")
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert _page_lang(client.get("/")) == "zh-Hant"
+
+
+def test_the_language_is_kept_at_sign_out_but_not_imposed_on_the_next_user(client):
+    first, second = create_vendor_user(locale="zh_Hant"), create_vendor_user(locale="en")
+    client.post("/login", data={"email": first.email, "password": PASSWORD})
+    client.post("/logout")
+    assert _page_lang(client.get("/")) == "zh-Hant"  # signed out, still in Chinese
+    client.post("/login", data={"email": second.email, "password": PASSWORD})  # nobody chose: the saved language
+    assert _page_lang(client.get("/")) == "en"
+    db.session.expire_all()
+    assert db.session.get(User, second.id).locale == "en"
+
+
+def test_the_switch_is_a_post_that_saves_and_the_plain_link_writes_nothing(login):
+    user = create_vendor_user(locale="en")
+    client = login(user)
+    client.get("/language/zh_Hant")  # the plain link: this browser's pages only
+    assert _page_lang(client.get("/")) == "zh-Hant"
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locale == "en"
+    page = client.get("/").get_data(as_text=True)
+    assert re.search(r'<form method="post" action="/language/en"', page)  # signed in, the switch is a form
+    client.post("/language/en", data={"next": "/account"})
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locale == "en"
+    client.post("/language/zh_Hant")
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locale == "zh_Hant"  # emails follow the saved language

@@ -184,3 +184,29 @@ def test_the_sweeper_requeues_documents_stuck_for_more_than_ten_minutes(app):
     assert _doc(died).attempts == 2 and _doc(lost).attempts == 1
     busy_doc = _doc(busy)
     assert busy_doc.status == DocumentStatus.rendering and busy_doc.attempts == 1
+
+
+# --- download names for people (issue 8, item 13) ----------------------------------------------------------------
+
+def test_downloads_are_named_for_people(app, login):
+    """The receipt names the exercise, the receipt number and the language; the confirmation names the company."""
+    from eoi.models import SubmissionVersion
+    from tests.factories import create_published_exercise, create_submission
+
+    vendor = create_vendor_user(locale="zh_Hant", name_en="Harbour Digital Services Limited")
+    exercise = create_published_exercise(reference="OSP/T/BT/01")
+    submission = create_submission(exercise, vendor)
+    version = db.session.get(SubmissionVersion, submission.current_version_id)
+    receipt = db.session.get(Document, version.receipt_document_id)
+    number = version.receipt_number.removeprefix("OSP/T/BT/01-")
+    assert service.download_name(receipt) == f"OSP-T-BT-01_receipt_{number}_zh.pdf"
+    assert number.startswith("R") and "/" not in number
+
+    doc = wait_for(lambda: (d := _doc(receipt.id)).status == DocumentStatus.ready and d)
+    assert doc, "the receipt was never rendered"
+    response = login(vendor).get(f"/documents/{doc.id}")
+    assert response.status_code == 200
+    assert f'filename=OSP-T-BT-01_receipt_{number}_zh.pdf' in response.headers["Content-Disposition"]
+
+    confirmation = _doc(_queue(vendor, "registration_confirmation"))
+    assert service.download_name(confirmation) == "Harbour-Digital-Services-Limited_registration-confirmation_en.pdf"

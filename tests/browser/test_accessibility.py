@@ -255,3 +255,9 @@ def test_page_is_accessible(new_page, viewport, role, target):
     if viewport == "phone":
         widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         assert widths[0] <= widths[1] + 1, f"{page.url} scrolls sideways on a phone: {widths}"
+        # No control hidden off screen inside a table that scrolls sideways (issue 8, item 5).
+        outside = page.evaluate("""() => Array.from(document.querySelectorAll("main input, main select, main textarea, main button"))
+            .filter((el) => el.offsetParent !== null && el.type !== "hidden")
+            .filter((el) => { const r = el.getBoundingClientRect(); return r.left < 0 || r.right > window.innerWidth + 1; })
+            .map((el) => el.id || el.name || el.textContent.trim())""")
+        assert not outside, f"{page.url}: controls outside the phone's screen: {outside}"

@@ -113,8 +113,8 @@ def test_detail_shows_documents_addenda_answers_and_incidents_in_hong_kong_time(
     assert "Question 1" in page and "Is a licence needed?" in page and "No licence is needed." in page
     assert "Acme Secret Co" not in page  # the vendor's own wording, naming it, is never published
     assert "Platform outage on Monday" in page
-    closes_hk = format_datetime(exercise.closes_at, "medium", tzinfo=ZoneInfo("Asia/Hong_Kong"), locale="en")
-    closes_utc = format_datetime(exercise.closes_at, "medium", tzinfo=ZoneInfo("UTC"), locale="en")
+    closes_hk = format_datetime(exercise.closes_at, "d MMM y, HH:mm", tzinfo=ZoneInfo("Asia/Hong_Kong"), locale="en")
+    closes_utc = format_datetime(exercise.closes_at, "d MMM y, HH:mm", tzinfo=ZoneInfo("UTC"), locale="en")
     assert closes_hk in page and closes_utc not in page
 
 

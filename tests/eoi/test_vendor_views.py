@@ -68,8 +68,9 @@ def _upload(client, exercise, data: bytes, name: str, section=None, **kwargs):
     return client.post(_url(exercise, "/files"), data=form, content_type="multipart/form-data", **kwargs)
 
 
-def _hk(moment) -> str:
-    return format_datetime(moment, "medium", tzinfo=HK, locale="en")
+def _hk(moment, fmt: str = "minutes") -> str:
+    """As the app shows a moment (app.i18n.hk_datetime), in English: "22 Dec 2026, 21:03"."""
+    return format_datetime(moment, {"minutes": "d MMM y, HH:mm", "seconds": "d MMMM y, HH:mm:ss"}[fmt], tzinfo=HK, locale="en")
 
 
 # --- questions, interest, addenda ----------------------------------------------------------------------------
@@ -202,7 +203,7 @@ def test_a_real_pdf_is_accepted_and_acknowledged_with_its_receipt_line(login, ve
     page = response.get_data(as_text=True)
     digest = hashlib.sha256(SMALL_PDF).hexdigest()
     assert response.status_code == 200
-    assert f"Received method statement.pdf: {len(SMALL_PDF)} Bytes, SHA-256 {digest}" in page
+    assert f"Received method statement.pdf: {len(SMALL_PDF)} B, SHA-256 {digest}" in page
     item = db.session.scalar(sa.select(SubmissionFile))
     assert item.section_id == section.id and item.file.sha256 == digest
     download = client.get(_url(exercise, f"/files/{item.id}"))
@@ -234,6 +235,17 @@ def test_an_oversize_upload_is_refused(app, login, vendor):
     assert response.status_code == 400
     assert "The file is larger than" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(SubmissionFile.id))) == 0
+
+
+def test_the_upload_limit_and_its_error_name_the_same_size(app, login, vendor):
+    app.config["SUBMISSION_MAX_UPLOAD_BYTES"] = 1536  # 1.5 KB; the stated limit and the refusal must agree
+    exercise = create_published_exercise()
+    client = login(vendor)
+    _start(client, exercise)
+    page = client.get(_url(exercise, "")).get_data(as_text=True)
+    assert "up to 1.5 KB each" in page
+    response = _upload(client, exercise, SMALL_PDF + b"%" + b"x" * 2000 + b"\n", "big.pdf")
+    assert "The file is larger than the 1.5 KB limit." in response.get_data(as_text=True)
 
 
 def test_a_file_can_be_removed_while_drafting(login, vendor):
@@ -291,7 +303,7 @@ def test_submit_gives_a_receipt_with_files_hashes_and_a_downloadable_pdf(login, 
     page = client.get(_url(exercise, "/receipt")).get_data(as_text=True)
     version = db.session.scalar(sa.select(SubmissionVersion))
     assert version.receipt_number in page
-    assert _hk(version.submitted_at) in page or format_datetime(version.submitted_at, "full", tzinfo=HK, locale="en") in page
+    assert _hk(version.submitted_at, "seconds") in page  # the receipt's server time to the second
     assert hashlib.sha256(SMALL_PDF).hexdigest() in page and version.sha256 in page
     doc_id = version.receipt_document_id
     doc = wait_for(lambda: db.session.scalar(sa.select(Document).where(Document.id == doc_id,
@@ -405,3 +417,98 @@ def test_visiting_the_proposal_page_creates_nothing(login, vendor):
     page = client.get(_url(exercise)).get_data(as_text=True)
     assert "Start your proposal" in page and _submission(exercise, vendor) is None
     assert _start(client, exercise).status_code == 302 and _submission(exercise, vendor) is not None
+
+
+# --- one editing model: what is on screen is saved before the action (issue 8, item 1 and "Bad input") -------------
+
+def _page_post(client, exercise, user, tail: str, answers: dict, **extra):
+    """POST the whole proposal page (answers by section position) to one of its buttons' URLs."""
+    data = {"draft_version": str(_submission(exercise, user).draft_version), **extra}
+    for section in exercise.sections:
+        data[f"answer_{section.id}"] = answers.get(section.position, f"Our answer to {section.position}.")
+    return client.post(_url(exercise, tail), data=data, content_type="multipart/form-data")
+
+
+def _answers(exercise, user) -> dict[int, str]:
+    from eoi.sealed import content_for_system
+    return {s.position: content_for_system(_submission(exercise, user), purpose="test").answers.get(s.id)
+            for s in exercise.sections}
+
+
+def test_submit_saves_the_answers_on_the_page_and_submits_them(login, vendor):
+    exercise = create_published_exercise(sections=2)
+    client = login(vendor)
+    _save(client, exercise, vendor)
+    response = _page_post(client, exercise, vendor, "/submit", {1: "Edited, never saved."})
+    assert response.status_code == 302 and response.location.endswith("/submission/receipt")
+    version = db.session.scalar(sa.select(SubmissionVersion))
+    from eoi.sealed import manifest_for_system
+    assert manifest_for_system(version, purpose="test")["answers"][str(exercise.sections[0].id)] == "Edited, never saved."
+
+
+def test_resending_a_submitted_page_gives_the_same_receipt(login, vendor):
+    exercise = create_published_exercise(sections=1)
+    client = login(vendor)
+    _save(client, exercise, vendor)
+    data = {"draft_version": str(_submission(exercise, vendor).draft_version),
+            f"answer_{exercise.sections[0].id}": "Changed and submitted."}
+    first = client.post(_url(exercise, "/submit"), data=data)
+    again = client.post(_url(exercise, "/submit"), data=data)  # a double click: the same page sent twice
+    assert first.status_code == again.status_code == 302 and again.location.endswith("/submission/receipt")
+    assert db.session.scalar(sa.select(sa.func.count(SubmissionVersion.id))) == 1
+
+
+def test_a_refused_upload_saves_nothing_and_shows_the_typed_answers_with_the_problem_at_the_top(login, vendor):
+    exercise = create_published_exercise(sections=2)
+    client = login(vendor)
+    _save(client, exercise, vendor, {1: "Saved."})
+    version = _submission(exercise, vendor).draft_version
+    response = _page_post(client, exercise, vendor, "/files", {1: "Typed, not saved <b>yet</b>."},
+                          **{f"file-{exercise.sections[1].id}": (io.BytesIO(PNG_BYTES), "report.pdf")})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    summary = page.index('class="error-summary"')
+    assert summary < page.index('id="answers"')  # at the top
+    assert f'href="#upload-{exercise.sections[1].id}"' in page[summary:]
+    assert "File for section 2: The file&#39;s content does not match its .pdf extension." in page
+    assert "Typed, not saved &lt;b&gt;yet&lt;/b&gt;." in page and 'data-unsaved="1"' in page
+    assert _answers(exercise, vendor)[1] == "Saved." and _submission(exercise, vendor).draft_version == version
+    assert db.session.scalar(sa.select(sa.func.count(SubmissionFile.id))) == 0
+
+
+def test_an_upload_saves_the_typed_answers_with_the_file(login, vendor):
+    exercise = create_published_exercise(sections=1)
+    client = login(vendor)
+    _save(client, exercise, vendor, {1: "Saved."})
+    response = _page_post(client, exercise, vendor, "/files", {1: "Typed before the upload."}, at="files-general",
+                          **{"file-general": (io.BytesIO(SMALL_PDF), "annex.pdf")})
+    assert response.status_code == 302 and response.location.endswith("?at=files-general#message")
+    assert _answers(exercise, vendor)[1] == "Typed before the upload."
+    assert db.session.scalar(sa.select(sa.func.count(SubmissionFile.id))) == 1
+
+
+def test_a_late_submit_refuses_saves_nothing_and_shows_what_was_typed(login, vendor):
+    exercise = create_published_exercise(sections=1, closes_in=timedelta(hours=1))  # the session outlives it
+    client = login(vendor)
+    _save(client, exercise, vendor, {1: "Saved."})
+    with freeze_time(exercise.closes_at + timedelta(seconds=1)):
+        response = _page_post(client, exercise, vendor, "/submit", {1: "Typed at the last second."})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409, response.location
+    assert "Refused: received at" in page and "Typed at the last second." in page
+    assert re.search(r'<textarea id="unsaved-\d+"[^>]*readonly', page)
+    assert _answers(exercise, vendor)[1] == "Saved."
+    assert db.session.scalar(sa.select(sa.func.count(SubmissionVersion.id))) == 0
+
+
+def test_an_invalid_price_stops_the_submit_and_keeps_everything_typed(login, vendor):
+    exercise = create_published_exercise(kind=ExerciseKind.tender, invited=(vendor,), price_items=1, sections=1)
+    client = login(vendor)
+    _save(client, exercise, vendor, {1: "Saved."})
+    item = exercise.price_items[0]
+    response = _page_post(client, exercise, vendor, "/submit", {1: "Typed."}, **{f"price_{item.id}": "12 dollars"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f'href="#price_{item.id}"' in page and 'value="12 dollars"' in page and "Typed." in page
+    assert _answers(exercise, vendor)[1] == "Saved."
+    assert db.session.scalar(sa.select(sa.func.count(SubmissionVersion.id))) == 0

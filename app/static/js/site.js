@@ -3,6 +3,23 @@ document.addEventListener("DOMContentLoaded", () => {
   // Move focus to an error summary so keyboard and screen-reader users hear what to fix.
   const summary = document.querySelector(".error-summary");
   if (summary) summary.focus();
+  // After an action, focus its message where the page shows it (the proposal page: where the vendor was).
+  const message = document.getElementById("message");
+  if (!summary && message) message.focus();
+  // Phones (issue 8, item 5): every table in the page reads as one card per row (CSS "table.stack" under 40rem),
+  // each cell labelled with its column heading, so no cell or control is hidden off screen in a sideways scroll.
+  document.querySelectorAll("main table").forEach((table) => {
+    const heads = Array.from(table.querySelectorAll("thead th")).map((th) => th.textContent.trim());
+    if (!heads.length) return;
+    table.querySelectorAll("tbody tr").forEach((row) => {
+      let column = 0;
+      for (const cell of row.children) {
+        if (cell.tagName === "TD" && !cell.hasAttribute("data-label") && heads[column]) cell.dataset.label = heads[column];
+        column += cell.colSpan || 1;
+      }
+    });
+    table.classList.add("stack");
+  });
   // Prevent double submission of a form (the server is idempotent too).
   document.querySelectorAll("form[method=post]").forEach((form) => {
     form.addEventListener("submit", (ev) => {

@@ -2,7 +2,7 @@
 // Without this file the page works fully: the server renders the counts and totals and the buttons save.
 (() => {
   "use strict";
-  const AUTOSAVE_MS = 60 * 1000;
+  const AUTOSAVE_DELAY_MS = 3000;  // after typing stops
 
   // Same rule as eoi.operations.word_count: each CJK character is a word; Latin words split on spaces/punctuation.
   const isCjk = (ch) => (ch >= "\u3400" && ch <= "\u9fff") || (ch >= "\uf900" && ch <= "\ufaff");
@@ -48,51 +48,117 @@
       : "—";
   }
 
-  function setupAutosave(form) {
+  // One editing model: every button of the form sends the whole page and the server saves it first. Here, on top:
+  // autosave a few seconds after typing stops ("Saved at 21:03"), a warning before leaving with unsaved changes,
+  // and a copy of what was typed kept in this tab (sessionStorage) until the server has it, so a signed-out
+  // session or a refused request never loses it: after signing in again the page puts it back.
+  function setupEditing(form) {
     const status = document.getElementById("autosave-status");
-    const token = form.querySelector("input[name=csrf_token]");
-    let dirty = false, busy = false, stopped = false;
-    form.addEventListener("input", () => { dirty = true; });
-    form.addEventListener("submit", () => { stopped = true; });
+    const store = form.dataset.store;
+    const maxUpload = parseInt(form.dataset.maxUpload || "0", 10);
+    const fields = () => form.querySelectorAll("textarea[name^=answer_], input[name^=price_]");
+    let dirty = form.dataset.unsaved === "1", busy = false, submitting = false, signedOut = false, timer = null;
+    let edits = 0;  // input events so far: a save only clears what it sent
+
+    const say = (key, fallback) => { if (status) status.textContent = status.dataset[key] || fallback || ""; };
+    const snapshot = () => { const out = {}; fields().forEach((f) => { out[f.name] = f.value; }); return out; };
+    function keep() {
+      try { sessionStorage.setItem(store, JSON.stringify({ fields: snapshot(), at: Date.now() })); } catch (err) { /* full or off */ }
+    }
+    function forget() { try { sessionStorage.removeItem(store); } catch (err) { /* off */ } }
+
+    // Put back what was typed in this tab and never reached the server (signed out, expired page, closed tab).
+    try {
+      const kept = JSON.parse(sessionStorage.getItem(store) || "null");
+      if (kept && kept.fields) {
+        let restored = false;
+        fields().forEach((f) => {
+          if (Object.prototype.hasOwnProperty.call(kept.fields, f.name) && kept.fields[f.name] !== f.value) {
+            f.value = kept.fields[f.name];
+            f.dispatchEvent(new Event("input", { bubbles: true }));
+            restored = true;
+          }
+        });
+        if (restored) { dirty = true; say("restored"); } else { forget(); }
+      }
+    } catch (err) { /* nothing kept */ }
+
     async function save() {
-      if (!dirty || busy || stopped) return;
-      busy = true; dirty = false;
+      timer = null;
+      if (!dirty || busy || submitting) return;
+      busy = true;
+      const sentAt = edits;
       const data = new FormData(form);
+      for (const [name, value] of Array.from(data.entries())) {
+        if (value instanceof File) data.delete(name);  // files go with a button press, never in the background
+      }
       data.set("autosave", "1");
+      say("saving");
       try {
         const response = await fetch(form.dataset.autosave, {
           method: "POST", body: data, credentials: "same-origin",
-          headers: { "Accept": "application/json", "X-CSRFToken": token ? token.value : "" },
+          headers: { "Accept": "application/json", "X-CSRFToken": data.get("csrf_token") || "" },
         });
+        const type = response.headers.get("Content-Type") || "";
+        if (response.redirected || !type.includes("json")) {  // signed out: the sign-in page answered
+          signedOut = true; keep(); say("signedOut"); return;
+        }
         const result = await response.json();
+        if (result.ok === undefined) {  // not the save's own answer: the session (and its form token) ended
+          signedOut = true; keep(); say("signedOut"); return;
+        }
         if (result.ok) {
           document.querySelectorAll("input[name=draft_version]").forEach((input) => { input.value = result.draft_version; });
-          if (status) status.textContent = result.warning ? `${result.message} ${result.warning}` : result.message;
+          if (edits === sentAt) { dirty = false; forget(); }
+          if (status) status.textContent = result.warning ? `${result.message}. ${result.warning}` : result.message;
         } else {
-          stopped = true;  // e.g. closed or submitted: the buttons still give the full message
-          dirty = true;
-          if (status) status.textContent = result.error;
+          if (status) status.textContent = result.error;  // e.g. a price that is not an amount: fixed by typing
         }
       } catch (err) {
-        dirty = true;  // try again next time; the Save button always works
+        keep(); say("offline");  // try again at the next change; the buttons always work
       } finally {
         busy = false;
       }
     }
-    window.setInterval(save, AUTOSAVE_MS);
+
+    form.addEventListener("input", (ev) => {
+      if (ev.target && ev.target.type === "file") return;
+      dirty = true; edits += 1; keep(); say("unsaved");
+      if (timer) window.clearTimeout(timer);
+      timer = window.setTimeout(save, AUTOSAVE_DELAY_MS);
+    });
+    form.addEventListener("submit", (ev) => {
+      for (const input of form.querySelectorAll("input[type=file]")) {
+        const file = input.files && input.files[0];
+        if (file && maxUpload && file.size > maxUpload) {  // refused here: the request would be lost whole
+          ev.preventDefault();
+          if (status) status.textContent = form.dataset.tooLarge;
+          input.setAttribute("aria-invalid", "true");
+          input.focus();
+          return;
+        }
+      }
+      submitting = true; keep();  // kept until the page that answers shows it saved
+      if (timer) window.clearTimeout(timer);
+    });
+    window.addEventListener("beforeunload", (ev) => {
+      if (dirty && !submitting) { ev.preventDefault(); ev.returnValue = ""; }
+    });
+    // Leaving on purpose (after the warning) discards; a press of a button or a lost session keeps the copy.
+    window.addEventListener("pagehide", () => { if (!submitting && !signedOut) forget(); });
+    if (dirty && !timer) timer = window.setTimeout(save, AUTOSAVE_DELAY_MS);
   }
 
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("textarea[data-counter]").forEach((area) => {
       area.addEventListener("input", () => updateCounter(area));
     });
-    const priceForm = document.getElementById("price-form");
+    const form = document.getElementById("proposal-form");
     const liveTotal = document.getElementById("price-live-total");
-    if (priceForm && liveTotal) {
-      priceForm.addEventListener("input", () => updateTotal(priceForm, liveTotal));
-      updateTotal(priceForm, liveTotal);
+    if (form && liveTotal) {
+      form.addEventListener("input", () => updateTotal(form, liveTotal));
+      updateTotal(form, liveTotal);
     }
-    const draft = document.getElementById("draft-form");
-    if (draft && draft.dataset.autosave && window.fetch) setupAutosave(draft);
+    if (form && form.dataset.autosave && window.fetch) setupEditing(form);
   });
 })();
