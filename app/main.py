@@ -34,8 +34,10 @@ MENU = {
 
 @bp.app_template_global()
 def menu_for(user) -> tuple:
-    """(endpoint, label) of the menu entries for user's role."""
-    return MENU.get(getattr(user, "role", None), ()) if getattr(user, "is_authenticated", False) else ()
+    """(endpoint, label) of the menu entries for user's role, after "My work" (the home page) that every role has."""
+    if not getattr(user, "is_authenticated", False):
+        return ()
+    return (("main.home", _l("My work")),) + MENU.get(getattr(user, "role", None), ())
 
 
 # What will appear on the home page of a role whose area has not registered its panel yet (app.hooks, HomePanel):

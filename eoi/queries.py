@@ -273,6 +273,7 @@ class OfficerWork:
     openings: list[Opening]                            # started, awaiting a second officer
     incidents: list[DeadlineIncident]                  # awaiting a second officer's confirmation
     late_attempts: list[tuple[Exercise, int, datetime]]  # refused late actions in the last `days`, per exercise
+    scheduled: list[Exercise]                          # drafts whose publication is ordered for a date ahead
 
 
 def _effective_state_column(now):
@@ -300,5 +301,8 @@ def officer_work(now, *, days: int = 7) -> OfficerWork:
         .join(LateAttempt, LateAttempt.exercise_id == Exercise.id)
         .where(LateAttempt.received_at >= now - timedelta(days=days)).group_by(Exercise.id)
         .order_by(sa.func.max(LateAttempt.received_at).desc())).all()
+    scheduled = list(db.session.scalars(sa.select(Exercise).where(
+        Exercise.state == ExerciseState.draft, Exercise.publication_ordered_by_id.is_not(None))
+        .order_by(Exercise.publication_at)))
     return OfficerWork(stages, [tuple(r) for r in questions], closing_soon, openings, incidents,
-                       [tuple(r) for r in late])
+                       [tuple(r) for r in late], scheduled)

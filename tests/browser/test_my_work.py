@@ -22,7 +22,7 @@ from tests.factories import (create_published_exercise, create_staff, create_sub
 # role -> (English heading of a section only that role's home has, its Traditional Chinese)
 SECTIONS = {
     "vendor": ("Your company's proposals", "貴公司的建議書"),
-    "officer": ("Exercises by stage", "按階段劃分的項目"),
+    "officer": ("Exercises by stage", "按階段劃分的採購活動"),
     "admin": ("Accounts awaiting action", "待處理的帳戶"),
     "panel": ("Your queue", "您的工作隊列"),
     "approver": ("Your queue", "您的工作隊列"),

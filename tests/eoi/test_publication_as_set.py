@@ -54,6 +54,8 @@ def test_a_publication_date_ahead_is_kept_and_the_periodic_task_publishes_then(l
     assert exercise.state == ExerciseState.draft and exercise.is_scheduled and len(exercise.opening_officers) >= 3
     assert login(subscriber).get(f"/exercises/{exercise.id}").status_code == 404  # not public yet
     assert not [n for n in _notes(subscriber) if exercise.reference in n.subject]
+    home = _text(client.get("/"))
+    assert "Publication ordered" in home and exercise.reference in home  # the officer's My work lists it
     # The set-up is locked while the publication is ordered, on the server too.
     assert "Edit the set-up" not in _text(client.get(f"/manage/exercises/{exercise.id}"))
     try:
