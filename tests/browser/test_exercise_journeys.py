@@ -317,9 +317,8 @@ def test_two_officers_open_the_box_and_the_record_lists_every_receipt(app, new_p
 
 def test_an_upload_started_shortly_before_closing_says_it_must_complete_in_time(app, new_page, tmp_path):
     """Issue 7: while a file uploads minutes before closing, the vendor is told that the upload must complete before
-    the closing time (the receipt time is when it completes). The test
-    page, which keeps the form from being sent so the message can be read as it is while a large file uploads; one
-    started days before closing says nothing."""
+    the closing time (the receipt time is when it completes). The test keeps the form from being sent, so the message
+    can be read as it stands while a large file uploads; an upload started days before closing says nothing."""
     vendor_email = "rush@journey.example"
     vendor = create_vendor_user(email=vendor_email)
     soon = create_published_exercise(sections=1, closes_in=timedelta(minutes=5), reference="OSP-EOI-SOON")
