@@ -315,3 +315,35 @@ def test_two_officers_open_the_box_and_the_record_lists_every_receipt(app, new_p
         flat = re.sub(r"\s+", "", text)  # a long receipt number may wrap in a table cell
         for receipt in receipts:
             assert receipt in flat, f"{receipt} is not in the opening record:\n{text}"
+
+
+def test_an_upload_started_shortly_before_closing_says_it_must_complete_in_time(app, new_page, tmp_path):
+    """Issue 7: while a file uploads minutes before closing, the vendor is told that the upload must complete before
+    the closing time (the receipt time is when it completes). The test keeps the form from being sent, so the message
+    can be read as it stands while a large file uploads; an upload started days before closing says nothing."""
+    vendor_email = "rush@journey.example"
+    vendor = create_vendor_user(email=vendor_email)
+    soon = create_published_exercise(sections=1, closes_in=timedelta(minutes=5), reference="OSP-EOI-SOON")
+    later = create_published_exercise(sections=1, closes_in=timedelta(days=3), reference="OSP-EOI-LATER")
+    for exercise in (soon, later):
+        ops.get_or_create_submission(exercise, actor=vendor)
+    db.session.commit()
+    ids = read(lambda: (soon.id, later.id))
+    attachment = tmp_path / "proposal.pdf"
+    attachment.write_bytes(SMALL_PDF)
+
+    page = new_page()
+    sign_in(page, vendor_email)
+
+    for exercise_id, warned in zip(ids, (True, False)):
+        page.goto(f"/exercises/{exercise_id}/submission")
+        form = page.locator("form[data-upload-closes-at]").first
+        form.evaluate("f => f.addEventListener('submit', e => e.preventDefault())")  # still "uploading"
+        form.locator("input[type=file]").set_input_files(str(attachment))
+        form.get_by_role("button", name="Upload").click()
+        status = form.locator("[data-upload-status]")
+        if warned:
+            expect(status).to_contain_text("The upload must complete before the closing time of")
+        else:
+            page.wait_for_timeout(500)
+            assert status.text_content().strip() == ""

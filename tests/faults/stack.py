@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,6 +213,24 @@ class Stack:
         if not wait_until(lambda: len(self.worker.children()) >= 2, 60, 0.3):
             raise RuntimeError(f"the Celery worker did not start:\n{self.worker.log_tail()}")
         time.sleep(1.0)  # connected to the broker
+
+    def supervise_worker(self):
+        """What systemd (Restart=always) does in production: start the Celery worker again when it exits. Celery
+        5.7/kombu 5.7 may exit on a broker connection lost mid-acknowledgement ("Unrecoverable error:
+        AttributeError ... 'hostname'"). Returns (stop event, list of restart times)."""
+        stop, restarts = threading.Event(), []
+
+        def watch():
+            while not stop.wait(0.5):
+                if self.worker.proc is not None and self.worker.proc.poll() is not None:
+                    restarts.append(time.monotonic())
+                    try:
+                        os.killpg(self.worker.proc.pid, signal.SIGKILL)  # its pool processes, if any are left
+                    except ProcessLookupError:
+                        pass
+                    self.worker.start()
+        threading.Thread(target=watch, daemon=True).start()
+        return stop, restarts
 
     def web_workers(self) -> list[int]:
         return self.web.children() if self.web else []
