@@ -1,7 +1,7 @@
 """Declared extension points between areas: what an area may add to the core and to the areas below it.
 
 Each area has an `init_app(app)` that the app factory calls when it registers the area; there the area adds
-its publication checks, exercise-page panels, document builders, periodic tasks and which of its audit events
+its publication checks, exercise-page panels, home-page panels, document builders, periodic tasks and which of its audit events
 are about sealed content (and its CLI commands,
 with app.cli.add_command). The
 registry belongs to the app (not to a module), so two apps never share registrations, nothing works or fails
@@ -36,6 +36,14 @@ class ExercisePanel:
 
 
 @dataclass(frozen=True)
+class HomePanel:
+    """A section an area adds to the signed-in home page (e.g. a panel member's queue): `context(user)` returns
+    the template's context, or None when the panel has nothing for this user."""
+    template: str
+    context: Callable[[Any], dict | None]
+
+
+@dataclass(frozen=True)
 class PeriodicTask:
     """A Celery beat entry: the task's registered name and its period in seconds."""
     task: str
@@ -48,6 +56,8 @@ class Hooks:
     publication_checks: dict[str, Callable[[Any], list[str]]] = field(default_factory=dict)
     #: name -> panel shown on an exercise's pages, in registration order
     exercise_panels: dict[str, ExercisePanel] = field(default_factory=dict)
+    #: name -> section of the signed-in home page, in registration order
+    home_panels: dict[str, HomePanel] = field(default_factory=dict)
     #: document kind -> builder(document) -> DocumentSpec
     document_builders: dict[str, Callable] = field(default_factory=dict)
     #: document kind -> translatable title, for document lists
@@ -65,6 +75,9 @@ class Hooks:
 
     def add_exercise_panel(self, name: str, panel: ExercisePanel) -> None:
         self.exercise_panels[name] = panel
+
+    def add_home_panel(self, name: str, panel: HomePanel) -> None:
+        self.home_panels[name] = panel
 
     def add_document_builder(self, kind: str, title, builder: Callable) -> None:
         self.document_builders[kind] = builder
@@ -103,6 +116,16 @@ def render_exercise_panels(exercise, page: str) -> list[Markup]:
         context = panel.context(exercise)
         if context is not None:
             rendered.append(Markup(render_template(panel.template, exercise=exercise, **context)))
+    return rendered
+
+
+def render_home_panels(user) -> list[Markup]:
+    """The home-page sections the areas registered, rendered for user; those with nothing to show are left out."""
+    rendered = []
+    for panel in hooks().home_panels.values():
+        context = panel.context(user)
+        if context is not None:
+            rendered.append(Markup(render_template(panel.template, **context)))
     return rendered
 
 

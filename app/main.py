@@ -20,6 +20,7 @@ from app.documents.models import Document
 from app.documents.permissions import can_download_document
 from app.documents.service import read_verified, retry_document
 from app.extensions import db
+from app.hooks import render_home_panels
 from app.i18n import safe_next_url
 
 bp = Blueprint("main", __name__)
@@ -29,6 +30,7 @@ MENU = {
     Role.officer: (("eoi.manage_exercises", _l("Manage exercises")),),
     Role.vendor: (("eoi.notifications", _l("Notifications")),),
     Role.admin: (("admin.users", _l("Users")), ("admin.audit_log", _l("Audit log"))),
+    Role.panel: (("scoring.interests", _l("My interests")),),
 }
 
 
@@ -43,7 +45,8 @@ def home():
     staff_changes = None
     if current_user.is_authenticated and current_user.role == Role.admin:
         staff_changes = recent_staff_account_changes()  # issue 6 item 8: no staff account appears unnoticed
-    return render_template("home.html", staff_changes=staff_changes)
+    panels = render_home_panels(current_user) if current_user.is_authenticated else []
+    return render_template("home.html", staff_changes=staff_changes, home_panels=panels)
 
 
 @bp.route("/language/<code>", methods=["GET", "POST"])
