@@ -97,13 +97,16 @@ def declaration_form(vendors, formdata=None, declared=None):
         previous = declared.get(vendor.id)
         setattr(DeclarationForm, f"v{vendor.id}", RadioField(
             vendor.name_en + " / " + vendor.name_zh,
-            choices=[("none", _l("No conflict of interest")), ("conflict", _l("I have a conflict of interest"))],
             validators=[InputRequired(message=_l("Choose one."))],
             default=None if previous is None else ("conflict" if previous.has_conflict else "none")))
         setattr(DeclarationForm, f"d{vendor.id}", TextAreaField(
             _l("Details of the conflict"), default=previous.details if previous else "",
             validators=[Length(max=2000)]))
-    return DeclarationForm(formdata=formdata) if formdata is not None else DeclarationForm()
+    form = DeclarationForm(formdata=formdata) if formdata is not None else DeclarationForm()
+    for vendor in vendors:
+        form[f"v{vendor.id}"].choices = [("none", _l("No conflict of interest")),
+                                         ("conflict", _l("I have a conflict of interest"))]
+    return form
 
 
 def sheet_form(criteria, scores=None, version: int = 0, formdata=None):

@@ -293,7 +293,7 @@ def create_opened_exercise(*, vendors: int = 3, criteria=((60, 10), (40, 5)), an
     submissions = []
     with simulated_time(start + timedelta(hours=1)):
         for user in users:
-            submissions.append(create_submission(exercise, user, answer=f"{answer} ({user.vendor.name_en})",
+            submissions.append(create_submission(exercise, user, answer=f"{answer} (no. {len(submissions) + 1})",
                                                  file_name=file_name, file_body=file_body))
     ops.start_opening(exercise, actor=officer)
     ops.confirm_opening(exercise, actor=second, password=PASSWORD)
