@@ -157,6 +157,10 @@ def reopen_sheet(sheet: ScoreSheet, *, actor: User, reason: str) -> ScoreSheet:
     return sheet
 
 
+def _hundredths(value) -> str | None:
+    return None if value is None else str(Decimal(value).quantize(Decimal("0.01")))
+
+
 def record_consensus(panel: Panel, submission: Submission, criterion: Criterion, *, actor: User,
                      value: Decimal, rationale: str) -> ConsensusScore:
     """The panel's consensus score for one criterion of one proposal, with its rationale; only once every
@@ -185,5 +189,5 @@ def record_consensus(panel: Panel, submission: Submission, criterion: Criterion,
         consensus.recorded_at = now_utc()
     db.session.flush()
     record(actor, "score.consensus_recorded", panel.exercise, submission_id=submission.id, criterion_id=criterion.id,
-           before=str(before) if before is not None else None, after=str(value))
+           before=_hundredths(before), after=_hundredths(value))
     return consensus
