@@ -21,12 +21,16 @@
     const output = document.getElementById("sheet-total");
     const token = form.querySelector("input[name=csrf_token]");
     const version = form.querySelector("input[name=version]");
-    let timer = null, busy = false, again = false, stopped = false;
+    let timer = null, stopped = false, sending = false, chain = Promise.resolve();
 
-    async function save() {
+    // Saves run one after another, each sending the version the previous one returned.
+    function save() {
+      chain = chain.then(doSave, doSave);
+      return chain;
+    }
+
+    async function doSave() {
       if (stopped) return;
-      if (busy) { again = true; return; }
-      busy = true;
       const data = new FormData(form);
       data.set("autosave", "1");
       data.set("action", "save");
@@ -46,9 +50,6 @@
         }
       } catch (err) {
         if (status) status.textContent = status.dataset.offline || "";
-      } finally {
-        busy = false;
-        if (again) { again = false; save(); }
       }
     }
 
@@ -58,7 +59,23 @@
       timer = window.setTimeout(save, DEBOUNCE_MS);
     });
     form.addEventListener("change", () => { window.clearTimeout(timer); save(); });
-    form.addEventListener("submit", () => { stopped = true; window.clearTimeout(timer); });
+    // A Save or Submit click waits for an autosave in flight, then sends the version it returned: the page's own
+    // autosave must never make its own submission look like another tab's.
+    form.addEventListener("submit", async (event) => {
+      window.clearTimeout(timer);
+      if (sending) return;
+      event.preventDefault();
+      const submitter = event.submitter;
+      await chain;
+      stopped = true;
+      sending = true;
+      if (submitter && submitter.name) {
+        const hidden = document.createElement("input");
+        hidden.type = "hidden"; hidden.name = submitter.name; hidden.value = submitter.value;
+        form.appendChild(hidden);
+      }
+      form.submit();
+    });
   }
 
   document.addEventListener("DOMContentLoaded", () => {
