@@ -117,3 +117,14 @@ def can_moderate(user, panel: Panel, submission: Submission) -> bool:
 def can_see_vendor_identity(user, panel: Panel) -> bool:
     """An exercise may hide the vendors' identities from its panel; officers always see them."""
     return not panel.hide_identities or can_manage_exercise(user, panel.exercise)
+
+
+def can_see_results(user, panel: Panel) -> bool:
+    """The ranking names every proposal: a managing officer, or a chair clear of every vendor (a chair with a
+    conflict sees nothing of that proposal, so not the ranking either)."""
+    if getattr(user, "role", None) == Role.officer and can_manage_exercise(user, panel.exercise):
+        return panel.exercise.is_opened
+    seat = seat_of(user, panel)
+    if seat is None or seat.role != PanelRole.chair or not has_declared_all(seat):
+        return False
+    return not any(d.has_conflict for d in declarations_of(seat).values())

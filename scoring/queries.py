@@ -202,3 +202,42 @@ def moderation_of(panel: Panel, submission: Submission, threshold=None) -> dict:
     return {"criteria": criteria, "sheets": sheets, "scores": {s.id: scores_by_criterion(s) for s in sheets},
             "stats": stats, "consensus": consensus_of(submission),
             "all_submitted": bool(sheets) and len(submitted) == len(sheets)}
+
+
+def results_of(panel: Panel, lang: str = "en") -> dict:
+    """The technical results of the panel's proposals from the submitted sheets and the consensus scores
+    (scoring.aggregation.technical_results: weighted totals, pass/fail against the pass marks, ranking with its
+    tie-break) and the robustness of the first place (scoring.robustness: agreement per criterion, leaving out
+    one member, the smallest weight shift) in plain sentences. {"error": ...} when the criteria cannot be used."""
+    from decimal import Decimal
+
+    from scoring.aggregation import CriterionSpec, MemberScore, ProposalSpec, build_table, technical_results
+    from scoring.models import ConsensusScore
+    from scoring.robustness import robustness, robustness_sentences
+    criteria = technical_criteria_of(panel.exercise)
+    proposals = proposals_of(panel)
+    specs = [CriterionSpec(key=str(c.id), weight=c.weight, max_score=Decimal(c.max_score),
+                           pass_mark=Decimal(c.pass_mark) if c.pass_mark is not None else None, position=c.position,
+                           name_en=c.name_en, name_zh=c.name_zh) for c in criteria]
+    rows = db.session.execute(
+        sa.select(Assignment.submission_id, PanelMember.user_id, Score.criterion_id, Score.value)
+        .join(ScoreSheet, ScoreSheet.assignment_id == Assignment.id).join(Score, Score.sheet_id == ScoreSheet.id)
+        .join(PanelMember, PanelMember.id == Assignment.member_id)
+        .where(PanelMember.panel_id == panel.id, Assignment.excluded_at.is_(None),
+               ScoreSheet.state == ScoreSheetState.submitted, Score.value.is_not(None)))
+    scores = [MemberScore(str(sid), str(cid), str(uid), Decimal(value)) for sid, uid, cid, value in rows]
+    consensus = {(str(c.submission_id), str(c.criterion_id)): c.value for c in db.session.scalars(
+        sa.select(ConsensusScore).where(ConsensusScore.panel_id == panel.id))}
+    try:
+        table = build_table(specs, [ProposalSpec(str(s.id), s.submitted_at or s.created_at) for s in proposals],
+                            scores, consensus=consensus)
+    except ValueError as exc:
+        return {"error": str(exc)}
+    if not scores:
+        return {"error": "no submitted sheet yet"}
+    names = {str(m.user_id): m.user.name for m in panel.members}
+    report = robustness(table)
+    return {"results": technical_results(table), "criteria": criteria, "submissions": {str(s.id): s for s in proposals},
+            "sentences": robustness_sentences(report, lang, member_names=names,
+                                              proposal_names={str(s.id): s.vendor.display_name(lang) for s in proposals}),
+            "agreement": report.agreement}

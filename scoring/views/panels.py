@@ -22,7 +22,7 @@ from scoring.models import MEMBER_INTEREST_KINDS, VENDOR_LINK_KINDS, Interest, I
 from scoring.operations import (add_interest, add_panel_member, assign_proposals, declare_conflicts, form_panel,
                                 remove_interest, remove_panel_member, remind_panel)
 from scoring.permissions import (can_assign_proposals, can_declare, can_follow_panel, can_form_panel, can_moderate,
-                                 can_remind_panel, can_see_vendor_identity, has_declared_all)
+                                 can_remind_panel, can_see_results, can_see_vendor_identity, has_declared_all)
 from scoring.queries import (active_members, assignments_of, declarations_of, declarations_of_panel,
                              interests_of_user, interests_of_vendor, likely_conflicts, panel_candidates, panel_of, progress_of,
                              proposal_labels, proposals_of, scoring_members, seat_of, seats_of, vendors_of)
@@ -56,8 +56,8 @@ def _manage_page(exercise: Exercise, panel: Panel | None, *, form=None, add_form
         assign_form=assign_form or AssignForm(members=scoring_members(panel), proposals=names.items()),
         can_assign=can_assign_proposals(current_user, panel), can_remind=can_remind_panel(current_user, panel),
         can_change=can_form_panel(current_user, exercise), declarations=declarations_of_panel(panel),
-        flags=likely_conflicts(panel), moderated=[s for s in proposals_of(panel)
-                                                  if can_moderate(current_user, panel, s)]), status
+        flags=likely_conflicts(panel), can_see_results=can_see_results(current_user, panel),
+        moderated=[s for s in proposals_of(panel) if can_moderate(current_user, panel, s)]), status
 
 
 def _managed_exercise(exercise_id: int) -> Exercise:
@@ -175,7 +175,8 @@ def panel_work(panel_id: int):
         can_remind=can_remind_panel(current_user, panel), confirm=ConfirmForm(),
         declarations=declarations_of_panel(panel) if chair else None,
         flags=likely_conflicts(panel) if chair else None,
-        moderated=[s for s in proposals_of(panel) if can_moderate(current_user, panel, s)])
+        moderated=[s for s in proposals_of(panel) if can_moderate(current_user, panel, s)],
+        can_see_results=can_see_results(current_user, panel))
 
 
 def _declaration_page(panel, seat, form, status=200):

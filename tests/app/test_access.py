@@ -124,6 +124,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "scoring.moderation": {OFFICER, PANEL},  # object check: the clear chair or a managing officer (404 otherwise)
     "scoring.sheet_reopen": {OFFICER, PANEL},
     "scoring.consensus": {OFFICER, PANEL},
+    "scoring.results": {OFFICER, PANEL},  # object check: a managing officer or a chair clear of every vendor
     # contracts/ (decisions, awards, contracts, KPIs)
 }
 

@@ -100,3 +100,28 @@ def test_consensus_through_the_page_refused_at_the_field(scored, login):
     assert bad.status_code == 400 and "Kept-Rationale-Text" in text
     ok = client.post(url, data={f"c{c1.id}-value": "6", f"c{c1.id}-rationale": "Agreed at the meeting."})
     assert ok.status_code == 302
+
+
+def test_results_rank_with_pass_marks_and_say_whether_they_can_be_defended(app, login):
+    exercise, submissions, officer = create_opened_exercise(vendors=2, criteria=((50, 10), (50, 10)))
+    panel, chair, members, _ = create_panel(exercise, officer, members=2)
+    c1, c2 = technical_criteria_of(exercise)
+    for user in (chair, *members):
+        declare_all(panel, user)
+        score_and_submit(panel, user, submissions[0], values={c1.id: 8, c2.id: 7})
+        score_and_submit(panel, user, submissions[1], values={c1.id: 5, c2.id: 6})
+    from scoring.queries import results_of
+    view = results_of(panel)
+    assert [(r.proposal, r.total) for r in view["results"]] == [(str(submissions[0].id), Decimal("75.0000")),
+                                                                (str(submissions[1].id), Decimal("55.0000"))]
+    assert "stays first without any one member" in view["sentences"][1]
+    text = login(officer).get(f"/scoring/panels/{panel.id}/results").get_data(as_text=True)
+    assert "Ranking" in text and "75.0" in text and "Krippendorff" in text
+    assert login(members[0]).get(f"/scoring/panels/{panel.id}/results").status_code == 404
+
+
+def test_a_chair_with_any_conflict_does_not_see_the_ranking(app, login):
+    exercise, submissions, officer = create_opened_exercise(vendors=2)
+    panel, chair, members, _ = create_panel(exercise, officer)
+    declare_all(panel, chair, conflicts={submissions[1].vendor_id: "Former employer, left in 2005."})
+    assert login(chair).get(f"/scoring/panels/{panel.id}/results").status_code == 404
