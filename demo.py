@@ -46,6 +46,8 @@ STAFF = [
     ("panel.cheung@tenderbox.example", "Cheung Siu Fong", Role.panel),
     ("panel.wong@tenderbox.example", "Wong Ka Ho", Role.panel),
     ("panel.lau@tenderbox.example", "Lau Yuk Ying", Role.panel),
+    ("panel.chow@tenderbox.example", "Chow Lai Kuen", Role.panel),
+    ("panel.ng@tenderbox.example", "Ng Chi Keung", Role.panel),
 ]
 
 VENDORS = [
@@ -158,6 +160,7 @@ def seed_demo() -> None:
     with simulated_time(_at(2006, 9, 29, 14, 35)):
         ops.confirm_opening(eoi, actor=officer2, password=DEMO_PASSWORD)
     db.session.commit()
+    _eoi_panel(eoi, officer1, vendors)
     _tender_in_progress(eoi, clusters["BT"], officer1, officer2, openers, vendors)
     db.session.commit()
 
@@ -238,6 +241,66 @@ def _eoi_responses(eoi: Exercise, vendors) -> None:
                 ops.save_draft(submission, actor=user, answers={eoi.sections[1].id: texts[1] + "\n\nRevised after addendum no. 1."})
                 ops.submit_submission(submission, actor=user, draft_version=submission.draft_version)
             db.session.commit()
+
+
+PANEL_EMAILS = ("panel.cheung@tenderbox.example", "panel.wong@tenderbox.example", "panel.lau@tenderbox.example",
+                "panel.chow@tenderbox.example", "panel.ng@tenderbox.example")
+
+
+def _demo_score(vendor_index: int, member_index: int, criterion_index: int) -> int:
+    """A plausible, repeatable score: each vendor has a level, each member a leaning, each criterion a twist."""
+    level = (3, 6, 8, 5, 7, 4, 6, 5, 7, 3, 6, 5)[vendor_index]
+    value = level + (0, 1, -1, 0, 1)[member_index] + ((vendor_index + criterion_index) % 3 - 1)
+    return max(0, min(10, value))
+
+
+def _eoi_panel(eoi: Exercise, officer, vendors) -> None:
+    """The 2006 EOI fully scored by a five-member panel: one declared conflict, one sheet reopened by the chair
+    and revised, consensus recorded on the first proposal."""
+    from scoring.operations import (assign_proposals, declare_conflicts, form_panel, record_consensus, reopen_sheet,
+                                    save_scores, submit_sheet)
+    from scoring.queries import assignment_for, seat_of, technical_criteria_of, vendors_of
+    users = [db.session.scalar(sa.select(User).where(User.email == email)) for email in PANEL_EMAILS]
+    chair, members = users[0], users[1:]
+    conflicted_vendor = vendors[4][0].vendor  # Kowloon Data Centre: Lau Yuk Ying's brother is its finance director
+    with simulated_time(_at(2006, 10, 2, 10)):
+        panel = form_panel(eoi, actor=officer, chair=chair, members=members, deadline=_at(2006, 10, 20, 17))
+        assign_proposals(panel, actor=officer)
+    db.session.commit()
+    criteria = technical_criteria_of(eoi)
+    from eoi.queries import standing_submissions
+    submissions = {s.vendor_id: s for s in standing_submissions(eoi)}
+    for m, user in enumerate(users):
+        with simulated_time(_at(2006, 10, 3, 9 + m)):
+            conflicts = {conflicted_vendor.id: "My brother is the finance director of this company."} \
+                if user.email == "panel.lau@tenderbox.example" else {}
+            declare_conflicts(seat_of(user, panel), actor=user, declarations={
+                v.id: (v.id in conflicts, conflicts.get(v.id, "")) for v in vendors_of(panel)})
+        for i, (vendor_user, _cluster, _model) in enumerate(vendors):
+            submission = submissions.get(vendor_user.vendor_id)
+            assignment = submission and assignment_for(seat_of(user, panel), submission)
+            if assignment is None or assignment.excluded_at is not None:
+                continue
+            with simulated_time(_at(2006, 10, 4 + i // 2, 9 + m, 10 + i)):
+                save_scores(assignment, actor=user, version=0, entries={
+                    c.id: (_demo_score(i, m, k), f"{c.name_en}: assessed against the guidance; see the response, section {k + 1}.")
+                    for k, c in enumerate(criteria)})
+                submit_sheet(assignment, actor=user)
+        db.session.commit()
+    first = submissions[vendors[0][0].vendor_id]
+    sheet = assignment_for(seat_of(members[0], panel), first).sheet
+    with simulated_time(_at(2006, 10, 12, 10)):
+        reopen_sheet(sheet, actor=chair, reason="Your score on partnership model is 3 points from the panel; please look again at section 2.")
+    with simulated_time(_at(2006, 10, 12, 15)):
+        save_scores(sheet.assignment, actor=members[0], version=sheet.version, entries={
+            criteria[1].id: (_demo_score(0, 0, 1), "Revised: the revenue-sharing model in section 2 is credible.")})
+        submit_sheet(sheet.assignment, actor=members[0])
+    db.session.commit()
+    with simulated_time(_at(2006, 10, 16, 11)):
+        for c in criteria:
+            record_consensus(panel, first, c, actor=chair, value=Decimal(_demo_score(0, 0, criteria.index(c))),
+                             rationale="Agreed at the moderation meeting of 16 October 2006.")
+    db.session.commit()
 
 
 def _tender_in_progress(eoi: Exercise, cluster: ServiceCluster, officer1, officer2, openers, vendors) -> None:
