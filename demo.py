@@ -23,7 +23,7 @@ from eoi import sealed
 from eoi.models import Exercise, PriceItem, Section, ServiceCluster
 from eoi.states import ExerciseKind
 from scoring.models import Envelope
-from scoring.operations import add_criterion
+from scoring.operations import add_criterion, set_evaluation_settings
 
 DEMO_PASSWORD = "Tenderbox-demo-2006"
 
@@ -327,8 +327,15 @@ def _tender_in_progress(eoi: Exercise, cluster: ServiceCluster, officer1, office
                                               "osp-t-bt-01-tender.pdf"), title="Tender document", actor=officer1)
     db.session.flush()
     add_criterion(tender, actor=officer1, name_en="Operation and management plan", name_zh="營運及管理計劃",
-                  weight=Decimal("70"), max_score=10, pass_mark=5, envelope=Envelope.technical)
-    add_criterion(tender, actor=officer1, name_en="Price", name_zh="價格", weight=Decimal("30"), max_score=10,
+                  weight=Decimal("100"), max_score=10, pass_mark=5, envelope=Envelope.technical,
+                  guidance_en="How the cluster will be run day to day: staffing, service levels, change and incidents.",
+                  guidance_zh="服務群組的日常運作方式：人手、服務水平、變更及事故處理。",
+                  descriptors_en="0: no credible plan\n3: gaps in key areas\n5: meets the service levels\n"
+                                 "7: meets them with evidence\n10: exceeds them with proven practice",
+                  descriptors_zh="0：沒有可信的計劃\n3：主要範疇有缺漏\n5：符合服務水平\n7：符合並有實證\n10：超越要求並有實績")
+    set_evaluation_settings(tender, actor=officer1, overall_pass_mark=Decimal(50), technical_weight=70,
+                            price_formula="lowest_pro_rata")
+    add_criterion(tender, actor=officer1, name_en="Price", name_zh="價格", weight=Decimal("100"), max_score=10,
                   pass_mark=None, envelope=Envelope.price)
     ops.carry_over_from_eoi(tender, actor=officer1)
     ops.publish_exercise(tender, actor=officer2, opening_officers=openers)

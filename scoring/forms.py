@@ -25,6 +25,14 @@ class CriterionForm(BaseForm):
     pass_mark = IntegerField(_l("Pass mark (optional)"), validators=[
         Optional(), NumberRange(min=0, max=100, message=_l("Enter a whole number from 0 to 100."))])
     envelope = SelectField(_l("Envelope"), choices=[])
+    group_en = StringField(_l("Group (English, optional)"), validators=[Length(max=200)])
+    group_zh = StringField(_l("Group (Chinese, optional)"), validators=[Length(max=200)])
+    guidance_en = TextAreaField(_l("Guidance for vendors and the panel (English)"), validators=[Length(max=3000)])
+    guidance_zh = TextAreaField(_l("Guidance for vendors and the panel (Chinese)"), validators=[Length(max=3000)])
+    descriptors_en = TextAreaField(_l("What the scores mean (English)"), validators=[Length(max=3000)],
+                                   description=_l("One level per line, e.g. 0: no evidence; 5: meets the requirement; "
+                                                  "10: exceeds it with evidence."))
+    descriptors_zh = TextAreaField(_l("What the scores mean (Chinese)"), validators=[Length(max=3000)])
 
     def __init__(self, *args, price_envelope: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -145,3 +153,24 @@ class InterestForm(BaseForm):
     def __init__(self, *args, kinds=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.kind.choices = [(k.value, k.title) for k in kinds]
+
+
+PRICE_FORMULA_TITLES = {
+    "lowest_pro_rata": _l("Lowest compliant price scores full marks, others pro rata (lowest ÷ price)"),
+    "linear": _l("Linear between the lowest (full marks) and the highest price (zero)"),
+    "proportional_difference": _l("Full marks less the percentage by which a price exceeds the lowest"),
+}
+
+
+class EvaluationSettingsForm(BaseForm):
+    overall_pass_mark = DecimalField(_l("Overall technical pass mark (weighted score out of 100, optional)"), places=2,
+                                     validators=[Optional(), NumberRange(min=0, max=100, message=_l(
+                                         "Enter a number from 0 to 100."))])
+    technical_weight = IntegerField(_l("Technical share of the combined score (per cent; price takes the rest)"),
+                                    validators=[Optional(), NumberRange(min=1, max=99, message=_l(
+                                        "Enter a whole number from 1 to 99."))])
+    price_formula = SelectField(_l("Price formula"), choices=[])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.price_formula.choices = list(PRICE_FORMULA_TITLES.items())

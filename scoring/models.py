@@ -47,14 +47,53 @@ class Criterion(db.Model):
     pass_mark: so.Mapped[Optional[int]]
     envelope: so.Mapped[Envelope] = so.mapped_column(sa.Enum(Envelope, native_enum=False, length=20),
                                                      default=Envelope.technical)
+    group_en: so.Mapped[str] = so.mapped_column(sa.String(200), default="", server_default="")
+    group_zh: so.Mapped[str] = so.mapped_column(sa.String(200), default="", server_default="")
+    guidance_en: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+    guidance_zh: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+    # What the levels of the scale mean, one "score: meaning" per line (e.g. "0: no evidence")
+    descriptors_en: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+    descriptors_zh: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
 
     exercise: so.Mapped[Exercise] = so.relationship()
 
     def name(self, locale) -> str:
         return self.name_zh if str(locale).startswith("zh") else self.name_en
 
+    def group(self, locale) -> str:
+        return (self.group_zh or self.group_en) if str(locale).startswith("zh") else self.group_en
+
+    def guidance(self, locale) -> str:
+        return (self.guidance_zh or self.guidance_en) if str(locale).startswith("zh") else self.guidance_en
+
+    def descriptors(self, locale) -> list[str]:
+        text = (self.descriptors_zh or self.descriptors_en) if str(locale).startswith("zh") else self.descriptors_en
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
     def __repr__(self) -> str:
         return f"<Criterion {self.exercise_id}.{self.position} {self.weight}%>"
+
+
+class EvaluationSettings(db.Model):
+    """How an exercise's scores are combined, told to vendors at publication: the overall technical pass mark,
+    and for an exercise with a price envelope the technical/price split and the price formula."""
+    __tablename__ = "evaluation_settings"
+    __public_content__ = True
+    __table_args__ = (sa.CheckConstraint("technical_weight > 0 AND technical_weight <= 100", name="split_in_range"),
+                      sa.CheckConstraint("overall_pass_mark IS NULL OR (overall_pass_mark >= 0 AND overall_pass_mark <= 100)",
+                                         name="overall_pass_mark_in_range"))
+
+    exercise_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("exercises.id", ondelete="CASCADE"), primary_key=True)
+    overall_pass_mark: so.Mapped[Optional[Decimal]] = so.mapped_column(sa.Numeric(5, 2))
+    technical_weight: so.Mapped[int] = so.mapped_column(default=70)
+    price_formula: so.Mapped[str] = so.mapped_column(sa.String(40), default="lowest_pro_rata")
+
+    @property
+    def price_weight(self) -> int:
+        return 100 - self.technical_weight
+
+    def __repr__(self) -> str:
+        return f"<EvaluationSettings {self.exercise_id} {self.technical_weight}/{self.price_weight}>"
 
 
 # --- panels, conflicts, score sheets, moderation (issue 10) -------------------------------------------------

@@ -20,6 +20,15 @@ def criteria_of(exercise: Exercise) -> list[Criterion]:
                                    .order_by(Criterion.position)))
 
 
+def settings_of(exercise: Exercise):
+    """The exercise's evaluation settings, or unsaved defaults (a 70/30 split and the lowest price scoring full
+    marks, others pro rata, when it has a price envelope)."""
+    from scoring.models import EvaluationSettings
+    return db.session.get(EvaluationSettings, exercise.id) or EvaluationSettings(
+        exercise_id=exercise.id, overall_pass_mark=None, technical_weight=70 if exercise.has_price_envelope else 100,
+        price_formula="lowest_pro_rata")
+
+
 def technical_criteria_of(exercise: Exercise) -> list[Criterion]:
     """The criteria a panel scores (the technical envelope)."""
     return [c for c in criteria_of(exercise) if c.envelope == Envelope.technical]

@@ -107,6 +107,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     # scoring/views/criteria.py
     "scoring.criteria": {OFFICER},
     "scoring.criterion_delete": {OFFICER},
+    "scoring.evaluation_settings": {OFFICER},
     # scoring/views/panels.py
     "scoring.panel_manage": {OFFICER},
     "scoring.panel_member_add": {OFFICER},
