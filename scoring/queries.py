@@ -245,8 +245,9 @@ def results_of(panel: Panel, lang: str = "en") -> dict:
     if not scores:
         return {"error": "no submitted sheet yet"}
     names = {str(m.user_id): m.user.name for m in panel.members}
-    report = robustness(table)
-    return {"results": technical_results(table), "criteria": criteria, "submissions": {str(s.id): s for s in proposals},
+    overall = settings_of(panel.exercise).overall_pass_mark
+    report = robustness(table, overall_pass_mark=overall)
+    return {"results": technical_results(table, overall_pass_mark=overall), "overall_pass_mark": overall, "criteria": criteria, "submissions": {str(s.id): s for s in proposals},
             "sentences": robustness_sentences(report, lang, member_names=names,
                                               proposal_names={str(s.id): s.vendor.display_name(lang) for s in proposals}),
             "agreement": report.agreement}

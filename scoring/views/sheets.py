@@ -8,6 +8,7 @@ from decimal import Decimal
 from flask import jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
@@ -16,6 +17,8 @@ from app.auth.models import Role
 from app.auth.permissions import role_required
 from app.boundary import commit, on_refusal
 from app.errors import require
+from app.audit import record
+from app.errors import DomainError
 from app.extensions import db
 from app.i18n import hk_datetime
 from eoi import sealed
@@ -28,8 +31,24 @@ from scoring.states import ScoreSheetState
 from scoring.operations import record_consensus, reopen_sheet, save_scores, submit_sheet
 
 from scoring.permissions import can_moderate, can_read_proposal, can_score, can_see_panel_scores, can_see_results
-from scoring.queries import moderation_of, results_of, scores_by_criterion, technical_criteria_of
+from scoring.queries import moderation_of, results_of, scores_by_criterion, seat_of, technical_criteria_of
 from scoring.views.panels import proposal_names
+
+
+class ProposalWithheld(DomainError):
+    """The member's own assignment, but it may not see the proposal now: not declared for every vendor yet, or
+    a declared conflict with this vendor (invariant 5). Refused, audited, and sent back to its panel page."""
+    default_message = _l("You see a proposal only after declaring, for every vendor, that you have no conflict "
+                         "with it; a proposal you declared a conflict with is not yours to score.")
+    status_code = 403
+
+
+class ScoresWithheld(DomainError):
+    """A panel member reaching for the panel's scores of a proposal it does not moderate (invariant 6): refused,
+    audited, sent back to its panel page without saying anything about the proposal."""
+    default_message = _l("The panel's scores are shown to a member only for its own submitted sheets, and to the "
+                         "proposal's moderators.")
+    status_code = 403
 
 
 def weighted_total(criteria: list[Criterion], values: dict[int, int | None]) -> Decimal:
@@ -41,7 +60,12 @@ def weighted_total(criteria: list[Criterion], values: dict[int, int | None]) -> 
 
 def _assignment(assignment_id: int) -> Assignment:
     assignment = db.session.get(Assignment, assignment_id)
-    # 404 for anything the member may not read: a conflicted or removed member learns nothing (invariant 5)
+    if assignment is not None and assignment.member.user_id == current_user.id and assignment.member.active \
+            and not can_read_proposal(current_user, assignment):
+        raise ProposalWithheld(redirect_to=url_for("scoring.panel_work", panel_id=assignment.member.panel_id)) \
+            .record_after_rollback(lambda: record(current_user, "panel.access_refused", assignment.submission.exercise,
+                                                  assignment_id=assignment.id, what="proposal"))
+    # 404 for anything else the member may not read: a removed member or another's sheet learns nothing
     if assignment is None or not can_read_proposal(current_user, assignment):
         raise NotFound()
     return assignment
@@ -138,6 +162,10 @@ def _moderated(panel_id: int, submission_id: int) -> tuple[Panel, Submission]:
     # a chair with a conflict gets the same 404 as for a proposal that does not exist (it sees nothing of it)
     if panel is None or submission is None or submission.exercise_id != panel.exercise_id \
             or not can_moderate(current_user, panel, submission):
+        if panel is not None and seat_of(current_user, panel) is not None:  # a member reaching for others' scores
+            raise ScoresWithheld(redirect_to=url_for("scoring.panel_work", panel_id=panel.id)).record_after_rollback(
+                lambda: record(current_user, "panel.access_refused", panel.exercise, submission_id=submission_id,
+                               what="panel scores"))
         raise NotFound()
     return panel, submission
 

@@ -144,3 +144,17 @@ def test_hidden_identities_show_letters_on_the_sheet(app, login):
     assert all(s.vendor.name_en not in home for s in submissions)
     officer_page = login(officer).get(f"/scoring/exercises/{exercise.id}/panel").get_data(as_text=True)
     assert submissions[0].vendor.name_en in officer_page
+
+
+def test_reaching_for_a_proposal_before_declaring_is_refused_and_audited(world, login):
+    import sqlalchemy as sa
+    from app.audit import AuditEvent
+    exercise, submissions, officer, panel, chair, members, _ = world
+    assignment = assignment_for(seat_of(members[0], panel), submissions[0])
+    client = login(members[0])
+    response = client.get(f"/scoring/assignments/{assignment.id}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/scoring/panels/{panel.id}")
+    assert "Our approach" not in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert client.get(f"/scoring/panels/{panel.id}/proposals/{submissions[0].id}").status_code == 302
+    refused = list(db.session.scalars(sa.select(AuditEvent.details).where(AuditEvent.action == "panel.access_refused")))
+    assert len(refused) == 2 and '"proposal"' in refused[0] and "panel scores" in refused[1]
