@@ -23,7 +23,7 @@ from eoi import sealed
 from eoi.models import Exercise, PriceItem, Section, ServiceCluster
 from eoi.states import ExerciseKind
 from scoring.models import Envelope
-from scoring.operations import add_criterion
+from scoring.operations import add_criterion, set_evaluation_settings
 
 DEMO_PASSWORD = "Tenderbox-demo-2006"
 #: Each demo officer's own opening passphrase (issue 9): not the sign-in password; listed in README.md.
@@ -50,6 +50,8 @@ STAFF = [
     ("panel.cheung@tenderbox.example", "Cheung Siu Fong", Role.panel),
     ("panel.wong@tenderbox.example", "Wong Ka Ho", Role.panel),
     ("panel.lau@tenderbox.example", "Lau Yuk Ying", Role.panel),
+    ("panel.chow@tenderbox.example", "Chow Lai Kuen", Role.panel),
+    ("panel.ng@tenderbox.example", "Ng Chi Keung", Role.panel),
 ]
 
 VENDORS = [
@@ -164,6 +166,7 @@ def seed_demo() -> None:
     with simulated_time(_at(2006, 9, 29, 14, 35)):
         ops.confirm_opening(eoi, actor=officer2, passphrase=DEMO_OPENING_PASSPHRASES[officer2.email])
     db.session.commit()
+    _eoi_panel(eoi, officer1, vendors)
     _tender_in_progress(eoi, clusters["BT"], officer1, officer2, openers, vendors)
     db.session.commit()
 
@@ -248,6 +251,66 @@ def _eoi_responses(eoi: Exercise, vendors) -> None:
             db.session.commit()
 
 
+PANEL_EMAILS = ("panel.cheung@tenderbox.example", "panel.wong@tenderbox.example", "panel.lau@tenderbox.example",
+                "panel.chow@tenderbox.example", "panel.ng@tenderbox.example")
+
+
+def _demo_score(vendor_index: int, member_index: int, criterion_index: int) -> int:
+    """A plausible, repeatable score: each vendor has a level, each member a leaning, each criterion a twist."""
+    level = (3, 6, 8, 5, 7, 4, 6, 5, 7, 3, 6, 5)[vendor_index]
+    value = level + (0, 1, -1, 0, 1)[member_index] + ((vendor_index + criterion_index) % 3 - 1)
+    return max(0, min(10, value))
+
+
+def _eoi_panel(eoi: Exercise, officer, vendors) -> None:
+    """The 2006 EOI fully scored by a five-member panel: one declared conflict, one sheet reopened by the chair
+    and revised, consensus recorded on the first proposal."""
+    from scoring.operations import (assign_proposals, declare_conflicts, form_panel, record_consensus, reopen_sheet,
+                                    save_scores, submit_sheet)
+    from scoring.queries import assignment_for, seat_of, technical_criteria_of, vendors_of
+    users = [db.session.scalar(sa.select(User).where(User.email == email)) for email in PANEL_EMAILS]
+    chair, members = users[0], users[1:]
+    conflicted_vendor = vendors[4][0].vendor  # Kowloon Data Centre: Lau Yuk Ying's brother is its finance director
+    with simulated_time(_at(2006, 10, 2, 10)):
+        panel = form_panel(eoi, actor=officer, chair=chair, members=members, deadline=_at(2006, 10, 20, 17))
+        assign_proposals(panel, actor=officer)
+    db.session.commit()
+    criteria = technical_criteria_of(eoi)
+    from eoi.queries import standing_submissions
+    submissions = {s.vendor_id: s for s in standing_submissions(eoi)}
+    for m, user in enumerate(users):
+        with simulated_time(_at(2006, 10, 3, 9 + m)):
+            conflicts = {conflicted_vendor.id: "My brother is the finance director of this company."} \
+                if user.email == "panel.lau@tenderbox.example" else {}
+            declare_conflicts(seat_of(user, panel), actor=user, declarations={
+                v.id: (v.id in conflicts, conflicts.get(v.id, "")) for v in vendors_of(panel)})
+        for i, (vendor_user, _cluster, _model) in enumerate(vendors):
+            submission = submissions.get(vendor_user.vendor_id)
+            assignment = submission and assignment_for(seat_of(user, panel), submission)
+            if assignment is None or assignment.excluded_at is not None:
+                continue
+            with simulated_time(_at(2006, 10, 4 + i // 2, 9 + m, 10 + i)):
+                save_scores(assignment, actor=user, version=0, entries={
+                    c.id: (_demo_score(i, m, k), f"{c.name_en}: assessed against the guidance; see the response, section {k + 1}.")
+                    for k, c in enumerate(criteria)})
+                submit_sheet(assignment, actor=user)
+        db.session.commit()
+    first = submissions[vendors[0][0].vendor_id]
+    sheet = assignment_for(seat_of(members[0], panel), first).sheet
+    with simulated_time(_at(2006, 10, 12, 10)):
+        reopen_sheet(sheet, actor=chair, reason="Your score on partnership model is 3 points from the panel; please look again at section 2.")
+    with simulated_time(_at(2006, 10, 12, 15)):
+        save_scores(sheet.assignment, actor=members[0], version=sheet.version, entries={
+            criteria[1].id: (_demo_score(0, 0, 1), "Revised: the revenue-sharing model in section 2 is credible.")})
+        submit_sheet(sheet.assignment, actor=members[0])
+    db.session.commit()
+    with simulated_time(_at(2006, 10, 16, 11)):
+        for c in criteria:
+            record_consensus(panel, first, c, actor=chair, value=Decimal(_demo_score(0, 0, criteria.index(c))),
+                             rationale="Agreed at the moderation meeting of 16 October 2006.")
+    db.session.commit()
+
+
 def _tender_in_progress(eoi: Exercise, cluster: ServiceCluster, officer1, officer2, openers, vendors) -> None:
     """A restricted tender for one cluster, open now, for the EOI's respondents."""
     now = now_utc()
@@ -274,8 +337,15 @@ def _tender_in_progress(eoi: Exercise, cluster: ServiceCluster, officer1, office
                               title_zh="招標文件")
     db.session.flush()
     add_criterion(tender, actor=officer1, name_en="Operation and management plan", name_zh="營運及管理計劃",
-                  weight=Decimal("70"), max_score=10, pass_mark=5, envelope=Envelope.technical)
-    add_criterion(tender, actor=officer1, name_en="Price", name_zh="價格", weight=Decimal("30"), max_score=10,
+                  weight=Decimal("100"), max_score=10, pass_mark=5, envelope=Envelope.technical,
+                  guidance_en="How the cluster will be run day to day: staffing, service levels, change and incidents.",
+                  guidance_zh="服務群組的日常運作方式：人手、服務水平、變更及事故處理。",
+                  descriptors_en="0: no credible plan\n3: gaps in key areas\n5: meets the service levels\n"
+                                 "7: meets them with evidence\n10: exceeds them with proven practice",
+                  descriptors_zh="0：沒有可信的計劃\n3：主要範疇有缺漏\n5：符合服務水平\n7：符合並有實證\n10：超越要求並有實績")
+    set_evaluation_settings(tender, actor=officer1, overall_pass_mark=Decimal(50), technical_weight=70,
+                            price_formula="lowest_pro_rata")
+    add_criterion(tender, actor=officer1, name_en="Price", name_zh="價格", weight=Decimal("100"), max_score=10,
                   pass_mark=None, envelope=Envelope.price)
     ops.carry_over_from_eoi(tender, actor=officer1)
     ops.publish_exercise(tender, actor=officer2, opening_officers=openers)

@@ -29,6 +29,7 @@ MENU = {
     Role.officer: (("eoi.manage_exercises", _l("Manage exercises")),),
     Role.vendor: (("eoi.notifications", _l("Notifications")),),
     Role.admin: (("admin.users", _l("Users")), ("admin.audit_log", _l("Audit log"))),
+    Role.panel: (("scoring.interests", _l("My interests")),),
 }
 
 

@@ -1,4 +1,4 @@
-"""Evaluation: criteria now; panels, conflicts, score sheets and moderation in a later issue."""
+"""Evaluation: criteria, assessment panels, conflicts of interest, score sheets and moderation."""
 from flask import Blueprint, Flask
 from flask_babel import lazy_gettext as _l
 
@@ -8,9 +8,11 @@ bp = Blueprint("scoring", __name__, url_prefix="/scoring")
 def init_app(app: Flask) -> None:
     """Register the area with the app: its pages, its publication check and its panels on the exercise pages.
     Called by the app factory; calling it again changes nothing."""
-    from app.hooks import ExercisePanel, hooks
+    from app.auth.models import Role
+    from app.hooks import ExercisePanel, HomePanel, hooks
     from scoring.operations import criteria_problems
     from scoring.views import criteria_link_panel, criteria_panel
+    from scoring.views.panels import home_queue, panel_link_panel
 
     if bp.name not in app.blueprints:
         app.register_blueprint(bp)
@@ -22,6 +24,9 @@ def init_app(app: Flask) -> None:
     registry.add_exercise_panel("scoring.criteria", ExercisePanel("public", "scoring/_criteria_panel.html", criteria_panel))
     registry.add_exercise_panel("scoring.criteria_link", ExercisePanel("manage", "scoring/_criteria_link.html",
                                                                        criteria_link_panel))
+    registry.add_exercise_panel("scoring.panel_link", ExercisePanel("manage", "scoring/_panel_link.html",
+                                                                    panel_link_panel))
+    registry.add_home_panel("scoring.queue", HomePanel(frozenset({Role.panel}), "scoring/_home_queue.html", home_queue))
 
 
 from scoring import models, operations, views  # noqa: E402,F401

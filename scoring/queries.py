@@ -1,14 +1,253 @@
 """Read-side helpers of the scoring area, named for what they return."""
 from __future__ import annotations
 
+from collections import Counter
+
 import sqlalchemy as sa
 
+from app.auth.models import Role, User, Vendor
 from app.extensions import db
-from eoi.models import Exercise
-from scoring.models import Criterion
+from eoi.models import Exercise, Submission
+from eoi.queries import standing_submissions
+from scoring.models import (Assignment, ConflictDeclaration, Criterion, Envelope, Interest, Panel, PanelMember,
+                            PanelRole, Score, ScoreSheet)
+from scoring.states import ScoreSheetState
 
 
 def criteria_of(exercise: Exercise) -> list[Criterion]:
     """The exercise's evaluation criteria in their order."""
     return list(db.session.scalars(sa.select(Criterion).where(Criterion.exercise_id == exercise.id)
                                    .order_by(Criterion.position)))
+
+
+def settings_of(exercise: Exercise):
+    """The exercise's evaluation settings, or unsaved defaults (a 70/30 split and the lowest price scoring full
+    marks, others pro rata, when it has a price envelope)."""
+    from scoring.models import EvaluationSettings
+    return db.session.get(EvaluationSettings, exercise.id) or EvaluationSettings(
+        exercise_id=exercise.id, overall_pass_mark=None, technical_weight=70 if exercise.has_price_envelope else 100,
+        price_formula="lowest_pro_rata")
+
+
+def technical_criteria_of(exercise: Exercise) -> list[Criterion]:
+    """The criteria a panel scores (the technical envelope)."""
+    return [c for c in criteria_of(exercise) if c.envelope == Envelope.technical]
+
+
+def panel_of(exercise: Exercise) -> Panel | None:
+    return db.session.scalar(sa.select(Panel).where(Panel.exercise_id == exercise.id))
+
+
+def seat_of(user, panel: Panel | None) -> PanelMember | None:
+    """user's active seat on panel (None if it has none or was removed)."""
+    if panel is None or not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(sa.select(PanelMember).where(PanelMember.panel_id == panel.id,
+                                                          PanelMember.user_id == user.id,
+                                                          PanelMember.removed_at.is_(None)))
+
+
+def active_members(panel: Panel) -> list[PanelMember]:
+    return [m for m in panel.members if m.active]
+
+
+def scoring_members(panel: Panel) -> list[PanelMember]:
+    return [m for m in active_members(panel) if m.role.scores]
+
+
+def panel_candidates() -> list[User]:
+    """Enabled panel-member accounts, by name."""
+    return list(db.session.scalars(sa.select(User).where(User.role == Role.panel, User.is_enabled.is_(True))
+                                   .order_by(User.name)))
+
+
+def proposals_of(panel: Panel) -> list[Submission]:
+    """The proposals the panel evaluates (those that stand after opening), in a fixed order."""
+    return sorted(standing_submissions(panel.exercise), key=lambda s: s.id)
+
+
+def proposal_labels(panel: Panel) -> dict[int, str]:
+    """Submission id -> its letter (A, B, ...), used instead of the vendor's name when identities are hidden."""
+    labels = {}
+    for n, submission in enumerate(proposals_of(panel)):
+        labels[submission.id] = chr(ord("A") + n % 26) + (str(n // 26) if n >= 26 else "")
+    return labels
+
+
+def vendors_of(panel: Panel) -> list[Vendor]:
+    """The vendors whose proposals the panel evaluates, by name (the list members declare against)."""
+    return sorted({s.vendor for s in proposals_of(panel)}, key=lambda v: v.name_en.casefold())
+
+
+def declarations_of(member: PanelMember) -> dict[int, ConflictDeclaration]:
+    """Vendor id -> the member's declaration."""
+    return {d.vendor_id: d for d in db.session.scalars(
+        sa.select(ConflictDeclaration).where(ConflictDeclaration.member_id == member.id))}
+
+
+def declarations_of_panel(panel: Panel) -> list[ConflictDeclaration]:
+    return list(db.session.scalars(sa.select(ConflictDeclaration).join(PanelMember)
+                                   .where(PanelMember.panel_id == panel.id).order_by(ConflictDeclaration.id)))
+
+
+def assignments_of(member: PanelMember, *, include_excluded: bool = False) -> list[Assignment]:
+    query = sa.select(Assignment).where(Assignment.member_id == member.id).order_by(Assignment.submission_id)
+    if not include_excluded:
+        query = query.where(Assignment.excluded_at.is_(None))
+    return list(db.session.scalars(query))
+
+
+def assignments_of_panel(panel: Panel) -> list[Assignment]:
+    return list(db.session.scalars(sa.select(Assignment).join(PanelMember).where(PanelMember.panel_id == panel.id)
+                                   .order_by(Assignment.member_id, Assignment.submission_id)))
+
+
+def assignment_for(member: PanelMember, submission: Submission) -> Assignment | None:
+    return db.session.scalar(sa.select(Assignment).where(Assignment.member_id == member.id,
+                                                         Assignment.submission_id == submission.id))
+
+
+def sheet_state(assignment: Assignment) -> ScoreSheetState | None:
+    return assignment.sheet.state if assignment.sheet is not None else None
+
+
+def progress_of(panel: Panel) -> list[dict]:
+    """Per scoring member: declarations made / needed, and how many assigned sheets are not started, scoring,
+    submitted. Never a score (invariant 6: nobody sees a score before its sheet is submitted)."""
+    vendors = len(vendors_of(panel))
+    rows = []
+    for member in scoring_members(panel):
+        states = Counter(sheet_state(a) for a in assignments_of(member))
+        rows.append({"member": member, "declared": len(declarations_of(member)), "to_declare": vendors,
+                     "conflicts": sum(d.has_conflict for d in declarations_of(member).values()),
+                     "not_started": states[None], "scoring": states[ScoreSheetState.draft] + states[ScoreSheetState.reopened],
+                     "submitted": states[ScoreSheetState.submitted], "assigned": sum(states.values())})
+    return rows
+
+
+def members_yet_to_submit(panel: Panel) -> list[PanelMember]:
+    """Scoring members with an assigned proposal whose sheet is not submitted."""
+    return [m for m in scoring_members(panel)
+            if any(sheet_state(a) != ScoreSheetState.submitted for a in assignments_of(m))]
+
+
+def seats_of(user) -> list[PanelMember]:
+    """user's active seats on panels, newest panel first."""
+    return list(db.session.scalars(sa.select(PanelMember).where(PanelMember.user_id == user.id,
+                                                                PanelMember.removed_at.is_(None))
+                                   .order_by(PanelMember.panel_id.desc())))
+
+
+def interests_of_user(user) -> list[Interest]:
+    return list(db.session.scalars(sa.select(Interest).where(Interest.user_id == user.id).order_by(Interest.id)))
+
+
+def interests_of_vendor(vendor_id: int) -> list[Interest]:
+    return list(db.session.scalars(sa.select(Interest).where(Interest.vendor_id == vendor_id).order_by(Interest.id)))
+
+
+def sheets_for_submission(panel: Panel, submission: Submission) -> list[ScoreSheet]:
+    """Every member's sheet for one proposal (for moderation and, after one's own is submitted, for members)."""
+    return list(db.session.scalars(sa.select(ScoreSheet).join(Assignment).join(PanelMember)
+                                   .where(PanelMember.panel_id == panel.id, Assignment.submission_id == submission.id,
+                                          Assignment.excluded_at.is_(None))
+                                   .order_by(PanelMember.id)))
+
+
+def scores_by_criterion(sheet: ScoreSheet) -> dict[int, Score]:
+    return {s.criterion_id: s for s in sheet.scores}
+
+
+def _normal(name: str) -> str:
+    return " ".join(name.casefold().replace(",", " ").replace(".", " ").split())
+
+
+def likely_conflicts(panel: Panel) -> list[dict]:
+    """Links between a scoring member's recorded interests and a vendor (its name, directors, group companies),
+    flagged to the chair before scoring starts: [{member, vendor, interest, matched}]."""
+    vendors = vendors_of(panel)
+    vendor_names = {v.id: {_normal(v.name_en), _normal(v.name_zh)} | {_normal(i.name) for i in interests_of_vendor(v.id)}
+                    for v in vendors}
+    flags = []
+    for member in scoring_members(panel):
+        for interest in interests_of_user(member.user):
+            mine = _normal(interest.name)
+            for vendor in vendors:
+                matched = next((n for n in vendor_names[vendor.id] if n and (n == mine or (len(mine) >= 4 and mine in n)
+                                                                           or (len(n) >= 4 and n in mine))), None)
+                if matched:
+                    flags.append({"member": member, "vendor": vendor, "interest": interest, "matched": matched})
+    return flags
+
+
+def consensus_of(submission: Submission) -> dict[int, "ConsensusScore"]:
+    from scoring.models import ConsensusScore
+    return {c.criterion_id: c for c in db.session.scalars(sa.select(ConsensusScore)
+                                                          .where(ConsensusScore.submission_id == submission.id))}
+
+
+def moderation_of(panel: Panel, submission: Submission, threshold=None) -> dict:
+    """Everything the moderation page shows for one proposal: each member's sheet and scores, and per criterion
+    the statistics of the submitted sheets (scoring.aggregation.moderation: mean, median, range, spread,
+    outliers beyond the panel's threshold) and the consensus, if recorded. For moderators only (can_moderate)."""
+    from decimal import Decimal
+
+    from scoring.aggregation import CriterionSpec, MemberScore, ProposalSpec, build_table, moderation
+    criteria = technical_criteria_of(panel.exercise)
+    sheets = sheets_for_submission(panel, submission)
+    submitted = [s for s in sheets if s.state == ScoreSheetState.submitted]
+    stats = {}
+    if criteria and submitted:
+        # The statistics do not depend on the weights; the specs carry placeholder weights adding up to 100 so
+        # the table validates whatever the exercise's split between envelopes.
+        specs = [CriterionSpec(key=str(c.id), weight=Decimal(100) - Decimal("0.01") * (len(criteria) - 1) if i == 0
+                               else Decimal("0.01"), max_score=Decimal(c.max_score), position=c.position)
+                 for i, c in enumerate(criteria)]
+        scores = [MemberScore("p", str(score.criterion_id), str(sheet.id), Decimal(score.value))
+                  for sheet in submitted for score in sheet.scores if score.value is not None]
+        table = build_table(specs, [ProposalSpec("p", submission.submitted_at or submission.created_at)], scores,
+                            members=[str(s.id) for s in submitted])
+        stats = {int(cell.criterion): cell for cell in moderation(table, threshold or panel.outlier_threshold)}
+    return {"criteria": criteria, "sheets": sheets, "scores": {s.id: scores_by_criterion(s) for s in sheets},
+            "stats": stats, "consensus": consensus_of(submission),
+            "all_submitted": bool(sheets) and len(submitted) == len(sheets)}
+
+
+def results_of(panel: Panel, lang: str = "en") -> dict:
+    """The technical results of the panel's proposals from the submitted sheets and the consensus scores
+    (scoring.aggregation.technical_results: weighted totals, pass/fail against the pass marks, ranking with its
+    tie-break) and the robustness of the first place (scoring.robustness: agreement per criterion, leaving out
+    one member, the smallest weight shift) in plain sentences. {"error": ...} when the criteria cannot be used."""
+    from decimal import Decimal
+
+    from scoring.aggregation import CriterionSpec, MemberScore, ProposalSpec, build_table, technical_results
+    from scoring.models import ConsensusScore
+    from scoring.robustness import robustness, robustness_sentences
+    criteria = technical_criteria_of(panel.exercise)
+    proposals = proposals_of(panel)
+    specs = [CriterionSpec(key=str(c.id), weight=c.weight, max_score=Decimal(c.max_score),
+                           pass_mark=Decimal(c.pass_mark) if c.pass_mark is not None else None, position=c.position,
+                           name_en=c.name_en, name_zh=c.name_zh) for c in criteria]
+    rows = db.session.execute(
+        sa.select(Assignment.submission_id, PanelMember.user_id, Score.criterion_id, Score.value)
+        .join(ScoreSheet, ScoreSheet.assignment_id == Assignment.id).join(Score, Score.sheet_id == ScoreSheet.id)
+        .join(PanelMember, PanelMember.id == Assignment.member_id)
+        .where(PanelMember.panel_id == panel.id, Assignment.excluded_at.is_(None),
+               ScoreSheet.state == ScoreSheetState.submitted, Score.value.is_not(None)))
+    scores = [MemberScore(str(sid), str(cid), str(uid), Decimal(value)) for sid, uid, cid, value in rows]
+    consensus = {(str(c.submission_id), str(c.criterion_id)): c.value for c in db.session.scalars(
+        sa.select(ConsensusScore).where(ConsensusScore.panel_id == panel.id))}
+    try:
+        table = build_table(specs, [ProposalSpec(str(s.id), s.submitted_at or s.created_at) for s in proposals],
+                            scores, consensus=consensus)
+    except ValueError as exc:
+        return {"error": str(exc)}
+    if not scores:
+        return {"error": "no submitted sheet yet"}
+    names = {str(m.user_id): m.user.name for m in panel.members}
+    overall = settings_of(panel.exercise).overall_pass_mark
+    report = robustness(table, overall_pass_mark=overall)
+    return {"results": technical_results(table, overall_pass_mark=overall), "overall_pass_mark": overall, "criteria": criteria, "submissions": {str(s.id): s for s in proposals},
+            "sentences": robustness_sentences(report, lang, member_names=names,
+                                              proposal_names={str(s.id): s.vendor.display_name(lang) for s in proposals}),
+            "agreement": report.agreement}

@@ -270,3 +270,84 @@ def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2):
             return value
         db.session.rollback()
         time.sleep(interval)
+
+
+# --- panels and scoring (scoring area) ----------------------------------------------------------
+
+def create_opened_exercise(*, vendors: int = 3, criteria=((60, 10), (40, 5)), answer: str = "Our approach.",
+                           file_name: str | None = None, file_body: bytes = PDF_BYTES):
+    """An EOI with technical criteria ((weight, max score), ...), `vendors` companies' submitted proposals, closed
+    and opened by two named officers: (exercise, submissions, officer). Built at simulated earlier times."""
+    from scoring.models import Envelope
+    from scoring.operations import add_criterion
+    officer, second = create_staff(Role.officer), create_staff(Role.officer)
+    now = now_utc()
+    closes_at = now - timedelta(hours=1)
+    start = closes_at - timedelta(days=3)
+    n = next(_seq)
+    fields = {"reference": f"OSP-PANEL-{n:03d}", "title_en": f"Panel exercise {n}", "title_zh": f"評審活動{n}",
+              "description_en": "Operate the cluster.", "description_zh": "營運服務組別。", "clusters": clusters()[:1],
+              "publication_at": start, "closes_at": closes_at, "has_price_envelope": False,
+              "clarification_deadline": closes_at - timedelta(days=1)}
+    section = dict(title_en="Approach", title_zh="方案", guidance_en="", guidance_zh="", word_limit=None,
+                   answer_required=True, attachment_required=False)
+    users = [create_vendor_user() for _ in range(vendors)]
+    with simulated_time(start):
+        exercise = _build_draft(officer, kind=ExerciseKind.eoi, fields=fields, sections=[section], price_lines=[],
+                                document=("Invitation document", "invitation.pdf", SMALL_PDF))
+        for i, (weight, max_score) in enumerate(criteria, start=1):
+            add_criterion(exercise, actor=officer, name_en=f"Criterion {i}", name_zh=f"準則{i}", weight=Decimal(weight),
+                          max_score=max_score, pass_mark=None, envelope=Envelope.technical)
+        ops.publish_exercise(exercise, actor=officer, opening_officers=opening_officers(officer, second))
+        db.session.commit()
+    submissions = []
+    with simulated_time(start + timedelta(hours=1)):
+        for user in users:
+            submissions.append(create_submission(exercise, user, answer=f"{answer} (no. {len(submissions) + 1})",
+                                                 file_name=file_name, file_body=file_body))
+    ops.start_opening(exercise, actor=officer)
+    ops.confirm_opening(exercise, actor=second, password=PASSWORD)
+    db.session.commit()
+    return exercise, submissions, officer
+
+
+def create_panel(exercise: Exercise, officer: User, *, members: int = 2, secretary: bool = True, assign: bool = True,
+                 hide_identities: bool = False):
+    """A panel (a chair, members, optionally a secretary) with every proposal assigned to every scoring member:
+    (panel, chair_user, [member users], secretary_user or None)."""
+    from scoring.operations import assign_proposals, form_panel
+    chair = create_staff(Role.panel)
+    people = [create_staff(Role.panel) for _ in range(members)]
+    clerk = create_staff(Role.panel) if secretary else None
+    panel = form_panel(exercise, actor=officer, chair=chair, members=people, secretary=clerk,
+                       hide_identities=hide_identities)
+    if assign:
+        assign_proposals(panel, actor=officer)
+    db.session.commit()
+    return panel, chair, people, clerk
+
+
+def declare_all(panel, user: User, *, conflicts: dict[int, str] | None = None) -> None:
+    """user declares for every vendor of the panel: no conflict, except vendor id -> details in conflicts."""
+    from scoring.operations import declare_conflicts
+    from scoring.queries import seat_of, vendors_of
+    conflicts = conflicts or {}
+    declare_conflicts(seat_of(user, panel), actor=user,
+                      declarations={v.id: (v.id in conflicts, conflicts.get(v.id, "")) for v in vendors_of(panel)})
+    db.session.commit()
+
+
+def score_and_submit(panel, user: User, submission: Submission, values: dict[int, int] | None = None,
+                     justification: str = "Well argued and evidenced."):
+    """user scores every technical criterion of submission (values: criterion id -> score, default max//2) and
+    submits the sheet; returns the sheet."""
+    from scoring.operations import save_scores, submit_sheet
+    from scoring.queries import assignment_for, seat_of, technical_criteria_of
+    assignment = assignment_for(seat_of(user, panel), submission)
+    criteria = technical_criteria_of(panel.exercise)
+    values = values or {c.id: c.max_score // 2 for c in criteria}
+    save_scores(assignment, actor=user, version=assignment.sheet.version if assignment.sheet else 0,
+                entries={c.id: (values[c.id], justification) for c in criteria})
+    sheet = submit_sheet(assignment, actor=user)
+    db.session.commit()
+    return sheet

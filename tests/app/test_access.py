@@ -108,9 +108,28 @@ ROUTE_ACCESS: dict[str, Access] = {
     "eoi.submission_receipt": {VENDOR},
     "eoi.submission_withdraw": {VENDOR},
     "eoi.submission_reconfirm": {VENDOR},
-    # scoring/ (criteria now; panels, conflicts, score sheets, moderation later)
+    # scoring/views/criteria.py
     "scoring.criteria": {OFFICER},
     "scoring.criterion_delete": {OFFICER},
+    "scoring.evaluation_settings": {OFFICER},
+    # scoring/views/panels.py
+    "scoring.panel_manage": {OFFICER},
+    "scoring.panel_member_add": {OFFICER},
+    "scoring.panel_member_remove": {OFFICER},
+    "scoring.panel_assign": {OFFICER},
+    "scoring.panel_remind": {OFFICER, PANEL},  # object check: the chair or a managing officer (403 otherwise)
+    "scoring.panel_work": {PANEL},  # object check: a seat on that panel (404 otherwise)
+    "scoring.declare": {PANEL},
+    "scoring.interests": {PANEL, VENDOR},
+    "scoring.interest_delete": {PANEL, VENDOR},  # object check: another's interest gives 404
+    # scoring/views/sheets.py
+    "scoring.sheet": {PANEL},  # object check: the assigned member, declared clear of the vendor (404 otherwise)
+    "scoring.sheet_save": {PANEL},
+    "scoring.sheet_file": {PANEL},
+    "scoring.moderation": {OFFICER, PANEL},  # object check: the clear chair or a managing officer (404 otherwise)
+    "scoring.sheet_reopen": {OFFICER, PANEL},
+    "scoring.consensus": {OFFICER, PANEL},
+    "scoring.results": {OFFICER, PANEL},  # object check: a managing officer or a chair clear of every vendor
     # contracts/ (decisions, awards, contracts, KPIs)
 }
 
@@ -123,11 +142,17 @@ def _submission_files(user: User) -> list[dict]:
     return [{"exercise_id": exercise_id, "file_id": file_id} for exercise_id, file_id in rows]
 
 
+def _vendor_interests(user: User):
+    from scoring.queries import interests_of_vendor
+    return interests_of_vendor(user.vendor_id)
+
+
 VENDOR_OBJECTS: dict[str, Callable[[User], list[dict]]] = {
     "doc_id": lambda user: [{"doc_id": doc_id} for doc_id in db.session.scalars(
         sa.select(Document.id).where(Document.vendor_id == user.vendor_id))],
     "file_id": _submission_files,
     "invitation_id": lambda user: [{"invitation_id": i.id} for i in pending_invitations(user.vendor)],
+    "interest_id": lambda user: [{"interest_id": i.id} for i in _vendor_interests(user)],
 }
 # id-like URL arguments on vendor-reachable routes that do not name a vendor-owned object.
 NOT_VENDOR_OWNED: set[str] = {

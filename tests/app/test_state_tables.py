@@ -140,6 +140,31 @@ def _revoke_invitation(world: World, invitation) -> None:
     revoke_invitation(invitation, actor=world.vendor_user, reason="Test.")
 
 
+def _score_sheet(world: World):
+    """A member's complete draft sheet on an opened exercise's proposal (scoring.operations.save_scores)."""
+    from scoring.operations import save_scores
+    from scoring.queries import assignments_of, seat_of, technical_criteria_of
+    from tests.factories import create_opened_exercise, create_panel, declare_all
+    exercise, _submissions, _officer = create_opened_exercise(vendors=1)
+    panel, _chair, members, _clerk = create_panel(exercise, world.officer, members=1, secretary=False)
+    declare_all(panel, members[0])
+    assignment = assignments_of(seat_of(members[0], panel))[0]
+    save_scores(assignment, actor=members[0], version=0, entries={
+        c.id: (c.max_score, "Justified at length.") for c in technical_criteria_of(exercise)})
+    world.made["sheet_member"] = members[0]
+    return assignment.sheet
+
+
+def _submit_sheet(world, sheet):
+    from scoring.operations import submit_sheet
+    submit_sheet(sheet.assignment, actor=world.made["sheet_member"])
+
+
+def _reopen_sheet(world, sheet):
+    from scoring.operations import reopen_sheet
+    reopen_sheet(sheet, actor=world.officer, reason="The justification of criterion 1 is thin.")
+
+
 #: class name -> a new object in its first state, built through the operations.
 SEEDS: dict[str, Callable[[World], Any]] = {
     "ColleagueInvitation": _colleague_invitation,
@@ -147,6 +172,7 @@ SEEDS: dict[str, Callable[[World], Any]] = {
     "Submission": _submission,
     "Opening": _opening,
     "DeadlineIncident": _incident,
+    "ScoreSheet": _score_sheet,
 }
 
 
@@ -216,6 +242,9 @@ DRIVERS: dict[tuple[str, str | None, str], Callable[[World, Any], None]] = {
     ("DeadlineIncident", "pending", "declined"): lambda w, i: _ops().decline_deadline_incident(i, actor=w.officer),
     ("ColleagueInvitation", "pending", "accepted"): lambda w, i: _accept_invitation(w, i),
     ("ColleagueInvitation", "pending", "revoked"): lambda w, i: _revoke_invitation(w, i),
+    ("ScoreSheet", "draft", "submitted"): _submit_sheet,
+    ("ScoreSheet", "reopened", "submitted"): _submit_sheet,
+    ("ScoreSheet", "submitted", "reopened"): _reopen_sheet,
 }
 
 #: transitions no operation performs yet (the areas that will are still to come): moved by transition() alone.

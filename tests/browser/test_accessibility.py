@@ -201,7 +201,7 @@ def _opening(page):
 
 
 def _criteria(page):
-    """A draft tender's evaluation criteria, one technical and one price criterion (weights not yet 100)."""
+    """A draft tender's evaluation criteria, one technical and one price criterion (weights not yet 100 in either)."""
     exercise = create_draft(kind=ExerciseKind.tender, has_price_envelope=True)
     officer = _signed_in("officer")
     for name, weight, envelope in (("Operation plan", "60", Envelope.technical), ("Price", "30", Envelope.price)):
@@ -209,7 +209,7 @@ def _criteria(page):
                       pass_mark=None, envelope=envelope)
     db.session.commit()
     _visit(page, f"/scoring/exercises/{exercise.id}/criteria")
-    expect(page.get_by_text("add up to 90%")).to_be_visible()
+    expect(page.get_by_text("add up to 60%")).to_be_visible()
 
 
 PAGES = [

@@ -28,6 +28,9 @@ def _vendor_with_objects() -> User:
     user = create_vendor_with_document()
     create_submission(create_published(), user, file_name="proposal.pdf")
     invite_vendor_user(user.vendor, name="A Colleague", email="colleague@vendor-a.example", actor=user)
+    from scoring.models import InterestKind
+    from scoring.operations import add_interest
+    add_interest(actor=user, kind=InterestKind.director, name="Ms A Director", vendor_id=user.vendor_id)
     db.session.commit()
     for arg, provider in VENDOR_OBJECTS.items():
         assert provider(user), f"vendor A has no object for {arg}: extend _vendor_with_objects()"

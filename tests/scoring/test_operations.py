@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from app.auth.models import Role
 from app.extensions import db
 from eoi.operations import ExerciseError, publication_problems, publish_exercise
+from eoi.states import ExerciseKind
 from scoring.models import Criterion, Envelope
 from scoring.operations import CriterionError, add_criterion, criteria_of, delete_criterion
 from tests.factories import create_draft, create_published, create_staff, create_vendor_user, opening_officers
@@ -62,3 +63,38 @@ def test_deleting_a_criterion_closes_the_gap_in_the_numbering_until_publication(
     publish_exercise(exercise, actor=officer, opening_officers=opening_officers(officer))
     with pytest.raises(CriterionError, match="only while the exercise is a draft"):
         delete_criterion(first, actor=officer)
+
+
+def test_weights_add_up_to_100_within_each_envelope_and_the_split_is_set_in_draft(app):
+    from scoring.operations import set_evaluation_settings
+    from scoring.queries import settings_of
+    officer = create_staff(Role.officer)
+    exercise = create_draft(officer, kind=ExerciseKind.tender, has_price_envelope=True)
+    _add(exercise, officer, "70")
+    _add(exercise, officer, "30", envelope=Envelope.price)
+    problems = publication_problems(exercise)
+    assert any("Technical envelope" in p and "add up to 70%" in p for p in problems)
+    assert any("Price envelope" in p and "add up to 30%" in p for p in problems)
+    assert settings_of(exercise).technical_weight == 70  # the default split before it is set
+    with pytest.raises(CriterionError, match="technical share"):
+        set_evaluation_settings(exercise, actor=officer, overall_pass_mark=None, technical_weight=100,
+                                price_formula="linear")
+    settings = set_evaluation_settings(exercise, actor=officer, overall_pass_mark=Decimal(55), technical_weight=60,
+                                       price_formula="linear")
+    assert (settings.technical_weight, settings.price_weight, settings.price_formula) == (60, 40, "linear")
+
+
+def test_guidance_groups_and_descriptors_are_shown_to_vendors(app, client):
+    officer = create_staff(Role.officer)
+    exercise = create_draft(officer)
+    add_criterion(exercise, actor=officer, name_en="Approach", name_zh="方案", weight=Decimal(100), max_score=10,
+                  pass_mark=4, envelope=Envelope.technical, group_en="Quality", group_zh="質素",
+                  guidance_en="Describe the method.", guidance_zh="說明方法。", descriptors_en="0: nothing\n10: excellent",
+                  descriptors_zh="0：沒有\n10：卓越")
+    publish_exercise(exercise, actor=officer, opening_officers=opening_officers(officer))
+    db.session.commit()
+    page = client.get(f"/exercises/{exercise.id}").get_data(as_text=True)
+    assert "Quality" in page and "Describe the method." in page and "10: excellent" in page
+    client.get("/language/zh_Hant")
+    page = client.get(f"/exercises/{exercise.id}").get_data(as_text=True)
+    assert "質素" in page and "說明方法。" in page and "10：卓越" in page
