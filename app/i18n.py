@@ -48,6 +48,14 @@ def hkd(amount: Decimal | int | None) -> str:
     return f"HK${Decimal(amount):,.2f}"
 
 
+def number(value: Decimal | int | None) -> str:
+    """A quantity without trailing zeros or exponent: 99.5000 -> "99.5", 70 -> "70", 1250000 -> "1,250,000"."""
+    if value is None:
+        return ""
+    text = format(Decimal(value).normalize(), ",f")
+    return text
+
+
 def html_lang() -> str:
     return "zh-Hant" if str(get_locale()) == "zh_Hant" else "en"
 
@@ -55,6 +63,7 @@ def html_lang() -> str:
 def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["hk_datetime"] = hk_datetime
     app.jinja_env.filters["hkd"] = hkd
+    app.jinja_env.filters["number"] = number
     app.jinja_env.filters["reject_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

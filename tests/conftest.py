@@ -44,6 +44,9 @@ def _base_config(tmp: Path, uri: str) -> dict:
         # with the tables after each test (a truncated database is exactly what the checkpoints would report).
         "AUDIT_SIGNING_KEY_FILE": _shared_path("AUDIT_SIGNING_KEY_FILE") or tmp / "audit-signing.key",
         "AUDIT_CHECKPOINT_FILE": _shared_path("AUDIT_CHECKPOINT_FILE") or tmp / "audit-checkpoints.log",
+        # Issued PDFs are signed: each test its own generated certificate; with a real worker, the worker's default.
+        **({} if USING_WORKER else {"DOCUMENT_SIGNING_KEY_FILE": tmp / "document-signing.key",
+                                    "DOCUMENT_SIGNING_CERT_FILE": tmp / "document-signing.crt"}),
         "SERVER_NAME": "localhost",
         "PUBLIC_URL": "http://localhost",
         "RATELIMIT_KEY_PREFIX": f"t{uuid.uuid4().hex[:12]}",  # a shared Redis store must not carry counts between tests
