@@ -59,6 +59,8 @@ class Hooks:
     audit_seals: dict[type, Callable[[Any], tuple[str, str | None] | None]] = field(default_factory=dict)
     #: name -> query() -> select(scope, label) of the scopes sealed now, e.g. exercises not opened yet
     sealed_scopes: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    #: endpoint -> (roles, label): entries an area adds to the signed-in menu, after the core's
+    menu_items: dict[str, tuple[frozenset, Any]] = field(default_factory=dict)
 
     def add_publication_check(self, name: str, check: Callable[[Any], list[str]]) -> None:
         self.publication_checks[name] = check
@@ -78,6 +80,9 @@ class Hooks:
 
     def add_sealed_scopes(self, name: str, query: Callable[[], Any]) -> None:
         self.sealed_scopes[name] = query
+
+    def add_menu_item(self, endpoint: str, label, *roles) -> None:
+        self.menu_items[endpoint] = (frozenset(roles), label)
 
 
 def init_hooks(app: Flask) -> Hooks:

@@ -20,6 +20,7 @@ from app.documents.models import Document
 from app.documents.permissions import can_download_document
 from app.documents.service import read_verified, retry_document
 from app.extensions import db
+from app.hooks import hooks
 from app.i18n import safe_next_url
 
 bp = Blueprint("main", __name__)
@@ -34,8 +35,12 @@ MENU = {
 
 @bp.app_template_global()
 def menu_for(user) -> tuple:
-    """(endpoint, label) of the menu entries for user's role."""
-    return MENU.get(getattr(user, "role", None), ()) if getattr(user, "is_authenticated", False) else ()
+    """(endpoint, label) of the menu entries for user's role: the core's, then those the areas added."""
+    if not getattr(user, "is_authenticated", False):
+        return ()
+    role = getattr(user, "role", None)
+    added = tuple((endpoint, label) for endpoint, (roles, label) in hooks().menu_items.items() if role in roles)
+    return MENU.get(role, ()) + added
 
 
 @bp.get("/")

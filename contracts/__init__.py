@@ -12,6 +12,7 @@ logger = logging.getLogger(__name__)
 def init_app(app: Flask) -> None:
     """Register the area with the app: its pages and its contract document.
     Called by the app factory; calling it again changes nothing."""
+    from app.auth.models import Role
     from app.hooks import hooks
     from contracts.documents import build_contract
 
@@ -19,6 +20,8 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(bp)
     registry = hooks(app)
     registry.add_document_builder("contract", _l("Contract"), build_contract)
+    registry.add_menu_item("contracts.register", _l("Contracts"), Role.officer, Role.approver, Role.admin)
+    registry.add_menu_item("contracts.my_contracts", _l("My contracts"), Role.vendor)
 
 
 from contracts import documents, models, tasks, views  # noqa: E402,F401
