@@ -85,7 +85,7 @@ def sign_pdf(pdf: bytes, *, reason: str, location: str = "Hong Kong") -> bytes:
                                         subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256")
     style = TextStampStyle(stamp_text="Digitally signed by %(signer)s\nat %(ts)s\nSHA-256 of the document as "
                                       "rendered:\n%(rendered)s", border_width=0)
-    field = fields.SigFieldSpec("TenderboxSignature", on_page=-1, box=(50, 20, 545, 62))
+    field = fields.SigFieldSpec("TenderboxSignature", on_page=-1, box=(51, 40, 544, 100))
     pdf_signer = signers.PdfSigner(meta, signer=_signer(), stamp_style=style, new_field_spec=field)
     out = io.BytesIO()
     pdf_signer.sign_pdf(writer, output=out, appearance_text_params={"rendered": rendered_sha256})
