@@ -2,6 +2,7 @@
 periods, the programme's money. Money is Decimal, rounded to cents with ROUND_HALF_UP."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
@@ -9,6 +10,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
 AT_LEAST, AT_MOST = "at_least", "at_most"
+_GROUPED = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
 def money(value) -> Decimal:
@@ -16,8 +18,13 @@ def money(value) -> Decimal:
 
 
 def parse_figure(text: str | None) -> Decimal:
-    """A reported figure as typed ("99.5", "1,250"); ValueError for anything else (letters, blanks, NaN, 1e5)."""
-    cleaned = (text or "").strip().replace(",", "")
+    """A reported figure as typed ("99.5", "1,250"); ValueError for anything else (letters, blanks, NaN, 1e5, a
+    decimal comma)."""
+    cleaned = (text or "").strip()
+    if "," in cleaned:  # thousands separators only: "98,6" (a decimal comma) is refused, not read as 986
+        if not _GROUPED.match(cleaned):
+            raise ValueError(cleaned)
+        cleaned = cleaned.replace(",", "")
     if not cleaned or any(ch not in "0123456789.-" for ch in cleaned):
         raise ValueError(cleaned)
     try:

@@ -6,11 +6,14 @@ that certificate as the only trust root, and says whether the signature covers t
 original, nothing appended)."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import logging
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,6 +24,17 @@ logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _signers: dict[tuple[str, str], object] = {}
 ORGANISATION = "Tenderbox PPP Procurement Office"
+
+
+def _outside_event_loop(fn):
+    """Run fn() here, or in a worker thread when this thread runs an asyncio loop: pyHanko's synchronous API calls
+    asyncio.run(), which refuses to nest (a caller inside an async framework, or a Playwright test)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(copy_context().run, fn).result()
 
 
 def _paths() -> tuple[Path, Path]:
@@ -88,7 +102,8 @@ def sign_pdf(pdf: bytes, *, reason: str, location: str = "Hong Kong") -> bytes:
     field = fields.SigFieldSpec("TenderboxSignature", on_page=-1, box=(51, 40, 544, 100))
     pdf_signer = signers.PdfSigner(meta, signer=_signer(), stamp_style=style, new_field_spec=field)
     out = io.BytesIO()
-    pdf_signer.sign_pdf(writer, output=out, appearance_text_params={"rendered": rendered_sha256})
+    _outside_event_loop(lambda: pdf_signer.sign_pdf(writer, output=out,
+                                                    appearance_text_params={"rendered": rendered_sha256}))
     return out.getvalue()
 
 
@@ -125,7 +140,7 @@ def check_signature(pdf: bytes) -> SignatureCheck:
         return SignatureCheck(signed=False)
     try:
         context = ValidationContext(trust_roots=[load_cert_from_pemder(str(_paths()[1]))])
-        status = validate_pdf_signature(signatures[-1], context)
+        status = _outside_event_loop(lambda: validate_pdf_signature(signatures[-1], context))
     except Exception as exc:
         return SignatureCheck(signed=True, error=f"{type(exc).__name__}: {exc}"[:200])
     return SignatureCheck(signed=True, intact=status.intact, valid=status.valid, trusted=status.trusted,

@@ -7,12 +7,12 @@ import pytest
 from contracts import rules
 
 
-@pytest.mark.parametrize("text, value", [("99.5", D("99.5")), (" 1,250 ", D("1250")), ("-3", D("-3")), ("0", D("0"))])
+@pytest.mark.parametrize("text, value", [("99.5", D("99.5")), (" 1,250 ", D("1250")), ("1,250,000.5", D("1250000.5")), ("-3", D("-3")), ("0", D("0"))])
 def test_parse_figure_accepts_plain_numbers(text, value):
     assert rules.parse_figure(text) == value
 
 
-@pytest.mark.parametrize("text", ["", "  ", "abc", "99,5%", "1e5", "NaN", "Infinity", "1.2.3", "--1", "1" * 13])
+@pytest.mark.parametrize("text", ["", "  ", "abc", "99,5%", "98,6", "1,25", "12,3456", "1e5", "NaN", "Infinity", "1.2.3", "--1", "1" * 13])
 def test_parse_figure_refuses_malformed_figures(text):
     with pytest.raises(ValueError):
         rules.parse_figure(text)
