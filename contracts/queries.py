@@ -14,7 +14,7 @@ from app.db import now_utc
 from app.extensions import db
 from contracts import rules
 from contracts.models import Contract, ContractFee, Kpi, KpiReport, KpiResult, Milestone
-from contracts.operations import AWARDABLE, COMMITTING
+from contracts.operations import AWARDABLE, COMMITTING, committed_total
 from contracts.states import ContractState
 from eoi.models import Exercise, Submission
 from eoi.states import SubmissionState
@@ -28,10 +28,11 @@ class RegisterTotals:
     avoided: Decimal
     funding: Decimal
     benefits_case: Decimal
+    programme_committed: Decimal  # every contract of the programme, whatever the filters
 
     @property
     def headroom(self) -> Decimal:
-        return rules.headroom(self.funding, self.committed)
+        return rules.headroom(self.funding, self.programme_committed)
 
 
 def contract_register(*, state: str | None = None, cluster_id: int | None = None,
@@ -57,7 +58,8 @@ def contract_register(*, state: str | None = None, cluster_id: int | None = None
         paid=sum((c.paid for c in contracts), Decimal("0.00")),
         avoided=sum((rules.avoided_so_far(c.cost_avoidance, c.starts_on, c.ends_on, today) for c in contracts
                      if c.state != ContractState.draft), Decimal("0.00")),
-        funding=current_app.config["PROGRAMME_FUNDING"], benefits_case=current_app.config["PROGRAMME_COST_AVOIDANCE"])
+        funding=current_app.config["PROGRAMME_FUNDING"], benefits_case=current_app.config["PROGRAMME_COST_AVOIDANCE"],
+        programme_committed=committed_total())
     return contracts, totals
 
 
