@@ -151,6 +151,11 @@ def _figure(form, field) -> None:
 class _ReportBase(BaseForm):
     period = SelectField(_l("Period (month)"), validators=[InputRequired(message=REQUIRED)])
     comment = TextAreaField(_l("Comment (optional)"), validators=[Length(max=2000)])
+    kpi_fields: list[tuple[int, str]] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.period.choices = []  # kpi_report_form() gives the open periods
 
     def figures(self) -> dict[int, Decimal]:
         return {kpi_id: getattr(self[name], "figure", None) for kpi_id, name in self.kpi_fields}
