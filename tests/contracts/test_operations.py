@@ -14,7 +14,7 @@ from contracts import operations as cops
 from contracts.operations import ContractRefused
 from contracts.queries import contract_register, kpi_histories, open_periods
 from contracts.states import ContractState, KpiReportState
-from tests.factories import create_contract, create_opened_exercise, create_staff, create_vendor_user
+from tests.factories import create_contract, create_opened_exercise, create_staff, create_vendor_user, wait_for
 
 
 def test_a_contract_follows_only_a_vendor_that_submitted_to_an_opened_exercise(app):
@@ -39,9 +39,8 @@ def test_life_cycle_issue_sign_activate_and_the_signed_pdf(app):
     with pytest.raises(ContractRefused, match="Issue the contract"):
         cops.sign_contract(contract, actor=officer)
     doc = cops.issue_contract(contract, actor=officer)
-    db.session.commit()  # the render task runs eagerly after the commit
-    db.session.refresh(doc)
-    assert doc.status == DocumentStatus.ready, doc.failure_reason
+    db.session.commit()  # the render task is sent after the commit (eager, or to the worker)
+    assert wait_for(lambda: db.session.get(type(doc), doc.id).status == DocumentStatus.ready), doc.failure_reason
     with pytest.raises(ContractRefused, match="issued already"):
         cops.issue_contract(contract, actor=officer)
     cops.sign_contract(contract, actor=officer)

@@ -14,7 +14,7 @@ from app.documents.service import read_verified
 from app.extensions import db
 from contracts import operations as cops
 from contracts.models import Contract, KpiReport
-from tests.factories import create_contract, create_opened_exercise, create_staff, create_vendor_user
+from tests.factories import create_contract, create_opened_exercise, create_staff, create_vendor_user, wait_for
 
 
 def _vendor_user(contract) -> User:
@@ -110,9 +110,8 @@ def test_preview_then_issue_gives_a_signed_pdf_that_verifies_and_a_changed_byte_
     assert preview.status_code == 200 and preview.data.startswith(b"%PDF") and b"/ByteRange" not in preview.data
     assert client.post(f"/contracts/{contract.id}/issue", data={"language": "en"}).status_code == 302
     version = contract.current_version
-    db.session.refresh(version)
+    assert wait_for(lambda: version.document is not None and version.document.status == DocumentStatus.ready)
     doc = version.document
-    assert doc.status == DocumentStatus.ready, doc.failure_reason
     pdf = read_verified(doc)
     assert b"/ByteRange" in pdf  # signed
     public = app.test_client()
