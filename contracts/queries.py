@@ -13,10 +13,10 @@ from app.auth.models import Vendor
 from app.db import now_utc
 from app.extensions import db
 from contracts import rules
-from contracts.models import Contract, ContractFee, Kpi, KpiReport, KpiResult, Milestone
+from contracts.models import Contract, Kpi, KpiReport, KpiResult, Milestone
 from contracts.operations import AWARDABLE, COMMITTING, committed_total
 from contracts.states import ContractState
-from eoi.models import Exercise, Submission
+from eoi.models import Exercise, ServiceCluster, Submission
 from eoi.states import SubmissionState
 
 
@@ -123,5 +123,5 @@ def milestone_of(contract: Contract, milestone_id: int) -> Milestone | None:
     return next((m for m in contract.milestones if m.id == milestone_id), None)
 
 
-def fee_committed_total() -> Decimal:
-    return Decimal(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(ContractFee.committed), 0))))
+def service_clusters() -> list[ServiceCluster]:
+    return list(db.session.scalars(sa.select(ServiceCluster).order_by(ServiceCluster.code)))

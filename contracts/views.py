@@ -32,8 +32,6 @@ from contracts.models import Contract, FeeKind, KpiDirection, KpiReport, Reporti
 from contracts.verification import verify_pdf, verify_reference
 from eoi.models import ServiceCluster, Submission
 
-import sqlalchemy as sa
-
 CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"  # pygal's SVG styles itself inline; it runs no script
 
 
@@ -68,8 +66,7 @@ def _field_error(form):
 @bp.get("/")
 @role_required(Role.officer, Role.approver, Role.admin)
 def register():
-    clusters = list(db.session.scalars(sa.select(ServiceCluster).order_by(ServiceCluster.code)))
-    form = RegisterFilterForm(request.args, clusters=clusters)
+    form = RegisterFilterForm(request.args, clusters=queries.service_clusters())
     filters = form.valid_data()
     contracts, totals = queries.contract_register(state=filters.get("state") or None,
                                                   cluster_id=int(filters["cluster"]) if filters.get("cluster") else None,

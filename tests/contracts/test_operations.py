@@ -2,7 +2,7 @@
 reports with their credits, and refusals with the reason at the field."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal as D
 
 import pytest

@@ -126,3 +126,18 @@ def test_preview_then_issue_gives_a_signed_pdf_that_verifies_and_a_changed_byte_
     by_reference = public.get(f"/contracts/verify?reference={version.reference}").get_data(as_text=True)
     assert "is on record" in by_reference and doc.sha256 in by_reference and version.content_sha256 in by_reference
     assert "No issued contract" in public.get("/contracts/verify?reference=PPP/XX/1999/99").get_data(as_text=True)
+
+
+def test_the_register_filters_and_totals_against_the_programme(app, login):
+    contract = create_contract(state="active")
+    approver = create_staff(Role.approver)
+    client = login(approver)
+    page = client.get("/contracts/").get_data(as_text=True)
+    assert contract.reference in page and "HK$170,800,000.00" in page and "HK$72,000,000.00" in page
+    assert "HK$50,700,000.00" in page  # 48M + 1.8M + 0.9M committed
+    filtered = client.get("/contracts/?state=terminated").get_data(as_text=True)
+    assert contract.reference not in filtered and "No contract matches." in filtered
+    by_vendor = client.get(f"/contracts/?vendor={contract.vendor.name_en[:8]}").get_data(as_text=True)
+    assert contract.reference in by_vendor
+    assert client.get("/contracts/?state=nonsense").status_code == 200  # an invalid filter is dropped
+    assert "New contract" not in page  # approvers read the register; officers create
