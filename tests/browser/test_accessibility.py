@@ -220,6 +220,9 @@ PAGES = [
     ("addendum-form", "officer", _addendum_form),
     ("opening", "officer", _opening),
     ("criteria", "officer", _criteria),
+    ("contract-register", "officer", "/contracts/"),
+    ("contract-verify", None, "/contracts/verify"),
+    ("contract-verify-result", None, "/contracts/verify?reference=PPP/XX/2008/01"),
 ]
 
 
