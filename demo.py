@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import click
@@ -18,6 +18,8 @@ from app.db import now_utc, simulated_time
 from app.extensions import db
 from app.i18n import HK
 from app.storage import save_upload
+from contracts import operations as cops
+from contracts.models import FeeKind, KpiDirection, ReportingFrequency, RiskBearer
 from eoi import operations as ops
 from eoi import sealed
 from eoi.models import Exercise, PriceItem, Section, ServiceCluster
@@ -169,6 +171,100 @@ def seed_demo() -> None:
     _eoi_panel(eoi, officer1, vendors)
     _tender_in_progress(eoi, clusters["BT"], officer1, officer2, openers, vendors)
     db.session.commit()
+    _contract_in_service(eoi, officer1, officer2, vendors)
+
+
+#: (month, availability %, response time s, take-up % (quarterly), satisfaction % (quarterly)) for 2008
+KPI_FIGURES_2008 = [
+    (1, "99.8", "1.6", None, None), (2, "99.7", "1.7", None, None), (3, "99.2", "1.8", "32", "78"),
+    (4, "99.9", "1.9", None, None), (5, "99.6", "2.1", None, None), (6, "98.9", "2.3", "38", "82"),
+    (7, "99.7", "2.4", None, None), (8, "99.8", "1.8", None, None), (9, "99.9", "1.7", "43", "84"),
+    (10, "99.6", "1.6", None, None), (11, "99.3", "1.5", None, None), (12, "99.8", "1.6", "47", "85"),
+]
+
+
+def _contract_in_service(eoi: Exercise, officer, second_officer, vendors) -> None:
+    """The Business and Trade cluster contract with Harbour Digital (an EOI respondent; the decisions work will make
+    it follow an award): issued, signed and active from January 2008, with twelve months of KPI reports (some
+    missed, with service credits), one variation issued as version 2, and a milestone paid."""
+    user, cluster, _model = vendors[0]
+    d = Decimal
+    with simulated_time(_at(2007, 10, 15)):
+        contract = cops.create_contract(
+            eoi, user.vendor, actor=officer, cluster=cluster, starts_on=date(2008, 1, 1), ends_on=date(2011, 12, 31),
+            title_en="Operation and management of the Business and Trade cluster of the One-Stop Access Portal",
+            title_zh="「一站式入門網站」工商業服務群組的營運及管理", extension_months=12, extensions_allowed=2,
+            cost_avoidance=d("30000000"))
+        for kind, en, zh, rate, committed in (
+                (FeeKind.fixed, "Annual operation and management fee", "年度營運及管理費", "9500000", "38000000"),
+                (FeeKind.subscription, "Business content subscription", "商業資訊內容訂閱費", "85000", "4080000"),
+                (FeeKind.transaction, "Online licence renewals", "網上牌照續期", "3.20", "2400000"),
+                (FeeKind.revenue_share, "Advertising and value-added services", "廣告及增值服務收入", "20", "0")):
+            cops.add_fee(contract, actor=officer, kind=kind, description_en=en, description_zh=zh, rate=d(rate),
+                         committed=d(committed))
+        for en, zh, unit, target, direction, freq, step, amount, cap in (
+                ("Portal availability", "入門網站可用率", "%", "99.5", KpiDirection.at_least, ReportingFrequency.monthly,
+                 "0.5", "20000", "100000"),
+                ("Average page response time", "平均網頁回應時間", "s", "2", KpiDirection.at_most,
+                 ReportingFrequency.monthly, "0.5", "10000", "50000"),
+                ("Take-up of the cluster's e-services", "服務群組電子服務使用率", "%", "40", KpiDirection.at_least,
+                 ReportingFrequency.quarterly, "5", "15000", "60000"),
+                ("User satisfaction", "用戶滿意度", "%", "80", KpiDirection.at_least, ReportingFrequency.quarterly,
+                 "5", "10000", "30000")):
+            cops.add_kpi(contract, actor=officer, name_en=en, name_zh=zh, unit=unit, target=d(target),
+                         direction=direction, frequency=freq, credit_step=d(step), credit_amount=d(amount),
+                         credit_cap=d(cap))
+        cops.add_milestone(contract, actor=officer, title_en="Cluster migrated and live on the portal",
+                           title_zh="服務群組完成遷移並於入門網站啟用", due_on=date(2008, 3, 31), amount=d("2500000"))
+        cops.add_milestone(contract, actor=officer, title_en="Second-year service review accepted",
+                           title_zh="第二年服務檢討獲接納", due_on=date(2009, 12, 31), amount=d("1500000"))
+        for en, zh, bearer, men, mzh in (
+                ("Take-up of e-services below forecast", "電子服務使用率低於預測", RiskBearer.contractor,
+                 "Marketing plan agreed each year; revenue share only above the forecast",
+                 "每年議定推廣計劃；收入超出預測才分成"),
+                ("Change in law or policy affecting the services", "法例或政策改變影響服務", RiskBearer.government,
+                 "Variation with an agreed adjustment of the fees", "以更改合約調整收費"),
+                ("Security incident or data breach", "保安事故或資料外洩", RiskBearer.contractor,
+                 "ISO 27001 controls, annual penetration test, incident reporting within 24 hours",
+                 "ISO 27001 管控、每年滲透測試、24 小時內通報事故"),
+                ("Migration from the old portal runs late", "由舊入門網站遷移延誤", RiskBearer.shared,
+                 "Parallel run of the old scheme until the migration milestone is accepted",
+                 "遷移里程碑獲接納前新舊系統並行")):
+            cops.add_risk(contract, actor=officer, risk_en=en, risk_zh=zh, bearer=bearer, mitigation_en=men,
+                          mitigation_zh=mzh)
+    db.session.commit()
+    with simulated_time(_at(2007, 11, 20)):
+        cops.issue_contract(contract, actor=officer, language="en")
+    db.session.commit()
+    with simulated_time(_at(2007, 12, 3)):
+        cops.sign_contract(contract, actor=officer)
+    with simulated_time(_at(2008, 1, 2, 9)):
+        cops.activate_contract(contract, actor=officer)
+    with simulated_time(_at(2008, 4, 15)):
+        cops.record_milestone_paid(contract.milestones[0], actor=second_officer, paid_on=date(2008, 4, 15))
+    db.session.commit()
+    availability, response, take_up, satisfaction = contract.kpis
+    for month, avail, resp, take, sat in KPI_FIGURES_2008:
+        figures = {availability.id: d(avail), response.id: d(resp)}
+        if take is not None:
+            figures |= {take_up.id: d(take), satisfaction.id: d(sat)}
+        filed_at = _at(2008 + (month == 12), month % 12 + 1, 6)
+        with simulated_time(filed_at):
+            report = cops.file_kpi_report(contract, actor=user, period_start=date(2008, month, 1), figures=figures,
+                                          comment="Figures from the portal's monitoring and the quarterly survey.")
+        if month < 12:  # December's report waits for the officer
+            with simulated_time(filed_at + timedelta(days=3)):
+                cops.accept_kpi_report(report, actor=officer)
+        if month == 7:
+            with simulated_time(_at(2008, 8, 20)):
+                cops.vary_contract(contract, actor=officer, extra_committed=d("3200000"),
+                                   reason="Add online payment for business licence renewals (Government request of "
+                                          "June 2008).", description_en="Online payment gateway",
+                                   description_zh="網上繳費閘道")
+            db.session.commit()
+            with simulated_time(_at(2008, 8, 25)):
+                cops.issue_contract(contract, actor=officer, language="en")
+        db.session.commit()
 
 
 def _eoi_exercise(clusters, officer, openers, vendors) -> Exercise:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +91,15 @@ class Config:
     AUDIT_SIGNING_KEY_FILE = Path(os.environ.get("AUDIT_SIGNING_KEY_FILE", INSTANCE / "audit-signing.key"))
     AUDIT_VERIFY_KEY_FILE = os.environ.get("AUDIT_VERIFY_KEY_FILE", "")  # default: the signing key's ".pub"
     AUDIT_CHECKPOINT_FILE = Path(os.environ.get("AUDIT_CHECKPOINT_FILE", INSTANCE / "audit-checkpoints.log"))
+
+    # Issued letters and contracts are signed (PAdES, pyHanko) with the organisation's key and certificate (PEM).
+    # Embedded default: a self-signed pair generated on first use; production configures its own.
+    DOCUMENT_SIGNING_KEY_FILE = Path(os.environ.get("DOCUMENT_SIGNING_KEY_FILE", INSTANCE / "document-signing.key"))
+    DOCUMENT_SIGNING_CERT_FILE = Path(os.environ.get("DOCUMENT_SIGNING_CERT_FILE", INSTANCE / "document-signing.crt"))
+    # The programme the contracts are measured against (DESIGN.md): approved non-recurrent funding, and the
+    # benefits case's cost avoidance against the old operator's subscription and transaction fees (HK$).
+    PROGRAMME_FUNDING = Decimal(os.environ.get("PROGRAMME_FUNDING", "170800000"))
+    PROGRAMME_COST_AVOIDANCE = Decimal(os.environ.get("PROGRAMME_COST_AVOIDANCE", "72000000"))
 
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

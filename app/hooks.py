@@ -78,6 +78,8 @@ class Hooks:
     #: audit action code -> translatable label; model class name -> translatable label (app/audit/labels.py)
     audit_action_labels: dict[str, Any] = field(default_factory=dict)
     audit_object_labels: dict[str, Any] = field(default_factory=dict)
+    #: endpoint -> (roles, label): entries an area adds to the signed-in menu, after the core's
+    menu_items: dict[str, tuple[frozenset, Any]] = field(default_factory=dict)
 
     def add_publication_check(self, name: str, check: Callable[[Any], list[str]]) -> None:
         self.publication_checks[name] = check
@@ -113,6 +115,9 @@ class Hooks:
 
     def audit_object_label(self, name: str | None) -> str:
         return str(self.audit_object_labels.get(name or "", name or ""))
+
+    def add_menu_item(self, endpoint: str, label, *roles) -> None:
+        self.menu_items[endpoint] = (frozenset(roles), label)
 
 
 def init_hooks(app: Flask) -> Hooks:

@@ -144,6 +144,14 @@ def pdf_page_footer() -> Markup:
     return Markup(" ".join(parts))
 
 
+def number(value: Decimal | int | None) -> str:
+    """A quantity without trailing zeros or exponent: 99.5000 -> "99.5", 70 -> "70", 1250000 -> "1,250,000"."""
+    if value is None:
+        return ""
+    text = format(Decimal(value).normalize(), ",f")
+    return text
+
+
 def html_lang() -> str:
     return "zh-Hant" if str(get_locale()) == "zh_Hant" else "en"
 

@@ -19,7 +19,7 @@ from app.documents.models import Document
 from app.documents.permissions import can_download_document
 from app.documents.service import download_name, read_verified, retry_document
 from app.extensions import db
-from app.hooks import home_panels_for, render_home_panels
+from app.hooks import home_panels_for, hooks, render_home_panels
 from app.i18n import safe_next_url
 
 bp = Blueprint("main", __name__)
@@ -35,10 +35,13 @@ MENU = {
 
 @bp.app_template_global()
 def menu_for(user) -> tuple:
-    """(endpoint, label) of the menu entries for user's role, after "My work" (the home page) that every role has."""
+    """(endpoint, label) of the menu entries for user's role: "My work" (the home page) that every role has, the
+    core's, then those the areas added."""
     if not getattr(user, "is_authenticated", False):
         return ()
-    return (("main.home", _l("My work")),) + MENU.get(getattr(user, "role", None), ())
+    role = getattr(user, "role", None)
+    added = tuple((endpoint, label) for endpoint, (roles, label) in hooks().menu_items.items() if role in roles)
+    return (("main.home", _l("My work")),) + MENU.get(role, ()) + added
 
 
 # What will appear on the home page of a role whose area has not registered its panel yet (app.hooks, HomePanel):

@@ -1,10 +1,27 @@
-"""Decisions, awards, contracts and KPIs (built in a later issue)."""
+"""Contracts for the service clusters: terms, fee models, KPIs, risk allocation, variations, the contract PDF
+(signed, verifiable) and the contractor's KPI reports."""
+import logging
+
 from flask import Blueprint, Flask
+from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("contracts", __name__, url_prefix="/contracts")
+logger = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the area with the app (called by the app factory; calling it again changes nothing)."""
+    """Register the area with the app: its pages and its contract document.
+    Called by the app factory; calling it again changes nothing."""
+    from app.auth.models import Role
+    from app.hooks import hooks
+    from contracts.documents import build_contract
+
     if bp.name not in app.blueprints:
         app.register_blueprint(bp)
+    registry = hooks(app)
+    registry.add_document_builder("contract", _l("Contract"), build_contract)
+    registry.add_menu_item("contracts.register", _l("Contracts"), Role.officer, Role.approver, Role.admin)
+    registry.add_menu_item("contracts.my_contracts", _l("My contracts"), Role.vendor)
+
+
+from contracts import documents, models, tasks, views  # noqa: E402,F401

@@ -1,2 +1,311 @@
-"""Models of the contracts area: Decision (+ approvals), Award, Contract (+ variations, milestones), KpiReport.
-None yet: they come with the contracts issue."""
+"""Models of the contracts area: a Contract for one service cluster with its fees, milestones, KPIs, risks and
+numbered versions (variations), and the contractor's KPI reports. Decisions and awards come with the decisions
+work; it creates contracts through contracts.operations.create_contract."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+
+from app.auth.models import User, Vendor
+from app.db import now_utc
+from app.documents.models import Document
+from app.extensions import db
+from contracts.states import CONTRACT_TRANSITIONS, KPI_REPORT_TRANSITIONS, ContractState, KpiReportState
+from eoi.models import Exercise, ServiceCluster
+
+
+def _enum(cls, length: int = 20):
+    return sa.Enum(cls, native_enum=False, length=length)
+
+
+class FeeKind(str, enum.Enum):
+    fixed = "fixed"
+    subscription = "subscription"
+    transaction = "transaction"
+    revenue_share = "revenue_share"
+
+    @property
+    def title(self) -> str:
+        return str({FeeKind.fixed: _l("Fixed service fee (HK$ a year)"),
+                    FeeKind.subscription: _l("Subscription fee (HK$ a month)"),
+                    FeeKind.transaction: _l("Per-transaction fee (HK$ a transaction)"),
+                    FeeKind.revenue_share: _l("Revenue sharing with the government (per cent)")}[self])
+
+
+class RiskBearer(str, enum.Enum):
+    government = "government"
+    contractor = "contractor"
+    shared = "shared"
+
+    @property
+    def title(self) -> str:
+        return str({RiskBearer.government: _l("Government"), RiskBearer.contractor: _l("Contractor"),
+                    RiskBearer.shared: _l("Shared")}[self])
+
+
+class KpiDirection(str, enum.Enum):
+    at_least = "at_least"
+    at_most = "at_most"
+
+    @property
+    def title(self) -> str:
+        return str({KpiDirection.at_least: _l("At least the target"),
+                    KpiDirection.at_most: _l("At most the target")}[self])
+
+
+class ReportingFrequency(str, enum.Enum):
+    monthly = "monthly"
+    quarterly = "quarterly"
+
+    @property
+    def title(self) -> str:
+        return str({ReportingFrequency.monthly: _l("Monthly"), ReportingFrequency.quarterly: _l("Quarterly")}[self])
+
+
+class Contract(db.Model):
+    __tablename__ = "contracts"
+    TRANSITIONS = CONTRACT_TRANSITIONS
+    __table_args__ = (
+        sa.CheckConstraint("ends_on > starts_on", name="term_positive"),
+        sa.CheckConstraint("(state = 'draft') OR (signed_at IS NOT NULL)", name="signed_has_time"),
+        sa.CheckConstraint("(state IN ('draft', 'signed', 'terminated')) OR (activated_at IS NOT NULL)",
+                           name="active_has_time"),
+        sa.CheckConstraint("(state <> 'terminated') OR (termination_reason IS NOT NULL)", name="terminated_has_reason"),
+        sa.CheckConstraint("extensions_allowed >= 0 AND extension_months >= 0", name="extension_options"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    reference: so.Mapped[str] = so.mapped_column(sa.String(40), unique=True)
+    exercise_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("exercises.id"), index=True)
+    vendor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("vendors.id"), index=True)
+    cluster_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("service_clusters.id"), index=True)
+    title_en: so.Mapped[str] = so.mapped_column(sa.String(300))
+    title_zh: so.Mapped[str] = so.mapped_column(sa.String(300))
+    state: so.Mapped[ContractState] = so.mapped_column(_enum(ContractState), default=ContractState.draft, index=True)
+    starts_on: so.Mapped[date]
+    ends_on: so.Mapped[date]
+    extension_months: so.Mapped[int] = so.mapped_column(default=0)
+    extensions_allowed: so.Mapped[int] = so.mapped_column(default=0)
+    extensions_used: so.Mapped[int] = so.mapped_column(default=0)
+    cost_avoidance: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(14, 2), default=Decimal("0"))
+    version: so.Mapped[int] = so.mapped_column(default=1)
+    created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+    signed_at: so.Mapped[Optional[datetime]]
+    activated_at: so.Mapped[Optional[datetime]]
+    closed_at: so.Mapped[Optional[datetime]]
+    termination_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+
+    exercise: so.Mapped[Exercise] = so.relationship()
+    vendor: so.Mapped[Vendor] = so.relationship()
+    cluster: so.Mapped[ServiceCluster] = so.relationship()
+    fees: so.Mapped[list["ContractFee"]] = so.relationship(order_by="ContractFee.position", cascade="all, delete-orphan",
+                                                           back_populates="contract")
+    milestones: so.Mapped[list["Milestone"]] = so.relationship(order_by="Milestone.position",
+                                                               cascade="all, delete-orphan", back_populates="contract")
+    kpis: so.Mapped[list["Kpi"]] = so.relationship(order_by="Kpi.position", cascade="all, delete-orphan",
+                                                   back_populates="contract")
+    risks: so.Mapped[list["Risk"]] = so.relationship(order_by="Risk.position", cascade="all, delete-orphan",
+                                                     back_populates="contract")
+    versions: so.Mapped[list["ContractVersion"]] = so.relationship(order_by="ContractVersion.number",
+                                                                   cascade="all, delete-orphan",
+                                                                   back_populates="contract")
+
+    @property
+    def value(self) -> Decimal:
+        """The committed value: the sum of the fee lines' committed amounts over the term."""
+        return sum((f.committed for f in self.fees), Decimal("0.00"))
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((m.amount for m in self.milestones if m.paid_on is not None), Decimal("0.00"))
+
+    @property
+    def current_version(self) -> "ContractVersion | None":
+        return next((v for v in self.versions if v.number == self.version), None)
+
+    def title(self, locale) -> str:
+        return self.title_zh if str(locale).startswith("zh") else self.title_en
+
+    def __repr__(self) -> str:
+        return f"<Contract {self.reference} v{self.version} {self.state.value}>"
+
+
+class ContractFee(db.Model):
+    """One part of the fee model: a fixed fee, a subscription, a per-transaction fee or a revenue share (a mix is
+    several lines). `rate` is in the kind's unit; `committed` is what the line commits over the term (HK$)."""
+    __tablename__ = "contract_fees"
+    __table_args__ = (sa.UniqueConstraint("contract_id", "position"),
+                      sa.CheckConstraint("rate >= 0 AND committed >= 0", name="not_negative"))
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    contract_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
+    position: so.Mapped[int]
+    kind: so.Mapped[FeeKind] = so.mapped_column(_enum(FeeKind))
+    description_en: so.Mapped[str] = so.mapped_column(sa.String(300))
+    description_zh: so.Mapped[str] = so.mapped_column(sa.String(300))
+    rate: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(14, 4))
+    committed: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(14, 2))
+    added_in_version: so.Mapped[int] = so.mapped_column(default=1)
+
+    contract: so.Mapped[Contract] = so.relationship(back_populates="fees")
+
+    def __repr__(self) -> str:
+        return f"<ContractFee {self.contract_id}.{self.position} {self.kind.value}>"
+
+
+class Milestone(db.Model):
+    __tablename__ = "contract_milestones"
+    __table_args__ = (sa.UniqueConstraint("contract_id", "position"),
+                      sa.CheckConstraint("amount >= 0", name="amount_not_negative"))
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    contract_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
+    position: so.Mapped[int]
+    title_en: so.Mapped[str] = so.mapped_column(sa.String(300))
+    title_zh: so.Mapped[str] = so.mapped_column(sa.String(300))
+    due_on: so.Mapped[date]
+    amount: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(14, 2))
+    paid_on: so.Mapped[Optional[date]]
+
+    contract: so.Mapped[Contract] = so.relationship(back_populates="milestones")
+
+    def __repr__(self) -> str:
+        return f"<Milestone {self.contract_id}.{self.position}>"
+
+
+class Kpi(db.Model):
+    """A service level: target in a unit, met when the figure is at least (or at most) the target, reported
+    monthly or quarterly; a miss costs `credit_amount` for every started `credit_step` of shortfall, up to
+    `credit_cap` a period (contracts.rules.service_credit)."""
+    __tablename__ = "contract_kpis"
+    __table_args__ = (sa.UniqueConstraint("contract_id", "position"),
+                      sa.CheckConstraint("credit_step > 0 AND credit_amount >= 0 AND credit_cap >= 0",
+                                         name="credit_rule"))
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    contract_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
+    position: so.Mapped[int]
+    name_en: so.Mapped[str] = so.mapped_column(sa.String(300))
+    name_zh: so.Mapped[str] = so.mapped_column(sa.String(300))
+    unit: so.Mapped[str] = so.mapped_column(sa.String(30))
+    target: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(14, 4))
+    direction: so.Mapped[KpiDirection] = so.mapped_column(_enum(KpiDirection))
+    frequency: so.Mapped[ReportingFrequency] = so.mapped_column(_enum(ReportingFrequency))
+    credit_step: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(14, 4))
+    credit_amount: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(14, 2))
+    credit_cap: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(14, 2))
+
+    contract: so.Mapped[Contract] = so.relationship(back_populates="kpis")
+
+    def name(self, locale) -> str:
+        return self.name_zh if str(locale).startswith("zh") else self.name_en
+
+    def __repr__(self) -> str:
+        return f"<Kpi {self.contract_id}.{self.position} {self.name_en}>"
+
+
+class Risk(db.Model):
+    __tablename__ = "contract_risks"
+    __table_args__ = (sa.UniqueConstraint("contract_id", "position"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    contract_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
+    position: so.Mapped[int]
+    risk_en: so.Mapped[str] = so.mapped_column(sa.String(300))
+    risk_zh: so.Mapped[str] = so.mapped_column(sa.String(300))
+    bearer: so.Mapped[RiskBearer] = so.mapped_column(_enum(RiskBearer))
+    mitigation_en: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    mitigation_zh: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    contract: so.Mapped[Contract] = so.relationship(back_populates="risks")
+
+    def __repr__(self) -> str:
+        return f"<Risk {self.contract_id}.{self.position} {self.bearer.value}>"
+
+
+class ContractVersion(db.Model):
+    """Version 1 is the contract as drafted; each variation adds the next number with its reason. The issued PDF
+    of a version (signed, hashed) is `document`; `content_sha256` is the hash of the terms it was rendered from."""
+    __tablename__ = "contract_versions"
+    __table_args__ = (sa.UniqueConstraint("contract_id", "number"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    contract_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
+    number: so.Mapped[int]
+    reason: so.Mapped[str] = so.mapped_column(sa.Text)
+    value: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(14, 2))
+    ends_on: so.Mapped[date]
+    template_version: so.Mapped[str] = so.mapped_column(sa.String(20))
+    created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+    document_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("documents.id"), unique=True)
+    issued_at: so.Mapped[Optional[datetime]]
+    content_sha256: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
+
+    contract: so.Mapped[Contract] = so.relationship(back_populates="versions")
+    created_by: so.Mapped[Optional[User]] = so.relationship()
+    document: so.Mapped[Optional[Document]] = so.relationship()
+
+    @property
+    def reference(self) -> str:
+        return f"{self.contract.reference}/v{self.number}"
+
+    def __repr__(self) -> str:
+        return f"<ContractVersion {self.contract_id} v{self.number}>"
+
+
+class KpiReport(db.Model):
+    """The contractor's report for one monthly period: a figure per KPI due, with met/missed and the credit."""
+    __tablename__ = "kpi_reports"
+    TRANSITIONS = KPI_REPORT_TRANSITIONS
+    __table_args__ = (
+        sa.UniqueConstraint("contract_id", "period_start"),
+        sa.CheckConstraint("(state = 'submitted') OR (reviewed_at IS NOT NULL)", name="reviewed_has_time"),
+        sa.CheckConstraint("(state <> 'queried') OR (query_note IS NOT NULL)", name="queried_has_note"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    contract_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
+    period_start: so.Mapped[date]
+    state: so.Mapped[KpiReportState] = so.mapped_column(_enum(KpiReportState), default=KpiReportState.submitted)
+    comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    filed_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    filed_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+    reviewed_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    reviewed_at: so.Mapped[Optional[datetime]]
+    query_note: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    total_credit: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(14, 2), default=Decimal("0.00"))
+
+    contract: so.Mapped[Contract] = so.relationship()
+    filed_by: so.Mapped[User] = so.relationship(foreign_keys=[filed_by_id])
+    results: so.Mapped[list["KpiResult"]] = so.relationship(order_by="KpiResult.kpi_id", cascade="all, delete-orphan",
+                                                            back_populates="report")
+
+    def __repr__(self) -> str:
+        return f"<KpiReport {self.contract_id} {self.period_start} {self.state.value}>"
+
+
+class KpiResult(db.Model):
+    __tablename__ = "kpi_results"
+    __table_args__ = (sa.UniqueConstraint("report_id", "kpi_id"),
+                      sa.CheckConstraint("credit >= 0", name="credit_not_negative"))
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    report_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("kpi_reports.id", ondelete="CASCADE"), index=True)
+    kpi_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("contract_kpis.id", ondelete="CASCADE"), index=True)
+    value: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(14, 4))
+    met: so.Mapped[bool]
+    credit: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(14, 2))
+
+    report: so.Mapped[KpiReport] = so.relationship(back_populates="results")
+    kpi: so.Mapped[Kpi] = so.relationship()
+
+    def __repr__(self) -> str:
+        return f"<KpiResult {self.report_id} kpi {self.kpi_id} {'met' if self.met else 'missed'}>"

@@ -1,1 +1,74 @@
-"""can_* predicates of the contracts area (segregation of duties: who decides may not approve): none yet."""
+"""Who may see and do what with contracts: officers manage them; approvers and administrators read them; a
+contractor's users see only their own company's contracts and file its KPI reports (tests/contracts/test_access.py)."""
+from __future__ import annotations
+
+from app.auth.models import Role
+from contracts.models import Contract, KpiReport
+from contracts.states import ContractState, KpiReportState
+
+STAFF_READERS = frozenset({Role.officer, Role.approver, Role.admin})
+
+
+def can_manage_contracts(user) -> bool:
+    """Procurement officers create contracts, draft their terms, issue, sign, vary and close them."""
+    return getattr(user, "role", None) == Role.officer
+
+
+def can_view_register(user) -> bool:
+    return getattr(user, "role", None) in STAFF_READERS
+
+
+def can_view_contract(user, contract: Contract) -> bool:
+    """Staff readers see every contract; a vendor user only its own company's (others get 404)."""
+    if getattr(user, "role", None) in STAFF_READERS:
+        return True
+    return getattr(user, "role", None) == Role.vendor and user.vendor_id == contract.vendor_id
+
+
+def can_edit_terms(user, contract: Contract) -> bool:
+    return can_manage_contracts(user) and contract.state == ContractState.draft
+
+
+def can_issue(user, contract: Contract) -> bool:
+    version = contract.current_version
+    return (can_manage_contracts(user) and version is not None and version.document_id is None
+            and contract.state not in (ContractState.completed, ContractState.terminated))
+
+
+def can_sign(user, contract: Contract) -> bool:
+    return can_manage_contracts(user) and contract.state == ContractState.draft
+
+
+def can_activate(user, contract: Contract) -> bool:
+    return can_manage_contracts(user) and contract.state == ContractState.signed
+
+
+def can_close(user, contract: Contract) -> bool:
+    return can_manage_contracts(user) and contract.state in (ContractState.signed, ContractState.active)
+
+
+def can_complete(user, contract: Contract) -> bool:
+    return can_manage_contracts(user) and contract.state == ContractState.active
+
+
+def can_vary(user, contract: Contract) -> bool:
+    return can_close(user, contract)
+
+
+def can_file_report(user, contract: Contract) -> bool:
+    """The contractor's users file KPI reports for an active contract."""
+    return (getattr(user, "role", None) == Role.vendor and user.vendor_id == contract.vendor_id
+            and contract.state == ContractState.active)
+
+
+def can_view_report(user, report: KpiReport) -> bool:
+    return can_view_contract(user, report.contract)
+
+
+def can_review_report(user, report: KpiReport) -> bool:
+    return can_manage_contracts(user) and report.state == KpiReportState.submitted
+
+
+def can_refile_report(user, report: KpiReport) -> bool:
+    return (getattr(user, "role", None) == Role.vendor and user.vendor_id == report.contract.vendor_id
+            and report.state == KpiReportState.queried)

@@ -47,6 +47,9 @@ def _base_config(tmp: Path, uri: str) -> dict:
         # The sealing key: a real worker reads drafts' manifests for receipts, so it shares the key file with the
         # tests (SEALING_KEY_FILE, else the worktree's instance/ default, which the worker uses too).
         "SEALING_KEY_FILE": _shared_path("SEALING_KEY_FILE") or (TestConfig.SEALING_KEY_FILE if USING_WORKER else tmp / "sealing.key"),
+        # Issued PDFs are signed: each test its own generated certificate; with a real worker, the worker's default.
+        **({} if USING_WORKER else {"DOCUMENT_SIGNING_KEY_FILE": tmp / "document-signing.key",
+                                    "DOCUMENT_SIGNING_CERT_FILE": tmp / "document-signing.crt"}),
         "SERVER_NAME": "localhost",
         "PUBLIC_URL": "http://localhost",
         "RATELIMIT_KEY_PREFIX": f"t{uuid.uuid4().hex[:12]}",  # a shared Redis store must not carry counts between tests

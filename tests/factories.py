@@ -305,8 +305,8 @@ def create_opened_exercise(*, vendors: int = 3, criteria=((60, 10), (40, 5)), an
         for user in users:
             submissions.append(create_submission(exercise, user, answer=f"{answer} (no. {len(submissions) + 1})",
                                                  file_name=file_name, file_body=file_body))
-    ops.start_opening(exercise, actor=officer)
-    ops.confirm_opening(exercise, actor=second, password=PASSWORD)
+    ops.start_opening(exercise, actor=officer, passphrase=OPENING_PASSPHRASE)
+    ops.confirm_opening(exercise, actor=second, passphrase=OPENING_PASSPHRASE)
     db.session.commit()
     return exercise, submissions, officer
 
@@ -351,3 +351,68 @@ def score_and_submit(panel, user: User, submission: Submission, values: dict[int
     sheet = submit_sheet(assignment, actor=user)
     db.session.commit()
     return sheet
+
+
+# --- contracts ----------------------------------------------------------------------------------
+
+def create_opened_exercise_for(vendor_users: tuple[User, ...], officer: User | None = None) -> Exercise:
+    """An EOI that closed an hour ago with a submission from each of vendor_users, opened by two named officers."""
+    officer = officer or create_staff(Role.officer)
+    exercise = create_published_exercise(closes_in=timedelta(hours=-1), officer=officer)
+    with simulated_time(exercise.closes_at - timedelta(hours=3)):
+        for user in vendor_users:
+            create_submission(exercise, user)
+    ops.close_exercise(exercise, actor=officer)
+    second = next(o.user for o in exercise.opening_officers if o.user_id != officer.id)
+    ops.start_opening(exercise, actor=officer, passphrase=OPENING_PASSPHRASE)
+    ops.confirm_opening(exercise, actor=second, passphrase=OPENING_PASSPHRASE)
+    db.session.commit()
+    return exercise
+
+
+def create_contract(vendor_user: User | None = None, *, officer: User | None = None, state: str = "draft",
+                    committed: Decimal = Decimal("48000000"), starts_on=None, months: int = 36):
+    """A contract with a fixed fee, a subscription, a per-transaction fee and a revenue share, two KPIs
+    (availability monthly, satisfaction quarterly), a milestone and two risks, brought to `state`
+    (draft, issued, signed, active) through the operations."""
+    from datetime import date
+    from contracts import operations as cops
+    from contracts.models import FeeKind, KpiDirection, ReportingFrequency, RiskBearer
+    vendor_user = vendor_user or create_vendor_user()
+    officer = officer or create_staff(Role.officer)
+    exercise = create_opened_exercise_for((vendor_user,), officer=officer)
+    starts_on = starts_on or date(now_utc().year - 1, 1, 1)
+    ends_on = date(starts_on.year + months // 12, starts_on.month, 1) - timedelta(days=1)
+    contract = cops.create_contract(exercise, vendor_user.vendor, actor=officer, cluster=exercise.clusters[0],
+                                    title_en="Operation and management of the cluster", title_zh="營運及管理服務組別",
+                                    starts_on=starts_on, ends_on=ends_on, extension_months=12, extensions_allowed=1,
+                                    cost_avoidance=Decimal("24000000"))
+    cops.add_fee(contract, actor=officer, kind=FeeKind.fixed, description_en="Annual service fee",
+                 description_zh="年度服務費", rate=Decimal("12000000"), committed=committed)
+    cops.add_fee(contract, actor=officer, kind=FeeKind.subscription, description_en="Content subscription",
+                 description_zh="內容訂閱費", rate=Decimal("50000"), committed=Decimal("1800000"))
+    cops.add_fee(contract, actor=officer, kind=FeeKind.transaction, description_en="Licence renewals",
+                 description_zh="牌照續期", rate=Decimal("2.50"), committed=Decimal("900000"))
+    cops.add_fee(contract, actor=officer, kind=FeeKind.revenue_share, description_en="Advertising revenue",
+                 description_zh="廣告收入", rate=Decimal("15"), committed=Decimal("0"))
+    cops.add_kpi(contract, actor=officer, name_en="Availability", name_zh="系統可用率", unit="%",
+                 target=Decimal("99.5"), direction=KpiDirection.at_least, frequency=ReportingFrequency.monthly,
+                 credit_step=Decimal("0.5"), credit_amount=Decimal("20000"), credit_cap=Decimal("100000"))
+    cops.add_kpi(contract, actor=officer, name_en="Average response time", name_zh="平均回應時間", unit="s",
+                 target=Decimal("2"), direction=KpiDirection.at_most, frequency=ReportingFrequency.quarterly,
+                 credit_step=Decimal("0.5"), credit_amount=Decimal("10000"), credit_cap=Decimal("50000"))
+    cops.add_milestone(contract, actor=officer, title_en="Cluster live on the portal", title_zh="服務組別於入門網站啟用",
+                       due_on=starts_on + timedelta(days=90), amount=Decimal("2000000"))
+    cops.add_risk(contract, actor=officer, risk_en="Take-up below forecast", risk_zh="使用率低於預測",
+                  bearer=RiskBearer.contractor, mitigation_en="Marketing plan", mitigation_zh="推廣計劃")
+    cops.add_risk(contract, actor=officer, risk_en="Change in law", risk_zh="法例修改", bearer=RiskBearer.government,
+                  mitigation_en="Variation", mitigation_zh="更改合約")
+    steps = ["issued", "signed", "active"]
+    if state in steps:
+        cops.issue_contract(contract, actor=officer)
+    if state in steps[1:]:
+        cops.sign_contract(contract, actor=officer)
+    if state == "active":
+        cops.activate_contract(contract, actor=officer)
+    db.session.commit()
+    return contract

@@ -33,6 +33,8 @@ RENDER_TASK = "app.render_document"
 class DocumentSpec:
     template: str
     context: dict
+    #: issued documents (letters, contracts) are signed with the organisation's certificate (app/documents/signing.py)
+    sign_reason: str | None = None
 
 
 class DocumentNotReady(DomainError):
@@ -125,7 +127,11 @@ def build_pdf(doc: Document) -> bytes:
     spec = hooks().document_builders[doc.kind](doc)
     with force_locale(doc.language):
         html = render_template(spec.template, lang="zh-Hant" if doc.language == "zh_Hant" else "en", **spec.context)
-    return render_pdf(html)
+    pdf = render_pdf(html)
+    if spec.sign_reason:
+        from app.documents.signing import sign_pdf
+        pdf = sign_pdf(pdf, reason=spec.sign_reason)
+    return pdf
 
 
 def store_rendered(doc: Document, pdf: bytes, attempt: int | None = None) -> bool:

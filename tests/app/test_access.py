@@ -131,6 +131,31 @@ ROUTE_ACCESS: dict[str, Access] = {
     "scoring.consensus": {OFFICER, PANEL},
     "scoring.results": {OFFICER, PANEL},  # object check: a managing officer or a chair clear of every vendor
     # contracts/ (decisions, awards, contracts, KPIs)
+    # contracts/ (contracts, KPI reports, verification; decisions and awards later)
+    "contracts.register": {OFFICER, APPROVER, ADMIN},
+    "contracts.contract_new": {OFFICER},
+    "contracts.my_contracts": {VENDOR},
+    "contracts.contract_detail": AUTHENTICATED,  # object check: another company's contract gives 404
+    "contracts.fee_add": {OFFICER},
+    "contracts.milestone_add": {OFFICER},
+    "contracts.kpi_add": {OFFICER},
+    "contracts.risk_add": {OFFICER},
+    "contracts.contract_preview": {OFFICER},
+    "contracts.contract_issue": {OFFICER},
+    "contracts.contract_sign": {OFFICER},
+    "contracts.contract_activate": {OFFICER},
+    "contracts.contract_complete": {OFFICER},
+    "contracts.contract_terminate": {OFFICER},
+    "contracts.milestone_paid": {OFFICER},
+    "contracts.contract_vary": {OFFICER},
+    "contracts.version_pdf": AUTHENTICATED,  # object check: another company's contract gives 404
+    "contracts.kpi_chart": AUTHENTICATED,  # object check
+    "contracts.report_new": {VENDOR},  # object check: only the contractor's users
+    "contracts.report_detail": AUTHENTICATED,  # object check
+    "contracts.report_accept": {OFFICER},
+    "contracts.report_query": {OFFICER},
+    "contracts.report_refile": {VENDOR},  # object check
+    "contracts.verify": PUBLIC,
 }
 
 # URL argument naming an object a vendor company owns -> (vendor user -> list of URL values for that company's
@@ -145,6 +170,22 @@ def _submission_files(user: User) -> list[dict]:
 def _vendor_interests(user: User):
     from scoring.queries import interests_of_vendor
     return interests_of_vendor(user.vendor_id)
+def _contract_objects(user: User) -> list[dict]:
+    """URL values naming the company's contracts: the contract, and its versions, KPIs and reports' pages."""
+    from contracts.models import Contract
+    values = []
+    for contract in db.session.scalars(sa.select(Contract).where(Contract.vendor_id == user.vendor_id)):
+        values.append({"contract_id": contract.id})
+        values += [{"contract_id": contract.id, "number": v.number} for v in contract.versions]
+        values += [{"contract_id": contract.id, "kpi_id": k.id} for k in contract.kpis]
+        values += [{"contract_id": contract.id, "milestone_id": m.id} for m in contract.milestones]
+    return values
+
+
+def _report_objects(user: User) -> list[dict]:
+    from contracts.models import Contract, KpiReport
+    return [{"report_id": r} for r in db.session.scalars(sa.select(KpiReport.id).join(
+        Contract, Contract.id == KpiReport.contract_id).where(Contract.vendor_id == user.vendor_id))]
 
 
 VENDOR_OBJECTS: dict[str, Callable[[User], list[dict]]] = {
@@ -153,6 +194,10 @@ VENDOR_OBJECTS: dict[str, Callable[[User], list[dict]]] = {
     "file_id": _submission_files,
     "invitation_id": lambda user: [{"invitation_id": i.id} for i in pending_invitations(user.vendor)],
     "interest_id": lambda user: [{"interest_id": i.id} for i in _vendor_interests(user)],
+    "contract_id": lambda user: _contract_objects(user),
+    "report_id": lambda user: _report_objects(user),
+    "kpi_id": lambda user: [v for v in _contract_objects(user) if "kpi_id" in v],
+    "number": lambda user: [v for v in _contract_objects(user) if "number" in v],
 }
 # id-like URL arguments on vendor-reachable routes that do not name a vendor-owned object.
 NOT_VENDOR_OWNED: set[str] = {

@@ -163,6 +163,31 @@ def _submit_sheet(world, sheet):
 def _reopen_sheet(world, sheet):
     from scoring.operations import reopen_sheet
     reopen_sheet(sheet, actor=world.officer, reason="The justification of criterion 1 is thin.")
+def _contract(world: World):
+    """A draft contract (contracts area) with its fee model, KPIs and risks, for the world's vendor."""
+    from tests.factories import create_contract
+    return create_contract(world.vendor_user, officer=world.officer)
+
+
+def _kpi_report(world: World):
+    """A KPI report filed by the contractor on an active contract."""
+    from datetime import date
+    from decimal import Decimal
+    from contracts import operations as cops
+    from tests.factories import create_contract
+    contract = create_contract(world.vendor_user, officer=world.officer, state="active")
+    return cops.file_kpi_report(contract, actor=world.vendor_user, period_start=date(contract.starts_on.year, 1, 1),
+                                figures={k.id: Decimal("99.9") for k in contract.kpis})
+
+
+def _cops():
+    from contracts import operations
+    return operations
+
+
+def _issue_and_sign(world, contract):
+    _cops().issue_contract(contract, actor=world.officer)
+    _cops().sign_contract(contract, actor=world.officer)
 
 
 #: class name -> a new object in its first state, built through the operations.
@@ -173,6 +198,8 @@ SEEDS: dict[str, Callable[[World], Any]] = {
     "Opening": _opening,
     "DeadlineIncident": _incident,
     "ScoreSheet": _score_sheet,
+    "Contract": _contract,
+    "KpiReport": _kpi_report,
 }
 
 
@@ -245,6 +272,14 @@ DRIVERS: dict[tuple[str, str | None, str], Callable[[World, Any], None]] = {
     ("ScoreSheet", "draft", "submitted"): _submit_sheet,
     ("ScoreSheet", "reopened", "submitted"): _submit_sheet,
     ("ScoreSheet", "submitted", "reopened"): _reopen_sheet,
+    ("Contract", "draft", "signed"): _issue_and_sign,
+    ("Contract", "signed", "active"): lambda w, c: _cops().activate_contract(c, actor=w.officer),
+    ("Contract", "active", "completed"): lambda w, c: _cops().complete_contract(c, actor=w.officer),
+    ("Contract", None, "terminated"): lambda w, c: _cops().terminate_contract(c, actor=w.officer, reason="Test."),
+    ("KpiReport", "submitted", "accepted"): lambda w, r: _cops().accept_kpi_report(r, actor=w.officer),
+    ("KpiReport", "submitted", "queried"): lambda w, r: _cops().query_kpi_report(r, actor=w.officer, note="Check."),
+    ("KpiReport", "queried", "submitted"): lambda w, r: _cops().refile_kpi_report(
+        r, actor=w.vendor_user, figures={res.kpi_id: res.value for res in r.results}),
 }
 
 #: transitions no operation performs yet (the areas that will are still to come): moved by transition() alone.

@@ -240,6 +240,9 @@ PAGES = [
     ("opening", "officer", _opening),
     ("opening-key", "officer", "/manage/opening-key"),
     ("criteria", "officer", _criteria),
+    ("contract-register", "officer", "/contracts/"),
+    ("contract-verify", None, "/contracts/verify"),
+    ("contract-verify-result", None, "/contracts/verify?reference=PPP/XX/2008/01"),
 ]
 
 

@@ -31,10 +31,25 @@ def _vendor_with_objects() -> User:
     from scoring.models import InterestKind
     from scoring.operations import add_interest
     add_interest(actor=user, kind=InterestKind.director, name="Ms A Director", vendor_id=user.vendor_id)
+    _contract_with_queried_report(user)
     db.session.commit()
     for arg, provider in VENDOR_OBJECTS.items():
         assert provider(user), f"vendor A has no object for {arg}: extend _vendor_with_objects()"
     return user
+
+
+def _contract_with_queried_report(user: User) -> None:
+    """An active contract of vendor A with an issued version and a KPI report the officer queried (so A may file it
+    again)."""
+    from datetime import date
+    from decimal import Decimal
+    from contracts import operations as cops
+    from tests.factories import create_contract
+    contract = create_contract(user, state="active")
+    report = cops.file_kpi_report(contract, actor=user, period_start=date(contract.starts_on.year, 1, 1),
+                                  figures={k.id: Decimal("99.9") for k in contract.kpis})
+    officer = db.session.get(User, contract.created_by_id)
+    cops.query_kpi_report(report, actor=officer, note="Please check.")
 
 
 def _id_arguments(rule) -> list[str]:
