@@ -63,6 +63,8 @@ ACTION_LABELS = {
     "exercise.document_downloaded": _l("Exercise document downloaded"),
     "exercise.interest_registered": _l("Interest registered"),
     "exercise.opened": _l("Tender box opened"),
+    "exercise.price_opened": _l("Price envelopes opened"),
+    "exercise.opening_officers_rekeyed": _l("Opening officers re-keyed"),
     "exercise.opening_officers_named": _l("Opening officers named"),
     "exercise.opening_reauth_throttled": _l("Opening password attempts throttled"),
     "exercise.opening_started": _l("Opening started"),
