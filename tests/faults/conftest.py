@@ -23,7 +23,7 @@ def _mount_small_storage(path: Path) -> bool:
     return run.returncode == 0
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack():
     from app import create_app
     from app.config import TestConfig
@@ -51,10 +51,11 @@ def stack():
         seed(s, VENDORS)
         s.start_web()
         s.start_worker()
+        s.start_beat()
         yield s
     finally:
         if s is not None:
-            for process in (s.web, s.worker):
+            for process in (s.web, s.worker, s.beat):
                 if process is not None:
                     process.stop()
             if s.flask_app is not None:

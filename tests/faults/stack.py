@@ -1,5 +1,5 @@
 """A private running instance for the fault tests: PostgreSQL (initdb + pg_ctl on a temporary directory and a free
-port), Redis (its own port, no persistence), gunicorn (2 gthread workers) and a Celery worker with beat, all started
+port), Redis (its own port, no persistence), gunicorn (2 gthread workers) and a Celery worker and beat, all started
 here so they can be killed and restarted without touching the machine's own PostgreSQL (5432) or Redis (6379).
 
 Vendors are driven through HTTP like browsers (bench/deadline_rush.py's client: real CSRF tokens, cookie jars).
@@ -180,6 +180,7 @@ class Stack:
     env: dict
     web: Process | None = None
     worker: Process | None = None
+    beat: Process | None = None
     web_port: int = 0
     flask_app: object = None
     exercise_id: int = 0
@@ -206,29 +207,37 @@ class Stack:
 
     def start_worker(self) -> None:
         celery = str(Path(sys.executable).parent / "celery")
-        self.worker = Process("celery", [celery, "-A", "wsgi.celery_app", "worker", "-B", "--concurrency=2",
-                                         "--loglevel=WARNING", "--without-gossip", "--without-mingle",
-                                         "-s", str(self.tmp / "beat-schedule")], self.env, self.tmp / "worker.log")
+        self.worker = Process("celery", [celery, "-A", "wsgi.celery_app", "worker", "--concurrency=2",
+                                         "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
+                              self.env, self.tmp / "worker.log")
         self.worker.start()
         if not wait_until(lambda: len(self.worker.children()) >= 2, 60, 0.3):
             raise RuntimeError(f"the Celery worker did not start:\n{self.worker.log_tail()}")
         time.sleep(1.0)  # connected to the broker
 
+    def start_beat(self) -> None:
+        """Beat in its own process, as in production (README): it sends the relay and clean-up tasks."""
+        celery = str(Path(sys.executable).parent / "celery")
+        self.beat = Process("beat", [celery, "-A", "wsgi.celery_app", "beat", "--loglevel=WARNING",
+                                     "-s", str(self.tmp / "beat-schedule")], self.env, self.tmp / "beat.log")
+        self.beat.start()
+
     def supervise_worker(self):
-        """What systemd (Restart=always) does in production: start the Celery worker again when it exits. Celery
+        """What systemd (Restart=always) does in production: start the Celery worker (or beat) again when it exits. Celery
         5.7/kombu 5.7 may exit on a broker connection lost mid-acknowledgement ("Unrecoverable error:
         AttributeError ... 'hostname'"). Returns (stop event, list of restart times)."""
         stop, restarts = threading.Event(), []
 
         def watch():
             while not stop.wait(0.5):
-                if self.worker.proc is not None and self.worker.proc.poll() is not None:
-                    restarts.append(time.monotonic())
-                    try:
-                        os.killpg(self.worker.proc.pid, signal.SIGKILL)  # its pool processes, if any are left
-                    except ProcessLookupError:
-                        pass
-                    self.worker.start()
+                for process in (self.worker, self.beat):
+                    if process.proc is not None and process.proc.poll() is not None:
+                        restarts.append((process.name, time.monotonic()))
+                        try:
+                            os.killpg(process.proc.pid, signal.SIGKILL)  # its pool processes, if any are left
+                        except ProcessLookupError:
+                            pass
+                        process.start()
         threading.Thread(target=watch, daemon=True).start()
         return stop, restarts
 

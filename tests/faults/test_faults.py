@@ -1,5 +1,5 @@
 """Fault tests with real processes (issue 7): a private PostgreSQL, Redis, gunicorn (2 gthread workers) and Celery
-worker with beat (tests/faults/stack.py), vendors driven through HTTP like browsers. Each test injects one fault,
+worker and beat (tests/faults/stack.py), vendors driven through HTTP like browsers. Each test injects one fault,
 checks that nothing was lost or half-saved and that the vendors' retries get their receipts, and records its figures
 for the table printed at the end (tests/faults/conftest.py).
 
@@ -254,24 +254,29 @@ def _statuses(stack, ids):
 @pytest.mark.parametrize("what", ["pool process", "whole worker"])
 def test_kill_9_of_the_celery_worker_mid_render_the_document_is_taken_over(stack, what):
     """kill -9 while documents render: of the pool processes (the message comes back at once, finds the lease held:
-    the outbox row waits for the lease to expire) or of the whole worker with beat (restarted: the outbox relay
-    sends the render again). The lease (8 s here, 150 s in production) expires and another process takes the
+    the outbox row waits for the lease to expire) or of the whole worker (restarted: the outbox relay, sent by beat
+    in its own process, sends the render again). The lease (8 s here, 150 s in production) expires and another process takes the
     render over: every document is ready within 3 minutes (here well under one) and its file verifies."""
-    ids = _queue_documents(stack, stack.vendors[:12])
-    held = wait_until(lambda: [i for i, (status, _n) in _statuses(stack, ids).items() if status == "rendering"], 60, 0.005)
-    assert held, "no render was caught in progress"
-    if what == "pool process":
-        for pid in stack.worker.children():
-            try:
-                os.kill(pid, 9)
-            except ProcessLookupError:
-                pass
-    else:
-        stack.worker.kill_group()
-    killed_at = time.monotonic()
-    stuck = [i for i, (status, _n) in _statuses(stack, ids).items() if status == "rendering"]
-    if what == "whole worker":
-        stack.start_worker()
+    for attempt in range(3):  # until the kill lands while a render is held (a render takes ~0.1 s)
+        ids = _queue_documents(stack, stack.vendors[12 * attempt:12 * attempt + 12])
+        held = wait_until(lambda: [i for i, (status, _n) in _statuses(stack, ids).items() if status == "rendering"],
+                          60, 0.005)
+        assert held, "no render was caught in progress"
+        if what == "pool process":
+            for pid in stack.worker.children():
+                try:
+                    os.kill(pid, 9)
+                except ProcessLookupError:
+                    pass
+        else:
+            stack.worker.kill_group()
+        killed_at = time.monotonic()
+        stuck = [i for i, (status, _n) in _statuses(stack, ids).items() if status == "rendering"]
+        if what == "whole worker":
+            stack.start_worker()
+        if stuck:
+            break
+        wait_until(lambda: all(s == "ready" for s, _n in _statuses(stack, ids).values()), 180, 0.2)
     ready = wait_until(lambda: all(s == "ready" for s, _n in _statuses(stack, ids).values()), 180, 0.2)
     recovered = time.monotonic() - killed_at
     assert ready, f"not all documents ready 3 minutes after the kill: {_statuses(stack, ids)}"
@@ -279,7 +284,7 @@ def test_kill_9_of_the_celery_worker_mid_render_the_document_is_taken_over(stack
     assert stuck and taken_over == stuck, f"renders left by the dead worker {stuck} were not taken over {taken_over}"
     problems = half_saved(stack)
     assert problems == []
-    _figure(f"kill -9 Celery {what} mid-render (12 documents, {len(stuck)} held by the killed process)", 1, 0,
+    _figure(f"kill -9 Celery {what} mid-render (12 documents, {len(stuck)} held by the killed process)", attempt + 1, 0,
             len(problems), f"{recovered:.1f} s until all 12 ready (lease 8 s)")
 
 
@@ -360,8 +365,9 @@ def test_redis_restarted_during_submissions_no_500_and_all_work_done_within_60_s
     assert [versions_of(stack, v) for v in vendors] == [1] * 20
     problems = half_saved(stack)
     assert problems == []
-    restarted = f"; Celery worker exited on the lost connection and was restarted {len(worker_restarts)}x" \
-        if worker_restarts else ""
+    names = sorted({name for name, _at in worker_restarts})
+    restarted = (f"; {' and '.join(names)} exited on the lost connection, restarted by the supervisor"
+                 if worker_restarts else "")
     _figure("Redis killed for 5 s, restarted empty (20 submits, 4 reset mails, 1 sign-in)", len(statuses) + 1, 0,
             len(problems), f"{recovered:.1f} s after Redis returned: 20 receipts rendered, 4 mails sent{restarted}")
 
