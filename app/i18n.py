@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -83,13 +83,33 @@ def hk_datetime_precise(value: datetime | None) -> str:
     return hk_datetime(value, "precise")
 
 
-def iso_utc(value: datetime | None) -> str:
-    """A machine-readable instant for scripts and data attributes ("2026-12-22T13:03:00+00:00"), never shown as
-    text; a time stored without its zone (SQLite) is UTC."""
+def iso_utc(value: datetime | date | None) -> str:
+    """A machine-readable instant or day for scripts, form values and data attributes ("2026-12-22T13:03:00+00:00",
+    "2026-12-22"), never shown as text; a time stored without its zone (SQLite) is UTC."""
     if value is None:
         return ""
+    if not isinstance(value, datetime):
+        return value.isoformat()
     from datetime import timezone
     return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+
+
+def day(value: date | None) -> str:
+    """A calendar day (contract terms, milestones): "22 December 2026" / "2026年12月22日"."""
+    if value is None:
+        return ""
+    from babel.dates import format_date
+    locale = _locale()
+    return format_date(value, _DATE_PATTERNS[locale]["date"], locale=locale)
+
+
+def month(value: date | None) -> str:
+    """A month (reporting periods): "December 2026" / "2026年12月"."""
+    if value is None:
+        return ""
+    from babel.dates import format_date
+    locale = _locale()
+    return format_date(value, "MMMM y" if locale == "en" else "y年M月", locale=locale)
 
 
 def hkd(amount: Decimal | int | None) -> str:
@@ -161,6 +181,8 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["hk_datetime_precise"] = hk_datetime_precise
     app.jinja_env.filters["hkd"] = hkd
     app.jinja_env.filters["iso_utc"] = iso_utc
+    app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["month"] = month
     app.jinja_env.filters["hk_time"] = hk_time
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["percent"] = percent

@@ -24,7 +24,7 @@ SECTIONS = {
     "vendor": ("Your company's proposals", "貴公司的建議書"),
     "officer": ("Exercises by stage", "按階段劃分的採購活動"),
     "admin": ("Accounts awaiting action", "待處理的帳戶"),
-    "panel": ("Your queue", "您的工作隊列"),
+    "panel": ("Your panel work", "你的評審工作"),
     "approver": ("Your queue", "您的工作隊列"),
 }
 TITLES = {"en": "My work", "zh_Hant": "我的工作"}
