@@ -339,9 +339,10 @@ def test_an_upload_started_shortly_before_closing_says_it_must_complete_in_time(
         page.goto(f"/exercises/{exercise_id}/submission")
         form = page.locator("form[data-upload-closes-at]").first
         form.evaluate("f => f.addEventListener('submit', e => e.preventDefault())")  # still "uploading"
-        form.locator("input[type=file]").set_input_files(str(attachment))
-        form.get_by_role("button", name="Upload").click()
-        status = form.locator("[data-upload-status]")
+        chooser = form.locator("input[type=file]").first  # the first section's file (one form for the page)
+        chooser.set_input_files(str(attachment))
+        form.get_by_role("button", name="Upload").first.click()
+        status = form.locator(f'[data-upload-status="{chooser.get_attribute("id")}"]')
         if warned:
             expect(status).to_contain_text("The upload must complete before the closing time of")
         else:
