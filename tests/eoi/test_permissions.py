@@ -43,7 +43,7 @@ def test_officer_routes_ask_about_the_exercise_itself(monkeypatch, officer_clien
         asked.append(obj.id)
         return False
     monkeypatch.setattr("eoi.views.officer.can_manage_exercise", nobody_manages)
-    monkeypatch.setattr("scoring.views.can_manage_criteria", nobody_manages)
+    monkeypatch.setattr("scoring.views.criteria.can_manage_criteria", nobody_manages)
     for method, url in _urls(exercise):
         assert client.open(url, method=method).status_code == 403, url
     assert set(asked) == {exercise.id} and len(asked) == len(_urls(exercise))
