@@ -7,9 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app.extensions import db
+from scoring.models import Score
 from scoring.queries import assignment_for, seat_of, technical_criteria_of
 from tests.browser.conftest import read, sign_in
 from tests.factories import create_opened_exercise, create_panel
@@ -69,6 +71,13 @@ def test_member_declares_scores_with_autosave_and_submits(new_page, app, lang, s
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"sheet-{lang}-{screen}.png"), full_page=True)
 
+    # The score may be saved on its own first (its change event); wait until the justification is saved too.
+    justification_saved = lambda: db.session.scalar(sa.select(Score.justification).where(  # noqa: E731
+        Score.criterion_id == criteria[0], Score.justification != "")) is not None
+    for _ in range(40):
+        if read(justification_saved):
+            break
+        page.wait_for_timeout(250)
     page.reload()  # nothing typed is lost
     expect(page.locator(f"#s{criteria[0]}")).to_have_value("7")
     expect(page.locator(f"#j{criteria[0]}")).to_have_value("A clear plan for staffing the counters.")
