@@ -98,6 +98,8 @@ ACTION_LABELS = {
 }
 
 OBJECT_LABELS = {
+    "OpeningKey": _l("Opening key"),
+    "OpeningKeyShare": _l("Opening key share"),
     "Acknowledgement": _l("Acknowledgement"),
     "Addendum": _l("Addendum"),
     "Answer": _l("Answer"),

@@ -10,6 +10,7 @@ def init_app(app: Flask) -> None:
     Called by the app factory; calling it again changes nothing."""
     from app.auth.models import Role
     from app.hooks import ExercisePanel, HomePanel, hooks
+    from scoring import labels
     from scoring.operations import criteria_problems
     from scoring.views import criteria_link_panel, criteria_panel
     from scoring.views.panels import home_queue, panel_link_panel
@@ -18,9 +19,7 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(bp)
     registry = hooks(app)
     registry.add_publication_check("scoring.criteria_weights", criteria_problems)
-    registry.add_audit_labels({"exercise.criterion_added": _l("Evaluation criterion added"),
-                               "exercise.criterion_deleted": _l("Evaluation criterion deleted")},
-                              {"Criterion": _l("Evaluation criterion")})
+    registry.add_audit_labels(labels.ACTIONS, labels.OBJECTS)
     registry.add_exercise_panel("scoring.criteria", ExercisePanel("public", "scoring/_criteria_panel.html", criteria_panel))
     registry.add_exercise_panel("scoring.criteria_link", ExercisePanel("manage", "scoring/_criteria_link.html",
                                                                        criteria_link_panel))

@@ -1,0 +1,31 @@
+"""Labels of the contracts area's audit action codes, shown on the audit log in the reader's language."""
+from flask_babel import lazy_gettext as _l
+
+ACTIONS = {
+    "contract.created": _l("Contract created"),
+    "contract.fee_added": _l("Contract fee added"),
+    "contract.kpi_added": _l("Contract KPI added"),
+    "contract.milestone_added": _l("Contract milestone added"),
+    "contract.risk_added": _l("Contract risk added"),
+    "contract.issued": _l("Contract issued"),
+    "contract.signed": _l("Contract signed"),
+    "contract.activated": _l("Contract started"),
+    "contract.completed": _l("Contract completed"),
+    "contract.terminated": _l("Contract terminated"),
+    "contract.varied": _l("Contract varied"),
+    "contract.milestone_paid": _l("Contract milestone paid"),
+    "kpi_report.filed": _l("KPI report filed"),
+    "kpi_report.accepted": _l("KPI report accepted"),
+    "kpi_report.queried": _l("KPI report queried"),
+    "kpi_report.refiled": _l("KPI report filed again"),
+}
+OBJECTS = {
+    "Contract": _l("Contract"),
+    "ContractFee": _l("Contract fee"),
+    "ContractVersion": _l("Contract version"),
+    "Kpi": _l("Key performance indicator"),
+    "KpiReport": _l("KPI report"),
+    "KpiResult": _l("KPI result"),
+    "Milestone": _l("Milestone"),
+    "Risk": _l("Risk"),
+}
