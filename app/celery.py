@@ -10,6 +10,7 @@ import logging
 import time
 
 from celery import Celery, Task
+from kombu.exceptions import OperationalError
 from flask import Flask, current_app
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
@@ -97,9 +98,12 @@ def publish(name: str, args: tuple, *, force: bool = False) -> bool:
         return False
     try:
         current_app.extensions["celery"].tasks[name].delay(*args)
-    except Exception as exc:  # the broker is down or refusing: the outbox row keeps the task
+    except (OperationalError, ConnectionError, OSError) as exc:  # the broker is down: the outbox row keeps the task
         logger.warning("could not publish %s%r (%s); the outbox relay will send it", name, args, exc)
         _broker_down_until = time.monotonic() + _BROKER_RETRY_AFTER
+        return False
+    except Exception:  # a task run eagerly (no broker) failed: its row stays for the relay; the broker is not down
+        logger.exception("%s%r failed when run in the process; the outbox relay will run it again", name, args)
         return False
     _broker_down_until = 0.0
     return True

@@ -19,9 +19,23 @@ from flask import g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
+
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
+
+
+def _prime_certificate_datetime() -> None:
+    """cryptography's Rust core remembers the datetime class it first converts: a first certificate built inside a
+    test's frozen time (freezegun) would make every later one fail ("'datetime' object is not an instance of
+    'FakeDatetime'") and no issued contract could be signed. Build one with the real clock before any test runs."""
+    import tempfile
+    from app.documents.signing import ensure_certificate
+    with tempfile.TemporaryDirectory() as folder:
+        ensure_certificate(Path(folder) / "prime.key", Path(folder) / "prime.crt")
+
+
+_prime_certificate_datetime()
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 USING_POSTGRES = DATABASE_URL.startswith("postgresql")
