@@ -366,6 +366,8 @@ def seed(stack: Stack, vendors: int) -> None:
                               attachment_required=True)
         upload = save_upload(io.BytesIO(pdf_bytes(4096)), "invitation.pdf", max_bytes=1024 * 1024)
         ops.add_exercise_document(exercise, upload, title="Invitation", actor=officer)
+        for opener in openers:  # only an officer with an opening passphrase can be named to open (issue 9)
+            ops.set_opening_passphrase(opener, f"fault opening passphrase {opener.id}")
         ops.publish_exercise(exercise, actor=officer, opening_officers=openers)
         db.session.commit()
         stack.exercise_id, stack.section_id, stack.admin_email = exercise.id, section.id, admin.email

@@ -424,7 +424,7 @@ def test_a_full_storage_disk_is_explained_renders_fail_with_the_reason_and_every
     vendor = _vendors(stack, 1)[0]
     b = stack.browser_for(vendor)
     filler = Path(stack.env["STORAGE_DIR"]) / "filler"
-    with open(filler, "wb") as out:
+    with open(filler, "wb", buffering=0) as out:  # unbuffered: ENOSPC comes from write(), not from close()
         try:
             while True:
                 out.write(b"\0" * (1024 * 1024))

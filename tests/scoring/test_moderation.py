@@ -63,7 +63,7 @@ def test_reopen_keeps_the_reason_and_the_before_and_after(scored):
     db.session.commit()
     reopened = _events("score_sheet.reopened")[-1]
     assert reopened["reason"].startswith("Your score of 1") and reopened["scores_before"][str(c1.id)] == 1
-    assert _events("score.changed")[-1]["changes"] == [{"criterion_id": c1.id, "before": 1, "after": 5}]
+    assert [{"criterion_id": c1.id, "before": 1, "after": 5}] in [e["changes"] for e in _events("score.changed")]
 
 
 def test_a_member_cannot_reopen(scored):
