@@ -44,6 +44,7 @@ def stack():
             SQLALCHEMY_DATABASE_URI=pg.url, STORAGE_DIR=Path(env["STORAGE_DIR"]), OUTBOX_DIR=Path(env["OUTBOX_DIR"]),
             AUDIT_SIGNING_KEY_FILE=Path(env["AUDIT_SIGNING_KEY_FILE"]),
             AUDIT_CHECKPOINT_FILE=Path(env["AUDIT_CHECKPOINT_FILE"]), SECRET_KEY=env["SECRET_KEY"],
+            SEALING_KEY_FILE=Path(env["SEALING_KEY_FILE"]),
             CELERY={**TestConfig.CELERY, "broker_url": redis.url(0), "task_always_eager": False},
             RATELIMIT_STORAGE_URI="memory://", RENDER_LEASE_SECONDS=8, OUTBOX_GRACE_SECONDS=3,
             ORPHAN_MAX_AGE_SECONDS=5, STORAGE_LOW_FREE_BYTES=1024 * 1024, PUBLIC_URL="http://127.0.0.1")

@@ -305,6 +305,8 @@ def make_env(tmp: Path, pg: PrivatePostgres, redis: PrivateRedis) -> dict:
         "TENDERBOX_INSTANCE": str(tmp / "instance"),
         "AUDIT_SIGNING_KEY_FILE": str(tmp / "audit-signing.key"),
         "AUDIT_CHECKPOINT_FILE": str(tmp / "audit-checkpoints.log"),
+        # The seeding app (in the test process) and gunicorn/Celery must seal and unseal with the same server key.
+        "SEALING_KEY_FILE": str(tmp / "instance" / "sealing.key"),
         "SECRET_KEY": secrets.token_hex(32),
         "PUBLIC_URL": "http://127.0.0.1",
         "TENDERBOX_DEV": "1",  # plain http on loopback: cookies without Secure
