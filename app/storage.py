@@ -198,22 +198,46 @@ def stored_path(storage_key: str) -> Path:
 
 def clean_orphans(max_age_seconds: float | None = None) -> int:
     """Remove temporary files left by crashed requests and renders (uploads killed mid-way, renders whose worker
-    died), older than max_age_seconds (ORPHAN_MAX_AGE_SECONDS): a file being written now is never that old."""
+    died), older than max_age_seconds (ORPHAN_MAX_AGE_SECONDS): a file being written now is never that old.
+    A temporary file whose row did commit (the process died between the commit and the rename) is moved into
+    place instead. Returns how many files were removed or moved."""
     if max_age_seconds is None:
         max_age_seconds = float(current_app.config["ORPHAN_MAX_AGE_SECONDS"])
     root = Path(current_app.config["STORAGE_DIR"])
     cutoff = time.time() - max_age_seconds
-    removed = 0
+    handled = 0
     for path in [*(root / "files" / "tmp").glob("*"), *(root / "documents").glob(".*.tmp")]:
         try:
-            if path.stat().st_mtime < cutoff:
+            if path.stat().st_mtime >= cutoff:
+                continue
+            target = _committed_target(path)
+            if target is not None and not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+                logger.warning("moved %s into place as %s: its row had committed", path.name, target)
+            else:
                 path.unlink(missing_ok=True)
-                removed += 1
+            handled += 1
         except FileNotFoundError:  # moved into place meanwhile
             continue
-    if removed:
-        logger.info("removed %d orphaned temporary files", removed)
-    return removed
+    if handled:
+        logger.info("cleaned %d orphaned temporary files", handled)
+    return handled
+
+
+def _committed_target(tmp: Path) -> Path | None:
+    """Where a temporary file belongs if the row naming it has committed: an upload's files/tmp/<key> goes to
+    files/<key[:2]>/<key> (save_upload), a render's documents/.<key>.<attempt>.tmp to documents/<key>
+    (store_rendered) when that document is ready."""
+    from app.documents.models import Document, DocumentStatus  # here: app.documents imports this module
+    if tmp.parent.name == "tmp":
+        key = f"{tmp.name[:2]}/{tmp.name}"
+        known = db.session.scalar(sa.select(StoredFile.id).where(StoredFile.storage_key == key).limit(1))
+        return files_root() / key if known is not None else None
+    key = tmp.name[1:].rsplit(".", 2)[0]
+    known = db.session.scalar(sa.select(Document.id).where(Document.storage_key == key,
+                                                           Document.status == DocumentStatus.ready).limit(1))
+    return tmp.parent / key if known is not None else None
 
 
 def storage_free_bytes() -> int | None:

@@ -131,3 +131,44 @@ def test_an_interrupted_http_upload_saves_no_record(app, login):
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SubmissionFile)) == 0
     assert not _files("tmp")
+
+
+def test_clean_orphans_moves_in_a_committed_file_whose_rename_a_crash_prevented_and_removes_the_rest(app):
+    """A process killed between the commit and the rename leaves a row naming a file that is still a temporary
+    file: the periodic clean-up puts it in place (for uploads and for rendered documents) instead of deleting it;
+    temporary files no committed row names are removed."""
+    import os
+    import time
+
+    from app.documents.models import Document, DocumentStatus
+    from app.documents.service import storage_root
+    from app.storage import _PENDING_KEY, StoredFile, clean_orphans
+
+    saved = save_upload(io.BytesIO(PDF), "proposal.pdf", max_bytes=10**6)
+    db.session.info.pop(_PENDING_KEY)  # the crash: the commit happens, the rename never does
+    db.session.add(StoredFile(storage_key=saved.storage_key, original_name="proposal.pdf",
+                              content_type="application/pdf", size=saved.size, sha256=saved.sha256))
+    db.session.commit()
+    stray = save_upload(io.BytesIO(PDF), "other.pdf", max_bytes=10**6)
+    db.session.info.pop(_PENDING_KEY)
+    db.session.rollback()  # no row names this one
+
+    storage_root().mkdir(parents=True, exist_ok=True)
+    doc = Document(kind="registration_confirmation", language="en", subject_type="Vendor", subject_id=1,
+                   status=DocumentStatus.ready, storage_key="00000099-abcdefabcdef.pdf", sha256="0" * 64, size=4)
+    db.session.add(doc)
+    db.session.commit()
+    rendered = storage_root() / f".{doc.storage_key}.1.tmp"
+    rendered.write_bytes(b"%PDF")
+    abandoned = storage_root() / ".00000100-abcdefabcdef.pdf.1.tmp"
+    abandoned.write_bytes(b"%PDF")
+    old = time.time() - 3600
+    for path in [*_files("tmp"), rendered, abandoned]:
+        os.utime(path, (old, old))
+
+    assert clean_orphans(60) == 4
+    assert (files_root() / saved.storage_key).read_bytes() == PDF
+    assert not (files_root() / stray.storage_key).exists() and not _files("tmp")
+    assert (storage_root() / doc.storage_key).read_bytes() == b"%PDF"
+    assert not rendered.exists() and not abandoned.exists()
+    assert not (storage_root() / "00000100-abcdefabcdef.pdf").exists()
