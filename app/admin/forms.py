@@ -1,33 +1,19 @@
 """Forms of the administrator pages: the audit log's filters."""
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from app.forms import EARLIEST, LATEST, FilterForm  # one date range for every form (it also keeps day bounds from overflowing)
-
-
-def parse_day(value: str | None) -> date | None:
-    """A YYYY-MM-DD date inside EARLIEST..LATEST, or None if empty; ValueError otherwise."""
-    if not (value or "").strip():
-        return None
-    day = datetime.strptime(value.strip(), "%Y-%m-%d").date()
-    if not EARLIEST <= day <= LATEST:
-        raise ValueError("out of range")
-    return day
+from app.forms import EARLIEST, LATEST, FilterForm, parse_day  # one date range for every form (it also keeps day bounds from overflowing)
 
 
 class _Day:
     def __call__(self, form, field) -> None:
-        try:
-            field.day = parse_day(field.data)
-        except ValueError:
-            field.day = None
+        field.day = parse_day(field.data)
+        if field.day is None and (field.data or "").strip():
             raise ValidationError(_l("Enter a date as YYYY-MM-DD, from %(earliest)s to %(latest)s.",
-                                     earliest=EARLIEST.isoformat(), latest=LATEST.isoformat())) from None
+                                     earliest=EARLIEST.isoformat(), latest=LATEST.isoformat()))
 
 
 class AuditFilterForm(FilterForm):
