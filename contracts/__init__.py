@@ -26,4 +26,4 @@ def init_app(app: Flask) -> None:
     registry.add_menu_item("contracts.my_contracts", _l("My contracts"), Role.vendor)
 
 
-from contracts import documents, models, tasks, views  # noqa: E402,F401
+from contracts import documents, letter_models, models, tasks, views  # noqa: E402,F401
