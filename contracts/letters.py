@@ -257,5 +257,5 @@ def award_notice(exercise: Exercise) -> dict | None:
         return None
     kind = LetterKind.award if exercise.kind == ExerciseKind.tender else LetterKind.shortlist
     vendors = [letter.vendor for letter in batch.letters if letter.kind == kind]
-    return {"exercise": exercise, "batch": batch, "kind": kind,
+    return {"batch": batch, "kind": kind,
             "vendors": sorted(vendors, key=lambda v: v.name_en.casefold())}

@@ -242,7 +242,7 @@ def test_progress_page_reloads_itself_while_letters_are_pending(app, login):
     batch = issue_letters(exercise, default_outcomes(exercise), actor=officer, reference="P/L")
     db.session.commit()
     db.session.execute(sa.update(Document).where(Document.id == batch.letters[0].document_id)
-                       .values(status=DocumentStatus.queued))  # as if its render were still waiting
+                       .values(status=DocumentStatus.queued, sha256=None))  # as if its render were still waiting
     db.session.commit()
     page = login(officer).get(f"/contracts/letters/exercises/{exercise.id}")
     assert page.headers.get("Refresh") == "3" and "2 of 3 letters ready" in page.get_data(as_text=True)
