@@ -241,6 +241,7 @@ def test_progress_page_reloads_itself_while_letters_are_pending(app, login):
     exercise, subs, officer = _scored()
     batch = issue_letters(exercise, default_outcomes(exercise), actor=officer, reference="P/L")
     db.session.commit()
+    assert wait_for(lambda: _ready(batch))
     db.session.execute(sa.update(Document).where(Document.id == batch.letters[0].document_id)
                        .values(status=DocumentStatus.queued, sha256=None))  # as if its render were still waiting
     db.session.commit()
