@@ -147,7 +147,9 @@ def issue_letters(exercise: Exercise, outcomes: dict[int, str], *, actor: User, 
     and signing in the vendor's language, its users notified. Idempotent: the batch and the letters already written
     stay as they are; only vendors without a letter get one. Refused without results, for an unknown outcome, or
     for a vendor that did not take part."""
-    require_role(actor, Role.officer, error=LettersRefused)
+    # an officer from the letters page; the approver whose approval of the decision issues them (decisions)
+    require_role(actor, Role.officer, Role.approver, error=LettersRefused,
+                 message=_l("Only procurement officers and approvers can issue letters."))
     if not outcomes:
         raise LettersRefused(_l("There is no vendor to write to."))
     if bad := sorted({kind for kind in outcomes.values() if kind not in LetterKind.__members__}):
