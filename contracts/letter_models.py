@@ -32,6 +32,14 @@ class LetterKind(str, enum.Enum):
     def successful(self) -> bool:
         return self != LetterKind.regret
 
+    @property
+    def is_award(self) -> bool:
+        return self == LetterKind.award
+
+    @property
+    def is_shortlist(self) -> bool:
+        return self == LetterKind.shortlist
+
 
 class LetterBatch(db.Model):
     """The letters of one exercise, issued once (the public award notice shows from its issue)."""

@@ -7,7 +7,6 @@ import json
 import shutil
 import subprocess
 import tempfile
-from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
