@@ -43,7 +43,7 @@ def test_officer_issues_letters_and_a_vendor_downloads_its_regret_letter_in_chin
     _shot(page, "officer-before-1280")
     page.get_by_role("button", name="Issue 3 letters").click()
     expect(page.get_by_role("status").first).to_contain_text("letters are being prepared")
-    expect(page.get_by_text("3 of 3 letters ready")).to_be_visible(timeout=90_000)  # by reloading itself
+    expect(page.get_by_text("3 of 3 letters ready")).to_be_visible(timeout=240_000)  # by reloading itself
     _axe_clean(page)
     _shot(page, "officer-progress-1280")
 
