@@ -6,7 +6,13 @@ email, and followed by the public award notice.
 `issue_letters(exercise, outcomes, actor=, reference=)` takes the outcome per vendor from its caller (today
 `default_outcomes`, from the technical ranking; with decisions, `decision_outcomes(decision)` on approval) and is
 idempotent: the Letter rows are the truth, issuing again adds only the vendors that have no letter yet, and a render
-task delivered twice finds its document claimed or ready (app.documents.service.claim_document)."""
+task delivered twice finds its document claimed or ready (app.documents.service.claim_document).
+
+Hooking it to decisions: `_on_decision_approved(decision, actor)` calls
+    issue_letters(decision.exercise, decision_outcomes(decision), actor=actor,
+                  reference=f"{decision.exercise.reference}/L")
+(an approver may issue), and the letters page (contracts/letter_views.py) takes the approved decision's outcomes
+instead of `default_outcomes`, refusing before approval."""
 from __future__ import annotations
 
 import hashlib
