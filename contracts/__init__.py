@@ -10,20 +10,28 @@ logger = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the area with the app: its pages and its contract document.
+    """Register the area with the app: its pages, its contract and letter documents, the letters'
+    panels on the exercise pages (officer's link, public award notice).
     Called by the app factory; calling it again changes nothing."""
     from app.auth.models import Role
-    from app.hooks import hooks
+    from app.hooks import ExercisePanel, hooks
     from contracts import labels
-    from contracts.documents import build_contract
+    from contracts.documents import build_contract, build_letter, letter_name
+    from contracts.letter_views import award_notice_panel, letters_link_panel
 
     if bp.name not in app.blueprints:
         app.register_blueprint(bp)
     registry = hooks(app)
     registry.add_document_builder("contract", _l("Contract"), build_contract)
+    registry.add_document_builder("letter", _l("Letter"), build_letter, letter_name)
+    registry.add_exercise_panel("contracts.award_notice", ExercisePanel("public", "contracts/_award_notice.html",
+                                                                        award_notice_panel))
+    registry.add_exercise_panel("contracts.letters_link", ExercisePanel("manage", "contracts/_letters_link.html",
+                                                                        letters_link_panel))
     registry.add_audit_labels(labels.ACTIONS, labels.OBJECTS)
     registry.add_menu_item("contracts.register", _l("Contracts"), Role.officer, Role.approver, Role.admin)
     registry.add_menu_item("contracts.my_contracts", _l("My contracts"), Role.vendor)
+    registry.add_menu_item("contracts.my_letters", _l("My letters"), Role.vendor)
 
 
-from contracts import documents, models, tasks, views  # noqa: E402,F401
+from contracts import documents, letter_models, letter_views, models, tasks, views  # noqa: E402,F401

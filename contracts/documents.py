@@ -33,3 +33,20 @@ def preview_contract(contract: Contract, language: str) -> bytes:
         html = render_template("pdf/contract.html", lang="zh-Hant" if language == "zh_Hant" else "en",
                                **_context(contract, contract.current_version, preview=True))
     return render_pdf(html)
+
+
+def build_letter(doc: Document) -> DocumentSpec:
+    """A letter to a vendor (contracts/letters.py), signed like a contract."""
+    from contracts.letter_models import Letter
+    from contracts.letters import debrief
+    letter = db.session.get(Letter, doc.subject_id)
+    return DocumentSpec("pdf/letter.html", {
+        "letter": letter, "exercise": letter.exercise, "vendor": letter.vendor, "debrief": debrief(letter),
+        "verify_url": current_app.config["PUBLIC_URL"].rstrip("/") + "/contracts/verify"},
+        sign_reason=f"Letter {letter.reference} issued")
+
+
+def letter_name(doc: Document) -> tuple[str, ...]:
+    from contracts.letter_models import Letter
+    letter = db.session.get(Letter, doc.subject_id)
+    return (letter.exercise.reference, f"{letter.kind.value}-letter", f"{letter.number:04d}")

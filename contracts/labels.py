@@ -18,6 +18,7 @@ ACTIONS = {
     "kpi_report.accepted": _l("KPI report accepted"),
     "kpi_report.queried": _l("KPI report queried"),
     "kpi_report.refiled": _l("KPI report filed again"),
+    "letters.issued": _l("Letters to the vendors issued"),
 }
 OBJECTS = {
     "Contract": _l("Contract"),
@@ -26,6 +27,8 @@ OBJECTS = {
     "Kpi": _l("Key performance indicator"),
     "KpiReport": _l("KPI report"),
     "KpiResult": _l("KPI result"),
+    "Letter": _l("Letter"),
+    "LetterBatch": _l("Batch of letters"),
     "Milestone": _l("Milestone"),
     "Risk": _l("Risk"),
 }

@@ -72,3 +72,15 @@ def can_review_report(user, report: KpiReport) -> bool:
 def can_refile_report(user, report: KpiReport) -> bool:
     return (getattr(user, "role", None) == Role.vendor and user.vendor_id == report.contract.vendor_id
             and report.state == KpiReportState.queried)
+
+
+def can_issue_letters(user, exercise) -> bool:
+    """Procurement officers issue an exercise's letters (once results exist; contracts.letters refuses before)."""
+    return getattr(user, "role", None) == Role.officer and exercise.is_opened
+
+
+def can_view_letter(user, letter) -> bool:
+    """A letter goes to its company's users only (others get 404); staff readers see every letter."""
+    if getattr(user, "role", None) in STAFF_READERS:
+        return True
+    return getattr(user, "role", None) == Role.vendor and user.vendor_id == letter.vendor_id

@@ -295,9 +295,10 @@ def create_opened_exercise(*, vendors: int = 3, criteria=((60, 10), (40, 5)), an
     with simulated_time(start):
         exercise = _build_draft(officer, kind=ExerciseKind.eoi, fields=fields, sections=[section], price_lines=[],
                                 document=("Invitation document", "invitation.pdf", SMALL_PDF))
-        for i, (weight, max_score) in enumerate(criteria, start=1):
+        for i, (weight, max_score, *pass_mark) in enumerate(criteria, start=1):  # (weight, max[, pass mark])
             add_criterion(exercise, actor=officer, name_en=f"Criterion {i}", name_zh=f"準則{i}", weight=Decimal(weight),
-                          max_score=max_score, pass_mark=None, envelope=Envelope.technical)
+                          max_score=max_score, pass_mark=pass_mark[0] if pass_mark else None,
+                          envelope=Envelope.technical)
         ops.publish_exercise(exercise, actor=officer, opening_officers=opening_officers(officer, second))
         db.session.commit()
     submissions = []

@@ -86,6 +86,19 @@ def _signer():
         return _signers[cache_key]
 
 
+def _bytes_reserved(signer) -> int:
+    """Room for the CMS signature, from the certificates it carries plus a margin for the signed attributes and
+    the signature value (up to RSA-4096): known in advance, so pyHanko does not sign a dummy first to measure it
+    (which doubled the cost of signing). Cached with the signer."""
+    reserved = getattr(signer, "_tenderbox_bytes_reserved", None)
+    if reserved is None:
+        certificates = [signer.signing_cert, *(signer.cert_registry or ())]
+        reserved = 4096 + sum(len(cert.dump()) for cert in certificates if cert is not None)
+        reserved += reserved % 2  # pyHanko wants an even number (hex digits of whole bytes)
+        signer._tenderbox_bytes_reserved = reserved
+    return reserved
+
+
 def sign_pdf(pdf: bytes, *, reason: str, location: str = "Hong Kong") -> bytes:
     """Sign pdf (an incremental update, PAdES baseline B): the last page carries a visible stamp with the SHA-256
     of the document as rendered (the signed revision), since no file can print its own final hash."""
@@ -100,9 +113,10 @@ def sign_pdf(pdf: bytes, *, reason: str, location: str = "Hong Kong") -> bytes:
     style = TextStampStyle(stamp_text="Digitally signed by %(signer)s\nat %(ts)s\nSHA-256 of the document as "
                                       "rendered:\n%(rendered)s", border_width=0)
     field = fields.SigFieldSpec("TenderboxSignature", on_page=-1, box=(51, 40, 544, 100))
-    pdf_signer = signers.PdfSigner(meta, signer=_signer(), stamp_style=style, new_field_spec=field)
+    signer = _signer()
+    pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style, new_field_spec=field)
     out = io.BytesIO()
-    _outside_event_loop(lambda: pdf_signer.sign_pdf(writer, output=out,
+    _outside_event_loop(lambda: pdf_signer.sign_pdf(writer, output=out, bytes_reserved=_bytes_reserved(signer),
                                                     appearance_text_params={"rendered": rendered_sha256}))
     return out.getvalue()
 

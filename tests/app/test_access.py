@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from app.auth.models import Role, User
 from app.auth.queries import pending_invitations
 from app.documents.models import Document
+from contracts.letter_models import Letter
 from app.extensions import db
 from tests.factories import create_staff, create_vendor_user
 
@@ -156,6 +157,10 @@ ROUTE_ACCESS: dict[str, Access] = {
     "contracts.report_query": {OFFICER},
     "contracts.report_refile": {VENDOR},  # object check
     "contracts.verify": PUBLIC,
+    "contracts.exercise_letters": {OFFICER, APPROVER, ADMIN},
+    "contracts.issue_exercise_letters": {OFFICER},
+    "contracts.my_letters": {VENDOR},
+    "contracts.letter_pdf": AUTHENTICATED,  # object check: another company's letter gives 404
 }
 
 # URL argument naming an object a vendor company owns -> (vendor user -> list of URL values for that company's
@@ -198,6 +203,8 @@ VENDOR_OBJECTS: dict[str, Callable[[User], list[dict]]] = {
     "report_id": lambda user: _report_objects(user),
     "kpi_id": lambda user: [v for v in _contract_objects(user) if "kpi_id" in v],
     "number": lambda user: [v for v in _contract_objects(user) if "number" in v],
+    "letter_id": lambda user: [{"letter_id": letter_id} for letter_id in db.session.scalars(
+        sa.select(Letter.id).where(Letter.vendor_id == user.vendor_id))],
 }
 # id-like URL arguments on vendor-reachable routes that do not name a vendor-owned object.
 NOT_VENDOR_OWNED: set[str] = {

@@ -32,6 +32,7 @@ def _vendor_with_objects() -> User:
     from scoring.operations import add_interest
     add_interest(actor=user, kind=InterestKind.director, name="Ms A Director", vendor_id=user.vendor_id)
     _contract_with_queried_report(user)
+    _letter_for(user)
     db.session.commit()
     for arg, provider in VENDOR_OBJECTS.items():
         assert provider(user), f"vendor A has no object for {arg}: extend _vendor_with_objects()"
@@ -50,6 +51,21 @@ def _contract_with_queried_report(user: User) -> None:
                                   figures={k.id: Decimal("99.9") for k in contract.kpis})
     officer = db.session.get(User, contract.created_by_id)
     cops.query_kpi_report(report, actor=officer, note="Please check.")
+
+
+def _letter_for(user: User) -> None:
+    """A letter to vendor A about the exercise its contract came from (rows written directly: issuing letters
+    through contracts.letters needs a scored panel, tested in tests/contracts/test_letters.py)."""
+    from app.documents.service import queue_document
+    from contracts.letter_models import Letter, LetterBatch, LetterKind
+    from contracts.models import Contract
+    contract = db.session.scalar(sa.select(Contract).where(Contract.vendor_id == user.vendor_id))
+    batch = LetterBatch(exercise_id=contract.exercise_id, reference="A-LETTERS/L", issued_by_id=contract.created_by_id)
+    letter = Letter(batch=batch, exercise_id=contract.exercise_id, vendor_id=user.vendor_id, number=1,
+                    kind=LetterKind.regret, language="en", content_sha256="0" * 64)
+    db.session.add_all([batch, letter])
+    db.session.flush()
+    letter.document_id = queue_document("letter", letter, language="en", vendor_id=user.vendor_id, actor=None).id
 
 
 def _id_arguments(rule) -> list[str]:

@@ -1,0 +1,255 @@
+"""Letters after an evaluation (contracts/letters.py): the debrief worked by hand, nothing of another vendor in a
+regret letter, an idempotent batch, signed and verifiable PDFs, the download matrix, Chinese letters, the pages."""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+import sqlalchemy as sa
+
+from app.auth.models import Role
+from app.documents.models import Document, DocumentStatus
+from app.documents.service import read_verified
+from app.documents.signing import check_signature
+from app.extensions import db
+from app.notifications import Notification
+from contracts.letter_models import Letter, LetterBatch, LetterKind
+from contracts.letters import (LettersRefused, debrief_of, default_outcomes, issue_letters, ranking_of,
+                               vendor_language)
+from eoi.states import ExerciseKind
+from scoring.queries import technical_criteria_of
+from tests.factories import (create_opened_exercise, create_panel, create_staff, create_vendor_user, declare_all,
+                             score_and_submit, wait_for)
+
+# Scores of the three scorers (chair and two members) per proposal: {criterion index: (s1, s2, s3)}.
+# C1: weight 60, out of 10, pass mark 6; C2: weight 40, out of 5, pass mark 3.
+#   A: C1 8,8,8 -> 8;  C2 4,4,4 -> 4   total 8/10*60 + 4/5*40 = 48 + 32 = 80, passes
+#   B: C1 7,6,5 -> 6;  C2 2,3,4 -> 3   total 36 + 24 = 60, passes (exactly at both pass marks)
+#   C: C1 5,5,5 -> 5;  C2 5,5,5 -> 5   total 30 + 40 = 70, fails C1 (5 < 6): ranked after the passing ones
+SCORES = [((8, 8, 8), (4, 4, 4)), ((7, 6, 5), (2, 3, 4)), ((5, 5, 5), (5, 5, 5))]
+
+
+def _scored(kind: ExerciseKind = ExerciseKind.eoi, *, chinese: int | None = None):
+    exercise, submissions, officer = create_opened_exercise(vendors=3, criteria=((60, 10, 6), (40, 5, 3)))
+    panel, chair, members, _ = create_panel(exercise, officer, members=2)
+    c1, c2 = technical_criteria_of(exercise)
+    for i, user in enumerate((chair, *members)):
+        declare_all(panel, user)
+        for submission, (s1, s2) in zip(submissions, SCORES):
+            score_and_submit(panel, user, submission, values={c1.id: s1[i], c2.id: s2[i]})
+    if kind != exercise.kind:
+        exercise.kind = kind  # harness shortcut: the same evaluation as a tender
+    if chinese is not None:
+        for user in submissions[chinese].vendor.users:
+            user.locale = "zh_Hant"  # the company's user saved Traditional Chinese
+    db.session.commit()
+    return exercise, submissions, officer
+
+
+def _ready(batch: LetterBatch) -> bool:
+    db.session.expire_all()
+    return all(letter.document.status == DocumentStatus.ready for letter in batch.letters)
+
+
+def test_debrief_is_the_vendors_own_scores_against_the_pass_marks_and_the_successful_score(app):
+    exercise, subs, officer = _scored()
+    ranking = ranking_of(exercise)
+    outcomes = default_outcomes(exercise, ranking)
+    a, b, c = (s.vendor_id for s in subs)
+    assert outcomes == {a: "shortlist", b: "shortlist", c: "regret"}
+    debrief = debrief_of(ranking, c, outcomes)
+    assert [(x["score"], x["max"], x["pass_mark"], x["passed"]) for x in debrief["criteria"]] == [
+        ("5.00", 10, 6, False), ("5.00", 5, 3, True)]
+    assert [x["weighted"] for x in debrief["criteria"]] == ["30.00", "40.00"]
+    assert debrief["total"] == "70.00" and debrief["passed"] is False
+    assert (debrief["rank"], debrief["proposals"]) == (3, 3)
+    assert debrief["successful_total"] == "60.00"  # the lowest shortlisted total (B's), not the best (A's 80)
+
+    exercise.kind = ExerciseKind.tender
+    tender = default_outcomes(exercise, ranking)
+    assert tender == {a: "award", b: "regret", c: "regret"}
+    runner_up = debrief_of(ranking, b, tender)
+    assert [x["score"] for x in runner_up["criteria"]] == ["6.00", "3.00"]
+    assert runner_up["total"] == "60.00" and runner_up["passed"] is True and runner_up["rank"] == 2
+    assert runner_up["successful_total"] == "80.00"
+
+
+def test_letters_are_refused_before_results_exist(app, login):
+    exercise, subs, officer = create_opened_exercise(vendors=2)
+    with pytest.raises(LettersRefused, match="no assessment panel"):
+        issue_letters(exercise, {subs[0].vendor_id: "award"}, actor=officer, reference="X/L")
+    create_panel(exercise, officer, members=1)
+    with pytest.raises(LettersRefused, match="not complete"):
+        default_outcomes(exercise)
+    page = login(officer).get(f"/contracts/letters/exercises/{exercise.id}")
+    assert page.status_code == 200 and "Letters cannot be issued yet." in page.get_data(as_text=True)
+    refused = login(officer).post(f"/contracts/letters/exercises/{exercise.id}", follow_redirects=True)
+    assert "not complete" in refused.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Letter)) == 0
+
+
+def test_batch_is_idempotent_and_a_second_issue_adds_only_what_is_missing(app):
+    exercise, subs, officer = _scored(ExerciseKind.tender)
+    outcomes = default_outcomes(exercise)
+    first = dict(list(outcomes.items())[:2])
+    batch = issue_letters(exercise, first, actor=officer, reference="T/L")
+    db.session.commit()
+    again = issue_letters(exercise, outcomes, actor=officer, reference="ignored")
+    db.session.commit()
+    third = issue_letters(exercise, outcomes, actor=officer, reference="ignored")
+    db.session.commit()
+    assert again.id == batch.id == third.id and batch.reference == "T/L"
+    letters = db.session.scalars(sa.select(Letter).where(Letter.exercise_id == exercise.id)).all()
+    assert sorted(letter.vendor_id for letter in letters) == sorted(outcomes)
+    assert sorted(letter.number for letter in letters) == [1, 2, 3]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Document).where(Document.kind == "letter")) == 3
+    assert wait_for(lambda: _ready(batch))
+    # a redelivered render task finds its document ready: nothing is rendered or stored again
+    from app.documents.tasks import render_document
+    doc = letters[0].document
+    sha, rendered_at = doc.sha256, doc.rendered_at
+    render_document.apply(args=(doc.id,))
+    db.session.expire_all()
+    assert (doc.sha256, doc.rendered_at) == (sha, rendered_at)
+    # one notification per vendor user, not one per issue
+    users = [u for s in subs for u in s.vendor.users]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
+        Notification.user_id.in_([u.id for u in users]), Notification.subject.like("Letter issued%"))) == len(users)
+
+
+def _pdftotext(pdf: bytes) -> str:
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+        handle.write(pdf)
+        handle.flush()
+        return subprocess.run(["pdftotext", "-enc", "UTF-8", handle.name, "-"], capture_output=True, text=True,
+                              check=True).stdout
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_regret_letter_shows_only_its_own_vendor_and_a_chinese_letter_is_in_chinese(app):
+    exercise, subs, officer = _scored(ExerciseKind.tender, chinese=2)
+    batch = issue_letters(exercise, default_outcomes(exercise), actor=officer, reference=f"{exercise.reference}/L")
+    db.session.commit()
+    assert wait_for(lambda: _ready(batch))
+    by_vendor = {letter.vendor_id: letter for letter in batch.letters}
+    a, b, c = subs
+    regret_b = by_vendor[b.vendor_id]
+    assert regret_b.kind == LetterKind.regret and regret_b.language == "en"
+    text = " ".join(_pdftotext(read_verified(regret_b.document)).split())
+    assert b.vendor.name_en in text and "We regret to inform you" in text
+    assert "Debrief: your scores" in text and "6 of 10" in text and "3 of 5" in text and "60 out of 100" in text
+    assert "Successful score 80 out of 100" in text and "2 of 3 proposals" in text
+    for other in (a, c):  # no other company's name, BR number or reference
+        assert other.vendor.name_en not in text and other.vendor.name_zh not in text
+        assert other.vendor.br_number not in text
+    assert "70" not in text.replace(regret_b.content_sha256, "")  # C's total appears nowhere
+    stored = json.loads(regret_b.debrief)
+    assert set(stored) == {"criteria", "total", "passed", "overall_pass_mark", "below_overall_pass_mark", "rank",
+                           "proposals", "successful_total"}
+
+    award = by_vendor[a.vendor_id]
+    assert award.kind == LetterKind.award and award.debrief is None
+    assert "decided to award the contract" in " ".join(_pdftotext(read_verified(award.document)).split())
+
+    chinese = by_vendor[c.vendor_id]
+    assert chinese.language == "zh_Hant" == chinese.document.language
+    zh_text = "".join(_pdftotext(read_verified(chinese.document)).split())
+    assert c.vendor.name_zh in zh_text and "準則1" in zh_text and "評分摘要" in zh_text
+
+
+def test_every_letter_is_signed_and_verifies_and_a_changed_byte_fails(app):
+    exercise, subs, officer = _scored(chinese=0)
+    batch = issue_letters(exercise, default_outcomes(exercise), actor=officer, reference=f"{exercise.reference}/L")
+    db.session.commit()
+    assert wait_for(lambda: _ready(batch))
+    public = app.test_client()
+    for letter in batch.letters:
+        pdf = read_verified(letter.document)
+        assert check_signature(pdf).is_signed_original
+        page = public.post("/contracts/verify", data={"file": (io.BytesIO(pdf), "letter.pdf")},
+                           content_type="multipart/form-data").get_data(as_text=True)
+        assert f"This is the signed original of {letter.reference}." in page and letter.content_sha256 in page
+        changed = bytearray(pdf)
+        changed[len(pdf) // 3] ^= 0x01
+        bad = public.post("/contracts/verify", data={"file": (io.BytesIO(bytes(changed)), "letter.pdf")},
+                          content_type="multipart/form-data").get_data(as_text=True)
+        assert "This file is not a signed original we issued" in bad
+    by_reference = public.get(f"/contracts/verify?reference={batch.letters[0].reference}").get_data(as_text=True)
+    assert "is on record" in by_reference and batch.letters[0].document.sha256 in by_reference
+
+
+def test_vendors_download_only_their_own_letters(app, login):
+    exercise, subs, officer = _scored()
+    batch = issue_letters(exercise, default_outcomes(exercise), actor=officer, reference=f"{exercise.reference}/L")
+    db.session.commit()
+    assert wait_for(lambda: _ready(batch))
+    letters = {letter.vendor_id: letter for letter in batch.letters}
+    outsider = create_vendor_user()
+    approver, panel_user = create_staff(Role.approver), create_staff(Role.panel)
+    for submission in subs:
+        client = login(submission.vendor.users[0])
+        mine = client.get("/contracts/letters").get_data(as_text=True)
+        assert letters[submission.vendor_id].reference in mine
+        for vendor_id, letter in letters.items():
+            response = client.get(f"/contracts/letters/{letter.id}.pdf")
+            if vendor_id == submission.vendor_id:
+                assert response.status_code == 200 and response.data.startswith(b"%PDF")
+                assert response.headers["Cache-Control"] == "private, no-store"
+            else:
+                assert response.status_code == 404
+                assert letter.reference not in mine
+    letter = next(iter(letters.values()))
+    assert login(outsider).get(f"/contracts/letters/{letter.id}.pdf").status_code == 404
+    assert login(panel_user).get(f"/contracts/letters/{letter.id}.pdf").status_code == 404
+    assert login(officer).get(f"/contracts/letters/{letter.id}.pdf").status_code == 200
+    assert login(approver).get(f"/contracts/letters/{letter.id}.pdf").status_code == 200
+    assert app.test_client().get(f"/contracts/letters/{letter.id}.pdf").status_code in (302, 401)
+    assert login(outsider).get(f"/contracts/letters/exercises/{exercise.id}").status_code in (403, 404)
+    assert login(approver).post(f"/contracts/letters/exercises/{exercise.id}").status_code in (403, 404)
+
+
+def test_officer_page_issues_with_progress_and_the_public_notice_follows(app, login):
+    exercise, subs, officer = _scored()
+    client = login(officer)
+    page = client.get(f"/contracts/letters/exercises/{exercise.id}").get_data(as_text=True)
+    assert "Who gets which letter" in page and "Issue 3 letters" in page and "Regret letter" in page
+    public = app.test_client().get(f"/exercises/{exercise.id}").get_data(as_text=True)
+    assert "Shortlist notice" not in public
+    issued = client.post(f"/contracts/letters/exercises/{exercise.id}")
+    assert issued.status_code == 302
+    batch = db.session.scalar(sa.select(LetterBatch).where(LetterBatch.exercise_id == exercise.id))
+    assert wait_for(lambda: _ready(batch))
+    page = client.get(f"/contracts/letters/exercises/{exercise.id}")
+    text = page.get_data(as_text=True)
+    assert "3 of 3 letters ready" in text and '<progress id="letters-progress" max="3" value="3">' in text
+    assert "Refresh" not in page.headers  # done: no more reloading
+    public = app.test_client().get(f"/exercises/{exercise.id}").get_data(as_text=True)
+    assert "Shortlist notice" in public
+    assert subs[0].vendor.name_en in public and subs[1].vendor.name_en in public
+    assert subs[2].vendor.name_en not in public.split("Shortlist notice")[1].split("</section>")[0]
+    # issuing again from the page changes nothing
+    client.post(f"/contracts/letters/exercises/{exercise.id}")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Letter)) == 3
+
+
+def test_progress_page_reloads_itself_while_letters_are_pending(app, login):
+    exercise, subs, officer = _scored()
+    batch = issue_letters(exercise, default_outcomes(exercise), actor=officer, reference="P/L")
+    db.session.commit()
+    assert wait_for(lambda: _ready(batch))
+    db.session.execute(sa.update(Document).where(Document.id == batch.letters[0].document_id)
+                       .values(status=DocumentStatus.queued, sha256=None))  # as if its render were still waiting
+    db.session.commit()
+    page = login(officer).get(f"/contracts/letters/exercises/{exercise.id}")
+    assert page.headers.get("Refresh") == "3" and "2 of 3 letters ready" in page.get_data(as_text=True)
+
+
+def test_vendor_language_is_what_most_of_its_users_saved(app):
+    user = create_vendor_user(locale="zh_Hant")
+    assert vendor_language(user.vendor) == "zh_Hant"
+    other = create_vendor_user(locale="en")
+    assert vendor_language(other.vendor) == "en"
