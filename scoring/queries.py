@@ -251,3 +251,55 @@ def results_of(panel: Panel, lang: str = "en") -> dict:
             "sentences": robustness_sentences(report, lang, member_names=names,
                                               proposal_names={str(s.id): s.vendor.display_name(lang) for s in proposals}),
             "agreement": report.agreement}
+
+
+def submitted_score_rows(panel: Panel) -> list:
+    """Every score of every submitted sheet of the panel's standing, not excluded assignments, in one query:
+    rows of (submission_id, member_id, member name, criterion_id, value, justification), by proposal, member and
+    criterion position. For the moderation statistics of the whole panel, the evaluation report and the exports
+    (never per row: 140,000 scores are one statement)."""
+    from scoring.models import Score as _Score
+    standing = {s.id for s in proposals_of(panel)}
+    rows = db.session.execute(
+        sa.select(Assignment.submission_id, PanelMember.id, User.name, _Score.criterion_id, _Score.value,
+                  _Score.justification)
+        .join(ScoreSheet, ScoreSheet.assignment_id == Assignment.id).join(_Score, _Score.sheet_id == ScoreSheet.id)
+        .join(PanelMember, PanelMember.id == Assignment.member_id).join(User, User.id == PanelMember.user_id)
+        .join(Criterion, Criterion.id == _Score.criterion_id)
+        .where(PanelMember.panel_id == panel.id, Assignment.excluded_at.is_(None),
+               ScoreSheet.state == ScoreSheetState.submitted, Criterion.envelope == Envelope.technical)
+        .order_by(Assignment.submission_id, PanelMember.id, Criterion.position)).all()
+    return [r for r in rows if r[0] in standing]
+
+
+def panel_moderation(panel: Panel, rows: list | None = None) -> dict[int, dict[int, "CellStats"]]:
+    """moderation_of's statistics for every proposal of the panel at once (one query, one vectorised pass):
+    submission id -> criterion id -> CellStats (mean, median, range, spread, outliers by member id)."""
+    from decimal import Decimal
+
+    from scoring.aggregation import CriterionSpec, MemberScore, ProposalSpec, build_table, moderation
+    criteria = technical_criteria_of(panel.exercise)
+    rows = submitted_score_rows(panel) if rows is None else rows
+    if not criteria:
+        return {}
+    specs = [CriterionSpec(key=str(c.id), weight=Decimal(100) - Decimal("0.01") * (len(criteria) - 1) if i == 0
+                           else Decimal("0.01"), max_score=Decimal(c.max_score), position=c.position)
+             for i, c in enumerate(criteria)]
+    submissions = sorted({r[0] for r in rows})
+    scores = [MemberScore(str(r[0]), str(r[3]), str(r[1]), Decimal(r[4])) for r in rows if r[4] is not None]
+    if not scores:
+        return {}
+    table = build_table(specs, [ProposalSpec(str(s), panel.created_at) for s in submissions], scores)
+    out: dict[int, dict[int, object]] = {}
+    for cell in moderation(table, panel.outlier_threshold):
+        out.setdefault(int(cell.proposal), {})[int(cell.criterion)] = cell
+    return out
+
+
+def consensus_of_panel(panel: Panel) -> dict[int, dict[int, "ConsensusScore"]]:
+    """Submission id -> criterion id -> the recorded consensus score, in one query."""
+    from scoring.models import ConsensusScore
+    out: dict[int, dict] = {}
+    for c in db.session.scalars(sa.select(ConsensusScore).where(ConsensusScore.panel_id == panel.id)):
+        out.setdefault(c.submission_id, {})[c.criterion_id] = c
+    return out
