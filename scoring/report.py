@@ -202,7 +202,8 @@ def scores_csv(panel: Panel, language: str) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([str(c) for c in EXPORT_COLUMNS])
     for row in export_rows(panel, language):
-        writer.writerow(["" if v is None else neutralise(v if not isinstance(v, Decimal) else str(v)) for v in row])
+        writer.writerow(["" if v is None else neutralise(format(v.normalize(), "f") if isinstance(v, Decimal) else v)
+                         for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
