@@ -170,15 +170,19 @@ def fill_in_bulk(panel, proposals: int, seed: int) -> int:
 
 # --- measurements --------------------------------------------------------------------------------------------
 
-def best_of(runs: int, fn) -> float:
+def best_of(runs: int, fn) -> tuple[float, float]:
+    """(best wall-clock ms, this process's CPU ms in that run): on a shared machine the CPU time tells how much of
+    the wall time was this work (PostgreSQL's own time is in its backend, not here)."""
     from app.extensions import db
-    best = float("inf")
+    best, cpu = float("inf"), float("inf")
     for _ in range(runs):
         db.session.expunge_all()  # a fresh session each time, as a request has
-        start = time.perf_counter()
+        start, proc = time.perf_counter(), time.process_time()
         fn()
-        best = min(best, time.perf_counter() - start)
-    return best * 1000
+        wall = time.perf_counter() - start
+        if wall < best:
+            best, cpu = wall, time.process_time() - proc
+    return best * 1000, cpu * 1000
 
 
 def render_report(panel_id: int, officer_id: int) -> tuple[float, int, int]:
@@ -195,9 +199,10 @@ def render_report(panel_id: int, officer_id: int) -> tuple[float, int, int]:
     db.session.commit()
     doc_id = doc.id
     db.session.expunge_all()
-    start = time.perf_counter()
+    start, proc = time.perf_counter(), time.process_time()
     render_document.run(doc_id)
     elapsed = (time.perf_counter() - start) * 1000
+    log(f"report: CPU of this process {(time.process_time() - proc) * 1000:.0f} ms")
     doc = db.session.get(Document, doc_id)
     if not doc.is_ready:
         raise RuntimeError(f"the report did not render: {doc.failure_reason}")
@@ -311,10 +316,10 @@ def main() -> int:
                 stats = panel_moderation(db.session.get(Panel, big_id))
                 assert len(stats) == args.proposals and all(len(v) == args.criteria for v in stats.values())
 
-            results_ms = best_of(args.runs, results)
-            log(f"results_of: {results_ms:.0f} ms")
-            moderation_ms = best_of(args.runs, moderation)
-            log(f"panel_moderation: {moderation_ms:.0f} ms")
+            results_ms, results_cpu = best_of(args.runs, results)
+            log(f"results_of: {results_ms:.0f} ms (CPU of this process {results_cpu:.0f} ms)")
+            moderation_ms, moderation_cpu = best_of(args.runs, moderation)
+            log(f"panel_moderation: {moderation_ms:.0f} ms (CPU of this process {moderation_cpu:.0f} ms)")
             report_ms, size, pages = render_report(report_id, officer_id)
             log(f"report: {args.report_proposals} proposals x {args.report_criteria} criteria x {args.report_members} "
                 f"members, {pages} pages, {size / 1e6:.1f} MB in {report_ms:.0f} ms")
