@@ -206,8 +206,11 @@ def render_report(panel_id: int, officer_id: int) -> tuple[float, int, int]:
     doc = db.session.get(Document, doc_id)
     if not doc.is_ready:
         raise RuntimeError(f"the report did not render: {doc.failure_reason}")
-    data = document_path(doc).read_bytes()
-    pages = data.count(b"/Type /Page\n") + data.count(b"/Type /Page ") + data.count(b"/Type/Page/")
+    pages = 0
+    if shutil.which("pdfinfo"):
+        import subprocess
+        info = subprocess.run(["pdfinfo", str(document_path(doc))], capture_output=True, text=True).stdout
+        pages = int(next((line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")), 0))
     return elapsed, doc.size, pages
 
 
