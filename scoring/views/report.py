@@ -16,7 +16,7 @@ from app.auth.forms import ConfirmForm
 from app.auth.models import Role
 from app.auth.permissions import role_required
 from app.boundary import commit, on_refusal
-from app.documents.models import Document
+from app.documents.models import Document, DocumentStatus
 from app.documents.service import download_name, queue_document, read_verified
 from app.extensions import db
 from scoring import bp
@@ -58,7 +58,14 @@ def report(panel_id: int):
     panel = _report_panel(panel_id)
     newest, ready = latest_report(panel, report_kind_for(current_user, panel), _language())
     return render_template("scoring/report.html", panel=panel, exercise=panel.exercise, newest=newest, ready=ready,
-                           confirm=ConfirmForm(), can_export=can_export_scores(current_user, panel))
+                           progress=_progress(newest), confirm=ConfirmForm(),
+                           can_export=can_export_scores(current_user, panel))
+
+
+def _progress(doc: Document | None) -> int:
+    """How far the render is, for the page's progress bar: queued 20, being rendered 60 (the task reports no finer
+    steps)."""
+    return 60 if doc is not None and doc.status == DocumentStatus.rendering else 20
 
 
 @bp.get("/panels/<int:panel_id>/report/status")
@@ -70,7 +77,7 @@ def report_status(panel_id: int):
     if newest is None:
         return jsonify(status=None)
     return jsonify(status=newest.status.value, title=newest.status.title, ready=newest.is_ready,
-                   failed=newest.has_failed)
+                   failed=newest.has_failed, progress=_progress(newest))
 
 
 @bp.post("/panels/<int:panel_id>/report")

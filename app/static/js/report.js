@@ -11,7 +11,7 @@
       .then((data) => {
         if (!data) return;
         if (data.ready || data.failed) { window.location.reload(); return; }
-        progress.value = data.status === "rendering" ? 60 : 20;
+        progress.value = data.progress;
         progress.textContent = data.title;
         window.setTimeout(poll, 2000);
       })
