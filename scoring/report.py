@@ -15,7 +15,7 @@ from decimal import Decimal
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from app.documents.models import Document
 from app.documents.service import DocumentSpec

@@ -20,7 +20,7 @@ from app.documents.models import Document
 from app.extensions import db
 from scoring.charts import ChartCriterion, distribution_svg, heatmap_svg, quartiles
 from scoring.queries import consensus_of_panel, moderation_of, panel_moderation, proposals_of, technical_criteria_of
-from scoring.report import BLIND_REPORT_KIND, REPORT_KIND, neutralise, scores_csv, scores_xlsx
+from scoring.report import BLIND_REPORT_KIND, REPORT_KIND, neutralise
 from tests.factories import create_opened_exercise, create_panel, create_staff, declare_all, score_and_submit
 
 INJECTED = "=HYPERLINK(\"http://evil.example\",\"click\") is how I justify this score."
@@ -75,10 +75,8 @@ def test_the_report_renders_through_the_task_with_contents_page_numbers_and_just
     response = client.get(f"/scoring/panels/{panel.id}/report/{doc.id}.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
     text = _pdf_text(response.data, tmp_path)
-    (tmp_path.parent / "last_report.txt").write_text(text)
     flat = " ".join(text.split())
     assert "Contents" in text and "目錄" in text  # bilingual heading of the table of contents (zh translation)
-    open("/tmp/report_en.pdf", "wb").write(response.data) if False else None
     assert "Page 1 of" in flat and "Page 2 of" in flat
     # the contents give each section's page number (target-counter): "The panel ..... 1"
     assert re.search(r"The panel\s*\.{3,}\s*\d+", text) and re.search(r"Ranking\s*\.{3,}\s*\d+", text)
@@ -88,11 +86,8 @@ def test_the_report_renders_through_the_task_with_contents_page_numbers_and_just
     assert "Agreed after the panel's discussion." in flat
     assert "Krippendorff" in flat and "Recommendation" in flat and "建議" in flat
     assert "Lower quartile" in flat  # the distribution chart's data table
-    images = subprocess.run(["pdfimages", "-list", "-"], input=response.data, capture_output=True)
-    assert response.data.count(b"/Subtype /Form") + response.data.count(b"/Subtype/Form") >= 0  # SVG became vectors
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
                              .where(AuditEvent.action == "document.downloaded")) == 1
-    del images
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
@@ -116,8 +111,7 @@ def test_who_may_read_the_report(scored, login):
     assert login(chair).get(url).status_code == 200  # clear of every vendor, its own sheets submitted
     assert login(members[0]).get(url).status_code == 404
     assert login(create_staff(Role.admin)).get(url).status_code in (403, 404)
-    assert login(submissions[0].vendor.users[0] if hasattr(submissions[0].vendor, "users") else
-                 create_staff(Role.panel)).get(url).status_code in (403, 404)
+    assert login(create_staff(Role.panel)).get(url).status_code == 404  # a panel account not on this panel
 
 
 def test_a_conflicted_chair_gets_neither_the_report_nor_its_file(app, login):
