@@ -16,12 +16,13 @@ import sqlalchemy as sa
 
 from app.audit import AuditEvent
 from app.auth.models import Role
-from app.documents.models import Document
+from app.documents.models import Document, DocumentStatus
 from app.extensions import db
 from scoring.charts import ChartCriterion, distribution_svg, heatmap_svg, quartiles
 from scoring.queries import consensus_of_panel, moderation_of, panel_moderation, proposals_of, technical_criteria_of
 from scoring.report import BLIND_REPORT_KIND, REPORT_KIND, neutralise
-from tests.factories import create_opened_exercise, create_panel, create_staff, declare_all, score_and_submit
+from tests.factories import (create_opened_exercise, create_panel, create_staff, declare_all, score_and_submit,
+                             wait_for)
 
 INJECTED = "=HYPERLINK(\"http://evil.example\",\"click\") is how I justify this score."
 
@@ -30,7 +31,8 @@ INJECTED = "=HYPERLINK(\"http://evil.example\",\"click\") is how I justify this 
 def scored(app):
     """Two proposals, a chair and two members, every sheet submitted; member 1 wrote a formula as justification."""
     exercise, submissions, officer = create_opened_exercise(vendors=2, criteria=((60, 10), (40, 5)))
-    panel, chair, members, _clerk = create_panel(exercise, officer, members=2)
+    panel, chair, members, clerk = create_panel(exercise, officer, members=2)
+    panel.secretary_user = clerk  # for the permission tests
     c1, c2 = technical_criteria_of(exercise)
     for n, user in enumerate((chair, *members)):
         declare_all(panel, user)
@@ -52,9 +54,12 @@ def _queue_report(client, panel):
                       page.get_data(as_text=True))
     response = client.post(f"/scoring/panels/{panel.id}/report", data={"csrf_token": token.group(1) or token.group(2)})
     assert response.status_code == 302
-    return db.session.scalars(sa.select(Document).where(Document.subject_type == "Panel",
-                                                        Document.subject_id == panel.id)
-                              .order_by(Document.id.desc())).first()
+    doc = db.session.scalars(sa.select(Document).where(Document.subject_type == "Panel",
+                                                       Document.subject_id == panel.id)
+                             .order_by(Document.id.desc())).first()
+    # eager Celery renders on commit; a real worker (the PostgreSQL run) renders a moment later
+    wait_for(lambda: db.session.get(Document, doc.id).status in (DocumentStatus.ready, DocumentStatus.failed), 240)
+    return db.session.get(Document, doc.id)
 
 
 def _pdf_text(data: bytes, tmp_path) -> str:
@@ -110,6 +115,7 @@ def test_who_may_read_the_report(scored, login):
     assert login(create_staff(Role.approver)).get(url).status_code == 200
     assert login(chair).get(url).status_code == 200  # clear of every vendor, its own sheets submitted
     assert login(members[0]).get(url).status_code == 404
+    assert login(panel.secretary_user).get(url).status_code == 404  # the secretary follows progress, no scores
     assert login(create_staff(Role.admin)).get(url).status_code in (403, 404)
     assert login(create_staff(Role.panel)).get(url).status_code == 404  # a panel account not on this panel
 
