@@ -13,7 +13,9 @@ def init_app(app: Flask) -> None:
     from scoring import labels
     from scoring.operations import criteria_problems
     from scoring.views import criteria_link_panel, criteria_panel
+    from scoring.report import BLIND_REPORT_KIND, REPORT_KIND, build_report, report_name
     from scoring.views.panels import home_queue, panel_link_panel
+    from scoring.views.report import home_reports
 
     if bp.name not in app.blueprints:
         app.register_blueprint(bp)
@@ -26,6 +28,11 @@ def init_app(app: Flask) -> None:
     registry.add_exercise_panel("scoring.panel_link", ExercisePanel("manage", "scoring/_panel_link.html",
                                                                     panel_link_panel))
     registry.add_home_panel("scoring.queue", HomePanel(frozenset({Role.panel}), "scoring/_home_queue.html", home_queue))
+    registry.add_home_panel("scoring.reports", HomePanel(frozenset({Role.approver}), "scoring/_home_reports.html",
+                                                         home_reports))
+    registry.add_document_builder(REPORT_KIND, _l("Evaluation report"), build_report, report_name)
+    registry.add_document_builder(BLIND_REPORT_KIND, _l("Evaluation report (proposals by letter)"), build_report,
+                                  report_name)
 
 
 from scoring import models, operations, views  # noqa: E402,F401

@@ -16,6 +16,7 @@ ACTIONS = {
     "panel.member_added": _l("Panel member added"),
     "panel.member_removed": _l("Panel member removed"),
     "panel.reminded": _l("Panel reminded"),
+    "panel.scores_exported": _l("Scores and justifications exported"),
     "score.changed": _l("Score changed"),
     "score.consensus_recorded": _l("Consensus score recorded"),
     "score_sheet.reopened": _l("Score sheet reopened"),

@@ -128,3 +128,37 @@ def can_see_results(user, panel: Panel) -> bool:
     if seat is None or seat.role != PanelRole.chair or not has_declared_all(seat):
         return False
     return not any(d.has_conflict for d in declarations_of(seat).values())
+
+
+def can_read_report(user, panel: Panel) -> bool:
+    """The evaluation report names every proposal and carries every member's scores and justifications: for the
+    officers who manage the exercise and for approvers, once the box is opened; for the chair only when it is clear of
+    every vendor (can_see_results) and moderates every proposal (its own sheets are submitted: blind scoring holds).
+    No other panel member, and no secretary, ever."""
+    if not panel.exercise.is_opened:
+        return False
+    role = getattr(user, "role", None)
+    if role == Role.officer:
+        return can_manage_exercise(user, panel.exercise)
+    if role == Role.approver:
+        return getattr(user, "is_authenticated", False)
+    if not can_see_results(user, panel):
+        return False
+    from scoring.queries import proposals_of
+    return all(can_moderate(user, panel, s) for s in proposals_of(panel))
+
+
+def report_kind_for(user, panel: Panel) -> str:
+    """Which report this reader gets: vendors named, or by letter for a chair of a panel that hides identities."""
+    from scoring.report import BLIND_REPORT_KIND, REPORT_KIND
+    return REPORT_KIND if can_see_vendor_identity(user, panel) or getattr(user, "role", None) == Role.approver \
+        else BLIND_REPORT_KIND
+
+
+def can_export_scores(user, panel: Panel) -> bool:
+    """Every score with its justification, as CSV or Excel: officers who manage the exercise and approvers, once the
+    box is opened (the chair reads the report; exports leave the system, so they stay with staff who answer for it)."""
+    role = getattr(user, "role", None)
+    if not panel.exercise.is_opened or not getattr(user, "is_authenticated", False):
+        return False
+    return (role == Role.officer and can_manage_exercise(user, panel.exercise)) or role == Role.approver

@@ -4,11 +4,11 @@ from __future__ import annotations
 from collections import Counter
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from app.auth.models import Role, User, Vendor
 from app.extensions import db
 from eoi.models import Exercise, Submission
-from eoi.queries import standing_submissions
 from scoring.models import (Assignment, ConflictDeclaration, Criterion, Envelope, Interest, Panel, PanelMember,
                             PanelRole, Score, ScoreSheet)
 from scoring.states import ScoreSheetState
@@ -62,8 +62,12 @@ def panel_candidates() -> list[User]:
 
 
 def proposals_of(panel: Panel) -> list[Submission]:
-    """The proposals the panel evaluates (those that stand after opening), in a fixed order."""
-    return sorted(standing_submissions(panel.exercise), key=lambda s: s.id)
+    """The proposals the panel evaluates (those that stand after opening, as eoi.queries.standing_submissions), in
+    a fixed order, with their vendors loaded in the same round trip (names are shown beside every proposal: one
+    query per vendor would be 1,000 queries for a big exercise)."""
+    return list(db.session.scalars(sa.select(Submission).options(so.selectinload(Submission.vendor))
+                                   .where(Submission.exercise_id == panel.exercise_id, Submission.standing())
+                                   .order_by(Submission.id)))
 
 
 def proposal_labels(panel: Panel) -> dict[int, str]:
@@ -251,3 +255,70 @@ def results_of(panel: Panel, lang: str = "en") -> dict:
             "sentences": robustness_sentences(report, lang, member_names=names,
                                               proposal_names={str(s.id): s.vendor.display_name(lang) for s in proposals}),
             "agreement": report.agreement}
+
+
+def submitted_score_rows(panel: Panel) -> list:
+    """Every score of every submitted sheet of the panel's standing, not excluded assignments, in one query:
+    rows of (submission_id, member_id, member name, criterion_id, value, justification), by proposal, member and
+    criterion position. For the moderation statistics of the whole panel, the evaluation report and the exports
+    (never per row: 140,000 scores are one statement)."""
+    from scoring.models import Score as _Score
+    standing = {s.id for s in proposals_of(panel)}
+    rows = db.session.execute(
+        sa.select(Assignment.submission_id, PanelMember.id, User.name, _Score.criterion_id, _Score.value,
+                  _Score.justification)
+        .join(ScoreSheet, ScoreSheet.assignment_id == Assignment.id).join(_Score, _Score.sheet_id == ScoreSheet.id)
+        .join(PanelMember, PanelMember.id == Assignment.member_id).join(User, User.id == PanelMember.user_id)
+        .join(Criterion, Criterion.id == _Score.criterion_id)
+        .where(PanelMember.panel_id == panel.id, Assignment.excluded_at.is_(None),
+               ScoreSheet.state == ScoreSheetState.submitted, Criterion.envelope == Envelope.technical)
+        .order_by(Assignment.submission_id, PanelMember.id, Criterion.position)).all()
+    return [r for r in rows if r[0] in standing]
+
+
+def _submitted_values(panel: Panel) -> list:
+    """(submission_id, member_id, criterion_id, value) of every scored criterion of the submitted sheets of the
+    panel's standing proposals: submitted_score_rows without names and justifications, filtered in SQL."""
+    return db.session.execute(
+        sa.select(Assignment.submission_id, PanelMember.id, Score.criterion_id, Score.value)
+        .join(ScoreSheet, ScoreSheet.assignment_id == Assignment.id).join(Score, Score.sheet_id == ScoreSheet.id)
+        .join(PanelMember, PanelMember.id == Assignment.member_id)
+        .join(Submission, Submission.id == Assignment.submission_id)
+        .join(Criterion, Criterion.id == Score.criterion_id)
+        .where(PanelMember.panel_id == panel.id, Assignment.excluded_at.is_(None), Submission.standing(),
+               ScoreSheet.state == ScoreSheetState.submitted, Criterion.envelope == Envelope.technical,
+               Score.value.is_not(None))).all()
+
+
+def panel_moderation(panel: Panel, rows: list | None = None) -> dict[int, dict[int, "CellStats"]]:
+    """moderation_of's statistics for every proposal of the panel at once (one query, one vectorised pass):
+    submission id -> criterion id -> CellStats (mean, median, range, spread, outliers by member id)."""
+    from decimal import Decimal
+
+    from scoring.aggregation import CriterionSpec, MemberScore, ProposalSpec, build_table, moderation
+    criteria = technical_criteria_of(panel.exercise)
+    if not criteria:
+        return {}
+    rows = _submitted_values(panel) if rows is None else [(r[0], r[1], r[3], r[4]) for r in rows]
+    specs = [CriterionSpec(key=str(c.id), weight=Decimal(100) - Decimal("0.01") * (len(criteria) - 1) if i == 0
+                           else Decimal("0.01"), max_score=Decimal(c.max_score), position=c.position)
+             for i, c in enumerate(criteria)]
+    submissions = sorted({r[0] for r in rows})
+    scores = [MemberScore(str(sid), str(cid), str(mid), Decimal(value)) for sid, mid, cid, value in rows
+              if value is not None]
+    if not scores:
+        return {}
+    table = build_table(specs, [ProposalSpec(str(s), panel.created_at) for s in submissions], scores)
+    out: dict[int, dict[int, object]] = {}
+    for cell in moderation(table, panel.outlier_threshold):
+        out.setdefault(int(cell.proposal), {})[int(cell.criterion)] = cell
+    return out
+
+
+def consensus_of_panel(panel: Panel) -> dict[int, dict[int, "ConsensusScore"]]:
+    """Submission id -> criterion id -> the recorded consensus score, in one query."""
+    from scoring.models import ConsensusScore
+    out: dict[int, dict] = {}
+    for c in db.session.scalars(sa.select(ConsensusScore).where(ConsensusScore.panel_id == panel.id)):
+        out.setdefault(c.submission_id, {})[c.criterion_id] = c
+    return out

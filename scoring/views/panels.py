@@ -22,7 +22,8 @@ from scoring.models import MEMBER_INTEREST_KINDS, VENDOR_LINK_KINDS, Interest, I
 from scoring.operations import (add_interest, add_panel_member, assign_proposals, declare_conflicts, form_panel,
                                 remove_interest, remove_panel_member, remind_panel)
 from scoring.permissions import (can_assign_proposals, can_declare, can_follow_panel, can_form_panel, can_moderate,
-                                 can_remind_panel, can_see_results, can_see_vendor_identity, has_declared_all)
+                                 can_read_report, can_remind_panel, can_see_results, can_see_vendor_identity,
+                                 has_declared_all)
 from scoring.queries import (active_members, assignments_of, declarations_of, declarations_of_panel,
                              interests_of_user, interests_of_vendor, likely_conflicts, panel_candidates, panel_of, progress_of,
                              proposal_labels, proposals_of, scoring_members, seat_of, seats_of, vendors_of)
@@ -57,6 +58,7 @@ def _manage_page(exercise: Exercise, panel: Panel | None, *, form=None, add_form
         can_assign=can_assign_proposals(current_user, panel), can_remind=can_remind_panel(current_user, panel),
         can_change=can_form_panel(current_user, exercise), declarations=declarations_of_panel(panel),
         flags=likely_conflicts(panel), can_see_results=can_see_results(current_user, panel),
+        can_read_report=can_read_report(current_user, panel),
         moderated=[s for s in proposals_of(panel) if can_moderate(current_user, panel, s)]), status
 
 
@@ -176,7 +178,7 @@ def panel_work(panel_id: int):
         declarations=declarations_of_panel(panel) if chair else None,
         flags=likely_conflicts(panel) if chair else None,
         moderated=[s for s in proposals_of(panel) if can_moderate(current_user, panel, s)],
-        can_see_results=can_see_results(current_user, panel))
+        can_see_results=can_see_results(current_user, panel), can_read_report=can_read_report(current_user, panel))
 
 
 def _declaration_page(panel, seat, form, status=200):

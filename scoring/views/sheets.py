@@ -30,7 +30,8 @@ from scoring.states import ScoreSheetState
 
 from scoring.operations import record_consensus, reopen_sheet, save_scores, submit_sheet
 
-from scoring.permissions import can_moderate, can_read_proposal, can_score, can_see_panel_scores, can_see_results
+from scoring.permissions import (can_moderate, can_read_proposal, can_read_report, can_score, can_see_panel_scores,
+                                 can_see_results)
 from scoring.queries import moderation_of, results_of, scores_by_criterion, seat_of, technical_criteria_of
 from scoring.views.panels import proposal_names
 
@@ -170,6 +171,11 @@ def _moderated(panel_id: int, submission_id: int) -> tuple[Panel, Submission]:
     return panel, submission
 
 
+def _chart_data(view: dict) -> dict:
+    from scoring.views.report import moderation_chart_data
+    return moderation_chart_data(view)
+
+
 def _moderation_page(panel, submission, *, consensus_form=None, reason_form=None, status=200):
     view = moderation_of(panel, submission)
     forms = {c.id: ConsensusForm(prefix=f"c{c.id}") for c in view["criteria"]}
@@ -179,7 +185,8 @@ def _moderation_page(panel, submission, *, consensus_form=None, reason_form=None
                            name=proposal_names(panel, current_user)[submission.id],
                            view=view, confirm=ConfirmForm(), consensus_forms=forms,
                            reason_form=reason_form or ReasonForm(),
-                           can_see_results=can_see_results(current_user, panel)), status
+                           can_see_results=can_see_results(current_user, panel),
+                           can_read_report=can_read_report(current_user, panel), charts=_chart_data(view)), status
 
 
 @bp.get("/panels/<int:panel_id>/proposals/<int:submission_id>")

@@ -131,6 +131,13 @@ ROUTE_ACCESS: dict[str, Access] = {
     "scoring.sheet_reopen": {OFFICER, PANEL},
     "scoring.consensus": {OFFICER, PANEL},
     "scoring.results": {OFFICER, PANEL},  # object check: a managing officer or a chair clear of every vendor
+    # scoring/views/report.py (evaluation report, exports, moderation charts)
+    "scoring.report": {OFFICER, APPROVER, PANEL},  # object check: can_read_report (a clear chair with its sheets in)
+    "scoring.report_status": {OFFICER, APPROVER, PANEL},
+    "scoring.report_prepare": {OFFICER, APPROVER, PANEL},
+    "scoring.report_download": {OFFICER, APPROVER, PANEL},  # and the reader's kind (named or by letter)
+    "scoring.scores_export": {OFFICER, APPROVER},  # object check: can_export_scores
+    "scoring.moderation_chart": {OFFICER, PANEL},  # object check: as the moderation page (can_moderate)
     # contracts/ (decisions, awards, contracts, KPIs)
     # contracts/ (contracts, KPI reports, verification; decisions and awards later)
     "contracts.register": {OFFICER, APPROVER, ADMIN},
