@@ -224,7 +224,7 @@ def _error_summary(draft_form, price_form, slot: ErrorSlot | None) -> list[tuple
 
 def _unsaved_answers(draft_form, answers: dict[int, str]) -> dict[int, str]:
     """Section id -> the text sent with this request where it differs from what is stored (shown after a refusal)."""
-    if draft_form is None or not request.form:
+    if draft_form is None:
         return {}
     return {s.id: text for s, text in ((s, (f.data or "").replace("\r\n", "\n")) for s, f in draft_form.answer_fields()
                                        if f.raw_data) if text != answers.get(s.id, "")}
@@ -265,7 +265,7 @@ def _loaded_from_request() -> dict | None:
 
 
 def _render_edit(submission: Submission, *, draft_form=None, price_form=None, slot: ErrorSlot | None = None,
-                 status=200, theirs: dict | None = None, restored=None):
+                 status=200, theirs: dict | None = None, fields=None):
     exercise, locale = submission.exercise, _locale()
     content = technical_content_for(current_user, submission)
     prices = price_content_for(current_user, submission) if exercise.has_price_envelope else None
@@ -276,7 +276,7 @@ def _render_edit(submission: Submission, *, draft_form=None, price_form=None, sl
     if prices is not None and not prices.sealed:
         bases |= {_base_name("price", i.id): fingerprint(prices.lines[i.id]) if i.id in prices.lines else fingerprint("")
                   for i in exercise.price_items}
-    sent_fields = restored if restored is not None else (request.form if request.method == "POST" else None)
+    sent_fields = fields if fields is not None else (request.form if request.method == "POST" else None)
     if draft_form is not None and not theirs and sent_fields is not None:
         bases |= {name: value for name, value in sent_fields.items() if name in bases}
     if draft_form is not None and theirs:
@@ -353,7 +353,7 @@ def submission_edit(exercise_id: int):
         draft, prices = _forms_from(exercise, held)
         flash(_("What you typed before you were signed out is back below. It is not saved yet: check it, then press "
                 "Save draft. Files you had chosen were not kept: choose them again."), "warning")
-        return _render_edit(submission, draft_form=draft, price_form=prices, restored=held)
+        return _render_edit(submission, draft_form=draft, price_form=prices, fields=held)
     return _render_edit(submission)
 
 
@@ -381,13 +381,14 @@ def proposal_too_large(_exc):
         submission = _own_submission(exercise)
     except HTTPException:
         return too_large_response()
-    draft, prices = _forms_from(exercise, form_fields_without_files())
+    fields = form_fields_without_files()
+    draft, prices = _forms_from(exercise, fields)
     slot = ErrorSlot("upload-general", next_step=_(
         "What you typed is kept below but is not saved yet: press Save draft first, then upload the files one at a "
         "time (each up to %(each)s).", each=file_size(_max_upload())))
     slot.errors.append(_("The files you chose add up to more than %(limit)s, the most the page can send at once, so "
                          "nothing was saved.", limit=file_size(current_app.config.get("MAX_CONTENT_LENGTH"))))
-    return _render_edit(submission, draft_form=draft, price_form=prices, slot=slot, status=413)
+    return _render_edit(submission, draft_form=draft, price_form=prices, slot=slot, status=413, fields=fields)
 
 
 def _section_of(exercise: Exercise, section_id: int | None):
