@@ -442,8 +442,13 @@ def _proposal_action(exercise_id: int, action: str, act=None):
     draft = DraftForm.for_sections(exercise.sections, _locale())
     prices = PriceForm.for_items(exercise.price_items, meta={"csrf": False}) if exercise.has_price_envelope else None
     slot = ErrorSlot()
-    on_refusal(render=lambda error: _render_edit(submission, draft_form=draft, price_form=prices, slot=slot,
-                                                 theirs=_theirs_of(error)),
+    def refused(error):
+        theirs = _theirs_of(error)
+        if theirs:  # the summary links to the first place both changed
+            kind, key = sorted(theirs, key=lambda k: (k[0] != "answer", k[1]))[0]
+            slot.target, slot.next_step = (answer_field_name(key) if kind == "answer" else price_field_name(key)), None
+        return _render_edit(submission, draft_form=draft, price_form=prices, slot=slot, theirs=theirs)
+    on_refusal(render=refused,
                field=slot, status=400 if action == "upload" else 409)
     autosave = request.form.get("autosave") == "1"
     valid = draft.validate_on_submit() & (prices.validate() if prices is not None else True)
