@@ -138,3 +138,33 @@ def test_a_page_over_the_size_limit_comes_back_with_the_typed_text_and_the_limit
     _axe_clean(page, f"the too-large page ({locale}, {viewport})")
     # (the page's autosave may have saved the text meanwhile; without JavaScript it is only kept on the page:
     # tests/eoi/test_journey_gaps.py)
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("locale", ["en", "zh_Hant"])
+def test_an_addendum_issues_a_document_with_both_titles_and_vendors_read_theirs(new_page, locale, viewport, tmp_path):
+    from app.auth.models import Role
+    from tests.factories import PDF_BYTES, create_published, create_staff
+    officer = create_staff(Role.officer, email=f"addendum-{locale}-{viewport}@gaps.example")
+    exercise_id = read(lambda: create_published(officer).id)  # the factory commits
+    pdf = tmp_path / "plan-final-v3.pdf"
+    pdf.write_bytes(PDF_BYTES)
+    page = new_page(bypass_csp=True, viewport=VIEWPORTS[viewport])
+    sign_in(page, f"addendum-{locale}-{viewport}@gaps.example")
+    page.goto(f"/language/{locale}")
+    page.goto(f"/manage/exercises/{exercise_id}/addenda/new")
+    page.locator("#text_en").fill("A site plan is added.")
+    page.locator("#text_zh").fill("新增地盤平面圖。")
+    page.locator("#new_document_1").set_input_files(str(pdf))
+    page.locator("#new_document_1_title").fill("Site plan")
+    page.locator("#submit-addendum, form button[type=submit]").last.click()
+    page.wait_for_load_state()
+    expect(page.locator("#new_document_1_title_zh")).to_have_attribute("aria-invalid", "true")  # both titles
+    _shot(page, f"addendum-refused-{locale}-{viewport}")
+    _axe_clean(page, f"the addendum form with an error ({locale}, {viewport})")
+    page.locator("#new_document_1").set_input_files(str(pdf))  # a browser forgets a chosen file after an error
+    page.locator("#new_document_1_title_zh").fill("地盤平面圖")
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url(f"**/manage/exercises/{exercise_id}")
+    page.goto(f"/exercises/{exercise_id}")
+    expect(page.get_by_text("地盤平面圖" if locale == "zh_Hant" else "Site plan", exact=True).first).to_be_visible()
