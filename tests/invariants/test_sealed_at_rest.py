@@ -432,3 +432,39 @@ def test_a_60_mb_upload_is_encrypted_while_streaming_in_flat_memory(app, capsys)
         print(f"\nsealing: 60 MB upload encrypt+hash {encrypt_s:.2f} s, decrypt+hash {decrypt_s:.2f} s, "
               f"peak traced memory {peak / 1024:.0f} KiB")
     db.session.rollback()
+
+
+def test_an_upload_waits_encrypted_while_the_request_is_parsed(app, login):
+    """Werkzeug spools a file part over 500 KB to a temporary file before the view encrypts it: that spool holds
+    ciphertext only (app.spool), and reads back exactly; the upload through the page still arrives intact."""
+    from app.spool import EncryptedSpool
+    marker = b"Okapi-Lantern spooled body 6625 "
+    body = b"%PDF-1.4\n" + marker * 40_000  # 1.3 MB: on disk
+    spool = EncryptedSpool()
+    for start in range(0, len(body), 7_777):
+        spool.write(body[start:start + 7_777])
+    assert spool.on_disk
+    spool._file.seek(0)
+    assert marker not in spool._file.read()
+    spool.seek(0)
+    assert spool.read() == body
+    spool.seek(100_003)
+    assert spool.read(50) == body[100_003:100_053] and spool.tell() == 100_053
+    stream = app.request_class._get_file_stream(None, len(body), "application/pdf", "x.pdf")  # what parsing uses
+    assert isinstance(stream.raw, EncryptedSpool)
+    stream.write(body)
+    stream.seek(0)
+    assert stream.read() == body
+    # through the proposal page: the stored file decrypts to what was sent
+    vendor = create_vendor_user()
+    exercise = create_published(create_staff(Role.officer))
+    client = login(vendor)
+    assert client.post(f"/exercises/{exercise.id}/submission/start").status_code == 302
+    response = client.post(f"/exercises/{exercise.id}/submission/files", content_type="multipart/form-data",
+                           data={"file-general": (io.BytesIO(body), "spooled.pdf")})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    db.session.expire_all()
+    proposal = db.session.scalar(sa.select(Submission).where(Submission.exercise_id == exercise.id))
+    [item] = sealed.technical_content_for(vendor, proposal).files
+    with sealed.open_file_for(vendor, proposal, item.id)[1] as stream:
+        assert stream.read() == body
