@@ -365,16 +365,14 @@ def _forms_from(exercise: Exercise, formdata):
     return draft, prices
 
 
-PROPOSAL_POSTS = {"eoi.submission_save", "eoi.submission_upload", "eoi.submission_file_remove", "eoi.submission_prices",
-                  "eoi.submission_addendum_acknowledge", "eoi.submission_submit"}
-
-
 @bp.errorhandler(413)
 def proposal_too_large(_exc):
     """A proposal page sent with more than MAX_CONTENT_LENGTH (files chosen without JavaScript): its text fields are
     read with the files discarded, and the page comes back with them, unsaved, and the limit. Elsewhere: the
     application's page saying the limit."""
-    if request.endpoint not in PROPOSAL_POSTS or not current_user.is_authenticated or current_user.role != Role.vendor:
+    view = current_app.view_functions.get(request.endpoint or "")
+    proposal_post = getattr(view, "keeps_typed_text", None) is _restore_to_page  # the proposal page's actions
+    if not proposal_post or not current_user.is_authenticated or current_user.role != Role.vendor:
         return too_large_response()
     try:
         exercise = _exercise_for_vendor(request.view_args["exercise_id"])
