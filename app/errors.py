@@ -148,6 +148,21 @@ def _error_response(code: int, message: str | None = None):
         return standalone_error_page(code, _TITLES.get(code, _TITLES[500]), text)
 
 
+def too_large_message() -> str:
+    """What a request over MAX_CONTENT_LENGTH is told, in the user's language, with the limit."""
+    from flask_babel import gettext as _
+    from app.i18n import file_size
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    return _("What you sent is larger than %(limit)s, the most one page can send at a time, so nothing was saved. "
+             "Go back with your browser's Back button: what you typed is usually still in the form. Then send "
+             "smaller files, or one file at a time.", limit=file_size(limit) if limit else "")
+
+
+def too_large_response():
+    """413: a page that says the limit and what to do (the request body was not read)."""
+    return _error_response(413, too_large_message())
+
+
 def _rollback_quietly() -> None:
     from app.extensions import db
     try:
@@ -163,10 +178,17 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         from flask_babel import gettext as _
+        from flask_login import current_user
+        if not current_user.is_authenticated:  # the session (and its CSRF token) expired while the user typed
+            from app.held_forms import hold_and_sign_in
+            if (response := hold_and_sign_in()) is not None:
+                return response
         return _error_response(400, _("Your form expired or was sent twice. Please reload the page and try again."))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if exc.code == 413:
+            return too_large_response()
         return _error_response(exc.code or 500)
 
     @app.errorhandler(Exception)

@@ -162,7 +162,12 @@ class QueryArgs(ImmutableMultiDict):
 
 
 class Request(flask.Request):
-    """The app's request class: query parameters are cleaned once, here, for every view and filter."""
+    """The app's request class: query parameters are cleaned once, here, for every view and filter; uploaded file
+    parts wait encrypted while the body is parsed (app.spool: no plaintext of a file reaches the disk)."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        from app.spool import encrypted_stream_factory
+        return encrypted_stream_factory(total_content_length, content_type, filename, content_length)
 
     @cached_property
     def args(self) -> QueryArgs:

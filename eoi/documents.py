@@ -10,12 +10,18 @@ from eoi.models import Exercise, SubmissionVersion
 
 
 def build_submission_receipt(doc: Document) -> DocumentSpec:
-    """The receipt lists what arrived (file names, sizes, hashes) — the vendor's own content, sent to it only."""
+    """The receipt lists what arrived: each file by its number, section, size and SHA-256. Never by name: the PDF is
+    stored in clear under STORAGE_DIR, and a file name is sealed content (issue 9, property 1; docs/sealing.md). The
+    vendor's receipt page shows the names against the same numbers while the server can decrypt them."""
     version = db.session.get(SubmissionVersion, doc.subject_id)
     manifest = sealed.manifest_for_system(version, purpose="submission receipt")
+    exercise = version.submission.exercise
+    positions = {s.id: s.position for s in exercise.sections}
+    files = [{"number": n, "section": positions.get(f.get("section_id")), "size": f["size"], "sha256": f["sha256"]}
+             for n, f in enumerate(manifest["files"], start=1)]
     return DocumentSpec("pdf/submission_receipt.html", {
-        "version": version, "submission": version.submission, "exercise": version.submission.exercise,
-        "files": manifest["files"], "answer_count": len(manifest["answers"]), "priced": bool(manifest["prices"]),
+        "version": version, "submission": version.submission, "exercise": exercise,
+        "files": files, "answer_count": len(manifest["answers"]), "priced": bool(manifest["prices"]),
     })
 
 

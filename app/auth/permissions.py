@@ -22,6 +22,17 @@ def load_user(user_key: str) -> User | None:
     return user
 
 
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Not signed in (or the session expired): to the sign-in page and back. A form whose view keeps typed text
+    (app.held_forms) has its text held first, and given back on its page after signing in again."""
+    from flask import redirect, request
+    from flask_login import login_url
+
+    from app.held_forms import hold_and_sign_in
+    return hold_and_sign_in() or redirect(login_url("auth.login", next_url=request.url))
+
+
 def role_required(*roles: Role):
     """Signed-in users with one of roles only; others get 403 (anonymous users go to sign-in)."""
     def decorator(view):

@@ -33,6 +33,7 @@ from app.auth.models import Role, User, Vendor
 from app.extensions import db
 from app.forms import BaseForm
 from app.i18n import HK
+from app.storage import safe_display_name
 from eoi.models import Exercise, ServiceCluster
 from eoi.states import ExerciseKind
 
@@ -255,9 +256,60 @@ class AddendumForm(BaseForm):
     new_closes_at = _when(_l("New closing time (optional)"),
                           description=_l("Hong Kong time. Leave empty to keep the closing time (unless an extension "
                                          "is forced)."))
-    documents = MultipleFileField(_l("Documents issued with the addendum (optional)"),
-                                  description=_l("PDF, Word or Excel. Each file is listed under its file name; a file "
-                                                 "named like an existing document's title becomes its new version."))
+    documents = MultipleFileField(_l("New versions of existing documents (optional)"),
+                                  description=_l("PDF, Word or Excel. A file named like an existing document's title "
+                                                 "becomes its new version and keeps its English and Chinese titles."))
+    # New documents, each with its title in both languages (issue 8 item 12): NEW_DOCUMENT_SLOTS of them per addendum.
+    new_document_1 = FileField(_l("New document 1 (optional)"), description=_l("PDF, Word (.docx) or Excel (.xlsx), up to 50 MB."))
+    new_document_1_title = StringField(_l("Title of new document 1 (English)"), validators=[Length(max=300)])
+    new_document_1_title_zh = StringField(_l("Title of new document 1 (Chinese)"), validators=[Length(max=300)])
+    new_document_2 = FileField(_l("New document 2 (optional)"), description=_l("PDF, Word (.docx) or Excel (.xlsx), up to 50 MB."))
+    new_document_2_title = StringField(_l("Title of new document 2 (English)"), validators=[Length(max=300)])
+    new_document_2_title_zh = StringField(_l("Title of new document 2 (Chinese)"), validators=[Length(max=300)])
+
+    def __init__(self, *args, existing_titles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.existing_titles = set(existing_titles)
+
+    def new_documents(self) -> list[tuple[object, str, str]]:
+        """(file, English title, Chinese title) of every filled new-document slot (after validation)."""
+        return [(getattr(self, f"new_document_{n}").data, getattr(self, f"new_document_{n}_title").data.strip(),
+                 getattr(self, f"new_document_{n}_title_zh").data.strip())
+                for n in range(1, NEW_DOCUMENT_SLOTS + 1) if _chosen(getattr(self, f"new_document_{n}").data)]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for n in range(1, NEW_DOCUMENT_SLOTS + 1):
+            file, title, title_zh = (getattr(self, f"new_document_{n}"), getattr(self, f"new_document_{n}_title"),
+                                     getattr(self, f"new_document_{n}_title_zh"))
+            if _chosen(file.data):
+                for field in (title, title_zh):
+                    if not (field.data or "").strip():
+                        field.errors.append(_l("Give the new document its title in both languages."))
+                        ok = False
+            elif (title.data or "").strip() or (title_zh.data or "").strip():
+                file.errors.append(_l("Choose the file of this new document, or clear its titles."))
+                ok = False
+        for item in self.documents.data or []:
+            if _chosen(item) and _title_of(item.filename) not in self.existing_titles:
+                self.documents.errors.append(_l(
+                    "%(name)s is not a new version of a document of this exercise. Add it as a new document below, "
+                    "with its English and Chinese titles.", name=item.filename))
+                ok = False
+        return ok
+
+
+NEW_DOCUMENT_SLOTS = 2
+
+
+def _chosen(file) -> bool:
+    return bool(file is not None and getattr(file, "filename", None))
+
+
+def _title_of(filename: str) -> str:
+    """The title a file uploaded as a new version is matched by: its name without the extension."""
+    name = safe_display_name(filename)
+    return name.rpartition(".")[0] or name
 
 
 class IncidentForm(BaseForm):

@@ -1,6 +1,7 @@
 """Vendor actions on a submission: draft, upload, price, submit (with receipt), withdraw, re-confirm."""
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from dataclasses import dataclass
 from decimal import Decimal
@@ -49,6 +50,24 @@ class SaveResult:
     submission: Submission
     overwrote: User | None  # someone else saved after the version this user was editing
     saved: bool = True      # False when nothing differed from what was stored (save_on_screen)
+    kept_theirs: tuple = ()  # sections ("answer", id) / ("price", id) a colleague changed and this page did not: kept
+
+
+class DraftConflict(SubmissionError):
+    """A colleague changed what this page also changed, since the page was loaded: nothing is saved, and the page
+    shows both texts (theirs: {("answer", section id) or ("price", item id): their stored value})."""
+
+    def __init__(self, message, *, theirs: dict, by: User | None, **params):
+        super().__init__(message, **params)
+        self.theirs, self.by = theirs, by
+
+
+def fingerprint(value) -> str:
+    """What the proposal page was loaded with, per answer or price (a hidden field): 16 hex digits of SHA-256. Only
+    in the page sent to the vendor, never stored."""
+    if isinstance(value, Decimal):
+        value = f"{value:.2f}"
+    return hashlib.sha256(str(value or "").replace("\r\n", "\n").encode()).hexdigest()[:16]
 
 
 def require_open(exercise: Exercise, *, actor: User, action: str) -> datetime:
@@ -136,7 +155,7 @@ def save_draft(submission: Submission, *, actor: User, answers: dict[int, str], 
 
 
 def save_on_screen(submission: Submission, *, actor: User, answers: dict[int, str], prices: dict[int, Decimal] | None = None,
-                   expected_version: int | None = None, action: str = "save") -> SaveResult:
+                   expected_version: int | None = None, action: str = "save", loaded: dict | None = None) -> SaveResult:
     """What the vendor has on the proposal page, saved before the action the page asked for (save, upload, remove,
     submit) in the same transaction: the answers and prices that differ from the stored ones. Nothing differs:
     nothing is written or checked (the action checks for itself), so a resent page never adds a version or an event.
@@ -150,11 +169,32 @@ def save_on_screen(submission: Submission, *, actor: User, answers: dict[int, st
                        ((k, (v or "").replace("\r\n", "\n")) for k, v in answers.items() if k in sections)
                        if text != stored.get(section_id, "")}
     changed_prices: dict[int, Decimal] = {}
+    stored_prices: dict = {}
     if prices and exercise.has_price_envelope:
         stored_prices = sealed.prices_for_system(submission, purpose="compare with what is on screen").lines
         changed_prices = {k: v for k, v in prices.items() if k in items and stored_prices.get(k) != v}
+    kept_theirs: list = []
+    if loaded is not None:  # three-way: what the page was loaded with, what it sends, what is stored now
+        conflicts: dict = {}
+        for kind, changed, current in (("answer", changed_answers, stored),
+                                       ("price", changed_prices, stored_prices if changed_prices else {})):
+            for key in list(changed):
+                base = loaded.get((kind, key))
+                if base is None:
+                    continue
+                if fingerprint(changed[key]) == base:  # not edited on this page: the stored one is a colleague's
+                    del changed[key]
+                    kept_theirs.append((kind, key))
+                elif fingerprint(current.get(key, "")) != base:  # edited here and by a colleague since loading
+                    conflicts[(kind, key)] = current.get(key, "")
+        if conflicts:
+            by = db.session.get(User, submission.last_saved_by_id) if submission.last_saved_by_id else None
+            raise DraftConflict(_l("%(name)s changed this proposal after you opened the page, in the same places as "
+                                   "you. Nothing was saved. What you typed is in the fields; what they saved is shown "
+                                   "under each of those fields. Combine the two, then press the button again."),
+                                theirs=conflicts, by=by, name=by.name if by else _l("A colleague"))
     if not changed_answers and not changed_prices:
-        return SaveResult(submission, None, saved=False)
+        return SaveResult(submission, None, saved=False, kept_theirs=tuple(kept_theirs))
     submission = _lock(submission)
     _require_editable(submission, actor, action)
     _reopen_if_withdrawn(submission, actor)
@@ -168,7 +208,9 @@ def save_on_screen(submission: Submission, *, actor: User, answers: dict[int, st
         record(actor, "submission.draft_saved", submission, draft_version=submission.draft_version)  # never the content
     if changed_prices:
         record(actor, "submission.prices_saved", submission)  # never the amounts
-    return SaveResult(submission, overwrote)
+    if loaded is not None:
+        overwrote = None  # three-way: nothing a colleague saved was replaced
+    return SaveResult(submission, overwrote, kept_theirs=tuple(kept_theirs))
 
 
 def add_submission_file(submission: Submission, upload: SavedUpload, *, actor: User, section: Section | None) -> SealedFile:

@@ -402,14 +402,16 @@ def _issue_addendum(exercise: Exercise, form: AddendumForm) -> None:
                                   new_closes_at=hk_to_utc(form.new_closes_at.data))
     for file in (f for f in form.documents.data or [] if f and f.filename):
         name = safe_display_name(file.filename)
-        _upload(file, exercise, title=name.rpartition(".")[0] or name, addendum=addendum)
+        _upload(file, exercise, title=name.rpartition(".")[0] or name, addendum=addendum)  # keeps its Chinese title
+    for file, title, title_zh in form.new_documents():
+        _upload(file, exercise, title=title, title_zh=title_zh, addendum=addendum)
 
 
 @bp.route("/manage/exercises/<int:exercise_id>/addenda/new", methods=["GET", "POST"])
 @role_required(Role.officer)
 def addendum_new(exercise_id: int):
     exercise = _exercise(exercise_id)
-    form = AddendumForm()
+    form = AddendumForm(existing_titles=[d.title for d in exercise.documents if not d.superseded])
     page = _form_page("eoi/officer/addendum_form.html", exercise=exercise, form=form,
                       forced_closing=minimum_closing_after_addendum(exercise, now_utc()),
                       can_issue=exercise_actions(current_user, exercise)["issue_addendum"])
@@ -417,7 +419,7 @@ def addendum_new(exercise_id: int):
         _issue_addendum(exercise, form)
         commit(_("The addendum was issued."))
         return _dashboard(exercise)
-    return page()
+    return page(), 400 if form.errors else 200
 
 
 @bp.route("/manage/exercises/<int:exercise_id>/incident", methods=["GET", "POST"])

@@ -9,13 +9,16 @@ from flask import current_app, flash, jsonify, redirect, render_template, reques
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.exceptions import NotFound
+from itsdangerous import BadData, URLSafeSerializer
+from werkzeug.exceptions import HTTPException, NotFound
 
 from app.auth.forms import ConfirmForm
 from app.auth.models import Role
 from app.auth.permissions import role_required
 from app.db import now_utc
+from app.errors import too_large_response
 from app.extensions import db
+from app.held_forms import form_fields_without_files, keeps_typed_text, take
 from app.boundary import commit, on_refusal
 from app.i18n import file_size, hk_datetime, hk_time, safe_next_url
 from app.storage import UploadRejected
@@ -28,7 +31,7 @@ from eoi.operations import (acknowledge_addendum, add_submission_file, ask_clari
                             get_or_create_submission, reconfirm_submission, register_interest, remove_submission_file,
                             save_on_screen, set_subscriptions, submit_submission, unacknowledged_addenda,
                             withdraw_submission)
-from eoi.operations.submissions import SubmissionError
+from eoi.operations.submissions import DraftConflict, SubmissionError, fingerprint
 from eoi.permissions import (can_acknowledge_addenda, can_edit_submission, can_take_part, can_withdraw_submission,
                              must_reconfirm, owns_submission)
 from eoi.rules import word_count
@@ -221,7 +224,7 @@ def _error_summary(draft_form, price_form, slot: ErrorSlot | None) -> list[tuple
 
 def _unsaved_answers(draft_form, answers: dict[int, str]) -> dict[int, str]:
     """Section id -> the text sent with this request where it differs from what is stored (shown after a refusal)."""
-    if draft_form is None or not request.form:
+    if draft_form is None:
         return {}
     return {s.id: text for s, text in ((s, (f.data or "").replace("\r\n", "\n")) for s, f in draft_form.answer_fields()
                                        if f.raw_data) if text != answers.get(s.id, "")}
@@ -234,11 +237,51 @@ def _message_at(exercise: Exercise) -> str | None:
     return at if at in known else None
 
 
+def _page_token(submission: Submission) -> str:
+    """Signed into the proposal page: text held across a sign-in (app.held_forms) goes back only into the
+    submission whose page sent it (a form posted from elsewhere cannot plant text in a vendor's page)."""
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="proposal-page").dumps(submission.id)
+
+
+def _page_token_names(token: str | None, submission: Submission) -> bool:
+    try:
+        return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="proposal-page").loads(token or "") == submission.id
+    except BadData:
+        return False
+
+
+def _base_name(kind: str, key: int) -> str:
+    return f"base-{kind}-{key}"
+
+
+def _loaded_from_request() -> dict | None:
+    """What the page was loaded with ({(kind, id): fingerprint}), from its hidden base-* fields; None if not sent."""
+    loaded = {}
+    for name, value in request.form.items():
+        kind, _, key = name.removeprefix("base-").partition("-")
+        if name.startswith("base-") and kind in ("answer", "price") and key.isdigit():
+            loaded[(kind, int(key))] = value
+    return loaded or None
+
+
 def _render_edit(submission: Submission, *, draft_form=None, price_form=None, slot: ErrorSlot | None = None,
-                 status=200):
+                 status=200, theirs: dict | None = None, fields=None):
     exercise, locale = submission.exercise, _locale()
     content = technical_content_for(current_user, submission)
     prices = price_content_for(current_user, submission) if exercise.has_price_envelope else None
+    # What this page is loaded with (three-way save, gap c): the stored values now, unless the page re-shows a sent
+    # form that was not saved (it keeps the bases it was loaded with); after a conflict, the stored ones, so that the
+    # combined text can be saved.
+    bases = {_base_name("answer", s.id): fingerprint(content.answers.get(s.id, "")) for s in exercise.sections}
+    if prices is not None and not prices.sealed:
+        bases |= {_base_name("price", i.id): fingerprint(prices.lines[i.id]) if i.id in prices.lines else fingerprint("")
+                  for i in exercise.price_items}
+    sent_fields = fields if fields is not None else (request.form if request.method == "POST" else None)
+    if draft_form is not None and not theirs and sent_fields is not None:
+        bases |= {name: value for name, value in sent_fields.items() if name in bases}
+    if draft_form is not None and theirs:
+        draft_form.draft_version.data = submission.draft_version
+        draft_form.draft_version.raw_data = [str(submission.draft_version)]
     editable = can_edit_submission(current_user, submission)
     sent = draft_form is not None
     draft_form = draft_form or DraftForm.for_sections(exercise.sections, locale, formdata=None, data={
@@ -269,9 +312,18 @@ def _render_edit(submission: Submission, *, draft_form=None, price_form=None, sl
         "withdraw_form": WithdrawForm(formdata=None),
         "max_upload": _max_upload(),
         "last_saved_by": queries.user_by_id(submission.last_saved_by_id),
+        "bases": bases, "page_token": _page_token(submission),
+        "theirs_answers": {key: value for (kind, key), value in (theirs or {}).items() if kind == "answer"},
+        "theirs_prices": {key: value for (kind, key), value in (theirs or {}).items() if kind == "price"},
+        "theirs_by": getattr(theirs, "by", None),
     }
     context["server_now"] = now_utc()  # the upload warning near closing reckons with the server's clock
     return render_template("eoi/vendor/submission_edit.html", **context), status
+
+
+def _restore_to_page(exercise_id: int, **_args) -> str:
+    """Where the typed text of any proposal action goes back to after signing in again (app.held_forms)."""
+    return url_for("eoi.submission_edit", exercise_id=exercise_id)
 
 
 @bp.post("/exercises/<int:exercise_id>/submission/start")
@@ -295,7 +347,46 @@ def submission_edit(exercise_id: int):
                                form=ConfirmForm())
     if not owns_submission(current_user, submission):
         raise NotFound()
+    held = take(url_for("eoi.submission_edit", exercise_id=exercise_id))
+    if held is not None and _page_token_names(held.get("page_token"), submission):
+        # Typed before the session expired (app.held_forms): back in the fields, not saved until the vendor saves.
+        draft, prices = _forms_from(exercise, held)
+        flash(_("What you typed before you were signed out is back below. It is not saved yet: check it, then press "
+                "Save draft. Files you had chosen were not kept: choose them again."), "warning")
+        return _render_edit(submission, draft_form=draft, price_form=prices, fields=held)
     return _render_edit(submission)
+
+
+def _forms_from(exercise: Exercise, formdata):
+    """The page's answer and price forms filled from formdata (held or read past the size limit), not validated."""
+    draft = DraftForm.for_sections(exercise.sections, _locale(), formdata=formdata, meta={"csrf": False})
+    prices = (PriceForm.for_items(exercise.price_items, formdata=formdata, meta={"csrf": False})
+              if exercise.has_price_envelope else None)
+    return draft, prices
+
+
+@bp.errorhandler(413)
+def proposal_too_large(_exc):
+    """A proposal page sent with more than MAX_CONTENT_LENGTH (files chosen without JavaScript): its text fields are
+    read with the files discarded, and the page comes back with them, unsaved, and the limit. Elsewhere: the
+    application's page saying the limit."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    proposal_post = getattr(view, "keeps_typed_text", None) is _restore_to_page  # the proposal page's actions
+    if not proposal_post or not current_user.is_authenticated or current_user.role != Role.vendor:
+        return too_large_response()
+    try:
+        exercise = _exercise_for_vendor(request.view_args["exercise_id"])
+        submission = _own_submission(exercise)
+    except HTTPException:
+        return too_large_response()
+    fields = form_fields_without_files()
+    draft, prices = _forms_from(exercise, fields)
+    slot = ErrorSlot("upload-general", next_step=_(
+        "What you typed is kept below but is not saved yet: press Save draft first, then upload the files one at a "
+        "time (each up to %(each)s).", each=file_size(_max_upload())))
+    slot.errors.append(_("The files you chose add up to more than %(limit)s, the most the page can send at once, so "
+                         "nothing was saved.", limit=file_size(current_app.config.get("MAX_CONTENT_LENGTH"))))
+    return _render_edit(submission, draft_form=draft, price_form=prices, slot=slot, status=413, fields=fields)
 
 
 def _section_of(exercise: Exercise, section_id: int | None):
@@ -324,6 +415,19 @@ def _chosen_files(exercise: Exercise) -> list[tuple[object, object]]:
     return chosen
 
 
+def _theirs_of(error) -> dict | None:
+    """A colleague's stored values that clash with this page's (DraftConflict), with who saved them."""
+    if not isinstance(error, DraftConflict):
+        return None
+    theirs = _Theirs(error.theirs)
+    theirs.by = error.by
+    return theirs
+
+
+class _Theirs(dict):
+    by = None
+
+
 def _proposal_action(exercise_id: int, action: str, act=None):
     """Every action of the proposal page (save, upload, remove a file, acknowledge an addendum, submit) is one POST of
     the whole page: what the vendor typed (answers, prices) and chose (files) is saved first, then the action runs,
@@ -336,7 +440,13 @@ def _proposal_action(exercise_id: int, action: str, act=None):
     draft = DraftForm.for_sections(exercise.sections, _locale())
     prices = PriceForm.for_items(exercise.price_items, meta={"csrf": False}) if exercise.has_price_envelope else None
     slot = ErrorSlot()
-    on_refusal(render=lambda _error: _render_edit(submission, draft_form=draft, price_form=prices, slot=slot),
+    def refused(error):
+        theirs = _theirs_of(error)
+        if theirs:  # the summary links to the first place both changed
+            kind, key = sorted(theirs, key=lambda k: (k[0] != "answer", k[1]))[0]
+            slot.target, slot.next_step = (answer_field_name(key) if kind == "answer" else price_field_name(key)), None
+        return _render_edit(submission, draft_form=draft, price_form=prices, slot=slot, theirs=theirs)
+    on_refusal(render=refused,
                field=slot, status=400 if action == "upload" else 409)
     autosave = request.form.get("autosave") == "1"
     valid = draft.validate_on_submit() & (prices.validate() if prices is not None else True)
@@ -348,7 +458,7 @@ def _proposal_action(exercise_id: int, action: str, act=None):
         return _render_edit(submission, draft_form=draft, price_form=prices, status=400)
     result = save_on_screen(submission, actor=_user(), answers=draft.answers(),
                             prices=prices.prices() if prices is not None else None,
-                            expected_version=draft.draft_version.data, action=action)
+                            expected_version=draft.draft_version.data, action=action, loaded=_loaded_from_request())
     received = []
     if not autosave:
         for section, storage in _chosen_files(exercise):
@@ -366,12 +476,25 @@ def _proposal_action(exercise_id: int, action: str, act=None):
         warning = result.overwrote and _("%(name)s saved changes after you opened this page; your save replaced "
                                          "them.", name=result.overwrote.name)
         saved_at = submission.last_saved_at
-        return jsonify(ok=True, draft_version=submission.draft_version, warning=warning or None,
+        content = technical_content_for(current_user, submission)
+        bases = {_base_name("answer", s.id): fingerprint(content.answers.get(s.id, "")) for s in exercise.sections}
+        if exercise.has_price_envelope:
+            lines = price_content_for(current_user, submission).lines
+            bases |= {_base_name("price", i.id): fingerprint(lines.get(i.id, "")) for i in exercise.price_items}
+        for kind, key in result.kept_theirs:  # the page still shows the old text there: it must not look edited
+            bases.pop(_base_name(kind, key), None)
+        if result.kept_theirs:
+            warning = _("A colleague changed other parts of this proposal after you opened this page; their changes "
+                        "are kept. Reload the page to see them.")
+        return jsonify(ok=True, draft_version=submission.draft_version, warning=warning or None, bases=bases,
                        message=_("Saved at %(time)s", time=hk_time(saved_at)) if saved_at else "",
                        last_saved=f"{hk_datetime(saved_at)} · {current_user.name}" if result.saved else None)
     if result.overwrote:
         flash(_("%(name)s saved changes after you opened this page; your save replaced them. Check the answers below.",
                 name=result.overwrote.name), "warning")
+    if result.kept_theirs:
+        flash(_("A colleague changed other parts of this proposal after you opened the page. Their changes are kept "
+                "below, with yours."), "warning")
     elif result.saved and not url:  # a submit says so in its own message
         flash(_("Your draft was saved."), "success")
     for _section, item in received:
@@ -388,6 +511,7 @@ def _proposal_action(exercise_id: int, action: str, act=None):
 
 
 @bp.post("/exercises/<int:exercise_id>/submission")
+@keeps_typed_text(_restore_to_page)
 @role_required(Role.vendor)
 def submission_save(exercise_id: int):
     """Save draft (the button, and the page's autosave): answers, prices and any chosen files."""
@@ -395,6 +519,7 @@ def submission_save(exercise_id: int):
 
 
 @bp.post("/exercises/<int:exercise_id>/submission/files")
+@keeps_typed_text(_restore_to_page)
 @role_required(Role.vendor)
 def submission_upload(exercise_id: int):
     """Upload: the chosen files, after what was typed is saved."""
@@ -429,6 +554,7 @@ def submission_file_download(exercise_id: int, file_id: int):
 
 
 @bp.post("/exercises/<int:exercise_id>/submission/files/<int:file_id>/remove")
+@keeps_typed_text(_restore_to_page)
 @role_required(Role.vendor)
 def submission_file_remove(exercise_id: int, file_id: int):
     def act(exercise, submission, form, result):
@@ -439,6 +565,7 @@ def submission_file_remove(exercise_id: int, file_id: int):
 
 
 @bp.post("/exercises/<int:exercise_id>/submission/prices")
+@keeps_typed_text(_restore_to_page)
 @role_required(Role.vendor)
 def submission_prices(exercise_id: int):
     """Save prices (the button in the price schedule): the whole page is saved, prices included."""
@@ -450,6 +577,7 @@ def submission_prices(exercise_id: int):
 
 
 @bp.post("/exercises/<int:exercise_id>/submission/addenda/<int:addendum_id>/acknowledge")
+@keeps_typed_text(_restore_to_page)
 @role_required(Role.vendor)
 def submission_addendum_acknowledge(exercise_id: int, addendum_id: int):
     """Acknowledge an addendum from the proposal page: what was typed is saved first."""
@@ -463,10 +591,15 @@ def submission_addendum_acknowledge(exercise_id: int, addendum_id: int):
 
 
 @bp.post("/exercises/<int:exercise_id>/submission/submit")
+@keeps_typed_text(_restore_to_page)
 @role_required(Role.vendor)
 def submission_submit(exercise_id: int):
     """Submit what is on screen: the typed answers and prices and any chosen file are saved, then submitted."""
     def act(exercise, submission, form, result):
+        if result.kept_theirs:  # saved, but what is stored now is not what this vendor saw: it reviews it first
+            flash(_("Nothing was submitted: a colleague changed this proposal after you opened the page. Your changes "
+                    "are saved with theirs. Review the proposal below, then submit."), "warning")
+            return None, None
         if result.overwrote:
             raise SubmissionError(_("%(name)s saved changes after you opened this page. Nothing was submitted: review "
                                     "the answers below and submit again.", name=result.overwrote.name))

@@ -10,6 +10,8 @@ import io
 import json
 import logging
 import sqlite3
+import re
+import shutil
 import subprocess
 import time
 import tracemalloc
@@ -76,6 +78,25 @@ def _storage_bytes() -> bytes:
     return b"\n".join(p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file())
 
 
+def _rendered_text() -> str:
+    """What a PDF text extractor reads out of every document stored under STORAGE_DIR (a grep of the folder does not
+    see into the compressed streams; pdftotext does), and every mail written to the outbox folder."""
+    root = Path(current_app.config["STORAGE_DIR"])
+    texts = [subprocess.run(["pdftotext", "-enc", "UTF-8", str(p), "-"], capture_output=True, text=True).stdout
+             for p in sorted(root.rglob("*")) if p.is_file() and p.read_bytes()[:5] == b"%PDF-"]
+    outbox = Path(current_app.config["OUTBOX_DIR"])
+    mails = [p.read_text(errors="replace") for p in sorted(outbox.rglob("*")) if p.is_file()] if outbox.exists() else []
+    return "\n".join(texts + mails)
+
+
+def _found_squashed(markers, text: str) -> list[str]:
+    """Markers in extracted text, whatever the line breaks, soft hyphens and spaces a layout put in them."""
+    def squash(value: str) -> str:
+        return re.sub(r"[\s\-\u00ad,.]", "", value).lower()
+    flat = squash(text)
+    return [m for m in markers if squash(m) in flat]
+
+
 def _found(markers, text: str, blob: bytes = b"") -> list[str]:
     return [m for m in markers if m in text or m.encode() in blob]
 
@@ -114,6 +135,25 @@ def test_a_full_copy_of_database_storage_and_logs_before_opening_holds_no_marker
     assert _found(MARKERS, _database_dump() + caplog.text, _storage_bytes()) == []
     # What the exercise runs on stays readable: who submitted, when, sizes and the SHA-256 of what was received.
     assert hashlib.sha256(FILE_BODY).hexdigest() in _database_dump()
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils (pdftotext) is not installed")
+def test_stored_receipts_mails_notifications_and_audit_hold_no_file_name_or_answer(app, login):
+    """The receipt PDF stored under STORAGE_DIR is read by any PDF text extractor: it lists the files by position,
+    size and SHA-256, never by name (the receipt page shows the names to the vendor while they can be decrypted).
+    The acknowledgement mail, the notification rows and the audit details carry no name or answer either."""
+    exercise, submission, _draft, _officers, submitter = _world()
+    text = _rendered_text()
+    version = submission.current_version
+    assert version.receipt_number in text, "positive control: the receipt was rendered, the mail written"
+    assert hashlib.sha256(FILE_BODY).hexdigest() in text, "the receipt lists the file by its SHA-256"
+    assert _found_squashed(MARKERS, text) == []
+    rows = "\n".join(str(row) for table in ("notifications", "outbox_messages", "audit_events")
+                     for row in db.session.execute(sa.text(f"SELECT * FROM {table}")).all())
+    assert version.receipt_number in rows and _found(MARKERS, rows) == []
+    # The vendor still sees the names on its receipt page, next to the sizes and hashes.
+    page = login(submitter).get(f"/exercises/{exercise.id}/submission/receipt").get_data(as_text=True)
+    assert FILE_NAME in page and hashlib.sha256(FILE_BODY).hexdigest() in page
 
 
 def test_the_vendor_reads_its_own_draft_and_submission_before_closing(app):
@@ -392,3 +432,39 @@ def test_a_60_mb_upload_is_encrypted_while_streaming_in_flat_memory(app, capsys)
         print(f"\nsealing: 60 MB upload encrypt+hash {encrypt_s:.2f} s, decrypt+hash {decrypt_s:.2f} s, "
               f"peak traced memory {peak / 1024:.0f} KiB")
     db.session.rollback()
+
+
+def test_an_upload_waits_encrypted_while_the_request_is_parsed(app, login):
+    """Werkzeug spools a file part over 500 KB to a temporary file before the view encrypts it: that spool holds
+    ciphertext only (app.spool), and reads back exactly; the upload through the page still arrives intact."""
+    from app.spool import EncryptedSpool
+    marker = b"Okapi-Lantern spooled body 6625 "
+    body = b"%PDF-1.4\n" + marker * 40_000  # 1.3 MB: on disk
+    spool = EncryptedSpool()
+    for start in range(0, len(body), 7_777):
+        spool.write(body[start:start + 7_777])
+    assert spool.on_disk
+    spool._file.seek(0)
+    assert marker not in spool._file.read()
+    spool.seek(0)
+    assert spool.read() == body
+    spool.seek(100_003)
+    assert spool.read(50) == body[100_003:100_053] and spool.tell() == 100_053
+    stream = app.request_class._get_file_stream(None, len(body), "application/pdf", "x.pdf")  # what parsing uses
+    assert isinstance(stream.raw, EncryptedSpool)
+    stream.write(body)
+    stream.seek(0)
+    assert stream.read() == body
+    # through the proposal page: the stored file decrypts to what was sent
+    vendor = create_vendor_user()
+    exercise = create_published(create_staff(Role.officer))
+    client = login(vendor)
+    assert client.post(f"/exercises/{exercise.id}/submission/start").status_code == 302
+    response = client.post(f"/exercises/{exercise.id}/submission/files", content_type="multipart/form-data",
+                           data={"file-general": (io.BytesIO(body), "spooled.pdf")})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    db.session.expire_all()
+    proposal = db.session.scalar(sa.select(Submission).where(Submission.exercise_id == exercise.id))
+    [item] = sealed.technical_content_for(vendor, proposal).files
+    with sealed.open_file_for(vendor, proposal, item.id)[1] as stream:
+        assert stream.read() == body

@@ -112,11 +112,16 @@
           signedOut = true; keep(); say("signedOut"); return;
         }
         const result = await response.json();
-        if (result.ok === undefined) {  // not the save's own answer: the session (and its form token) ended
+        if (result.ok === undefined && !result.error) {  // not the save's own answer: the session (and its form token) ended
           signedOut = true; keep(); say("signedOut"); return;
         }
         if (result.ok) {
           document.querySelectorAll("input[name=draft_version]").forEach((input) => { input.value = result.draft_version; });
+          // What is stored now is what the next save compares with (a colleague's change is kept, not overwritten).
+          Object.entries(result.bases || {}).forEach(([name, value]) => {
+            const input = form.querySelector(`input[data-base][name="${name}"]`);
+            if (input) input.value = value;
+          });
           if (edits === sentAt) { dirty = false; forget(); }
           const lastSaved = document.getElementById("last-saved");
           if (lastSaved && result.last_saved) lastSaved.textContent = result.last_saved;
