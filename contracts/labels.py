@@ -5,6 +5,10 @@ ACTIONS = {
     "contract.created": _l("Contract created"),
     "contract.fee_added": _l("Contract fee added"),
     "contract.kpi_added": _l("Contract KPI added"),
+    "contract.kpis_prefilled": _l("Contract KPIs pre-filled from the proposal"),
+    "contract.kpi_updated": _l("Contract KPI changed"),
+    "contract.kpi_removed": _l("Contract KPI removed"),
+    "contract.performance_report_requested": _l("Annual performance report requested"),
     "contract.milestone_added": _l("Contract milestone added"),
     "contract.risk_added": _l("Contract risk added"),
     "contract.issued": _l("Contract issued"),
@@ -27,5 +31,6 @@ OBJECTS = {
     "KpiReport": _l("KPI report"),
     "KpiResult": _l("KPI result"),
     "Milestone": _l("Milestone"),
+    "PerformanceReport": _l("Annual performance report"),
     "Risk": _l("Risk"),
 }

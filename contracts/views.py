@@ -160,6 +160,48 @@ def kpi_add(contract_id: int):
         credit_step=f.credit_step.data, credit_amount=f.credit_amount.data, credit_cap=f.credit_cap.data))
 
 
+def _kpi_of(contract: Contract, kpi_id: int):
+    return next((k for k in contract.kpis if k.id == kpi_id), None) or abort(404)
+
+
+def _kpi_page(contract, kpi, form, status=200):
+    return render_template("contracts/kpi_edit.html", contract=contract, kpi=kpi, form=form,
+                           locale=str(get_locale())), status
+
+
+@bp.route("/<int:contract_id>/kpis/<int:kpi_id>/edit", methods=["GET", "POST"])
+@role_required(Role.officer)
+def kpi_edit(contract_id: int, kpi_id: int):
+    """A service level of a draft contract, pre-filled from the proposal or added by hand, changed before signing."""
+    contract = _managed(contract_id)
+    kpi = _kpi_of(contract, kpi_id)
+    require(can.can_edit_terms(current_user, contract))
+    form = KpiForm(obj=kpi)
+    if not form.is_submitted():  # the enums' values, not their names
+        form.direction.data, form.frequency.data = kpi.direction.value, kpi.frequency.value
+    on_refusal(render=lambda error: (_field_error(form)(error), _kpi_page(contract, kpi, form))[1])
+    if not form.validate_on_submit():
+        return _kpi_page(contract, kpi, form, 400 if form.is_submitted() else 200)
+    ops.update_kpi(kpi, actor=current_user, name_en=form.name_en.data, name_zh=form.name_zh.data,
+                   unit=form.unit.data, target=form.target.data, direction=KpiDirection(form.direction.data),
+                   frequency=ReportingFrequency(form.frequency.data), credit_step=form.credit_step.data,
+                   credit_amount=form.credit_amount.data, credit_cap=form.credit_cap.data)
+    commit(_("The service level was saved."))
+    return redirect(_detail_url(contract) + "#kpis-heading")
+
+
+@bp.post("/<int:contract_id>/kpis/<int:kpi_id>/remove")
+@role_required(Role.officer)
+def kpi_remove(contract_id: int, kpi_id: int):
+    contract = _managed(contract_id)
+    kpi = _kpi_of(contract, kpi_id)
+    on_refusal(redirect_to=_detail_url(contract))
+    if ConfirmForm().validate_on_submit():
+        ops.remove_kpi(kpi, actor=current_user)
+        commit(_("The service level was removed."))
+    return redirect(_detail_url(contract) + "#kpis-heading")
+
+
 @bp.post("/<int:contract_id>/risks")
 @role_required(Role.officer)
 def risk_add(contract_id: int):
