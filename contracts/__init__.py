@@ -16,11 +16,14 @@ def init_app(app: Flask) -> None:
     from app.hooks import hooks
     from contracts import labels
     from contracts.documents import build_contract
+    from contracts.performance import build_performance_report, performance_report_name
 
     if bp.name not in app.blueprints:
         app.register_blueprint(bp)
     registry = hooks(app)
     registry.add_document_builder("contract", _l("Contract"), build_contract)
+    registry.add_document_builder("performance_report", _l("Annual performance report"), build_performance_report,
+                                  name=performance_report_name)
     registry.add_audit_labels(labels.ACTIONS, labels.OBJECTS)
     registry.add_menu_item("contracts.register", _l("Contracts"), Role.officer, Role.approver, Role.admin)
     registry.add_menu_item("contracts.my_contracts", _l("My contracts"), Role.vendor)

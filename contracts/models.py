@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.auth.models import User, Vendor
 from app.db import now_utc
-from app.documents.models import Document
+from app.documents.models import Document, DocumentStatus
 from app.extensions import db
 from contracts.states import CONTRACT_TRANSITIONS, KPI_REPORT_TRANSITIONS, ContractState, KpiReportState
 from eoi.models import Exercise, ServiceCluster
@@ -334,6 +334,10 @@ class PerformanceReport(db.Model):
     @property
     def reference(self) -> str:
         return f"{self.contract.reference}/PR{self.year}"
+
+    @property
+    def ready(self) -> bool:
+        return self.document is not None and self.document.status == DocumentStatus.ready
 
     def __repr__(self) -> str:
         return f"<PerformanceReport {self.contract_id} year {self.year}>"

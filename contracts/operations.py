@@ -22,7 +22,7 @@ from app.guards import ActionRefused, require_role, require_state
 from app.states import transition
 from contracts import rules
 from contracts.models import (Contract, ContractFee, ContractVersion, FeeKind, Kpi, KpiDirection, KpiReport,
-                              KpiResult, Milestone, ReportingFrequency, Risk, RiskBearer)
+                              KpiResult, Milestone, PerformanceReport, ReportingFrequency, Risk, RiskBearer)
 from contracts.states import ContractState, KpiReportState
 from eoi import rules as eoi_rules
 from eoi.models import Exercise, ServiceCluster, Submission
@@ -482,4 +482,26 @@ def refile_kpi_report(report: KpiReport, *, actor: User, figures: dict[int, Deci
     transition(report, KpiReportState.submitted, actor=actor, action="kpi_report.refiled",
                credit=str(report.total_credit))
     db.session.flush()
+    return report
+
+
+# --- the annual performance report --------------------------------------------------------------
+
+def request_performance_report(contract: Contract, *, actor: User, year: int, language: str = "en") -> PerformanceReport:
+    """An officer asks for the annual performance report of a contract year that has begun; the document task
+    renders, signs and hashes it (the contractor downloads it too). Raises ContractRefused for a draft contract or
+    a year outside the term, or not begun."""
+    _officer(actor)
+    if contract.state == ContractState.draft:
+        raise ContractRefused(_l("A performance report follows a signed contract."), field="year")
+    if year not in rules.contract_years(contract.starts_on, contract.ends_on, now_utc().date()):
+        raise ContractRefused(_l("Choose a contract year that has begun."), field="year")
+    report = PerformanceReport(contract_id=contract.id, year=year, requested_by_id=actor.id)
+    db.session.add(report)
+    db.session.flush()
+    doc = queue_document("performance_report", report, language=language, vendor_id=contract.vendor_id, actor=actor)
+    report.document_id = doc.id
+    db.session.flush()
+    record(actor, "contract.performance_report_requested", contract, year=year, language=language,
+           document_id=doc.id)
     return report

@@ -17,7 +17,7 @@ from app.auth.forms import ConfirmForm
 from app.auth.models import Role
 from app.auth.permissions import role_required
 from app.boundary import commit, on_refusal
-from app.documents.service import read_verified
+from app.documents.service import download_name, read_verified
 from app.errors import require
 from app.extensions import db
 from contracts import bp
@@ -26,9 +26,11 @@ from contracts import permissions as can
 from contracts import queries
 from contracts.charts import kpi_chart_svg
 from contracts.documents import preview_contract
-from contracts.forms import (ContractForm, FeeForm, IssueForm, KpiForm, MilestoneForm, PaidForm, QueryForm,
-                             RegisterFilterForm, RiskForm, TerminateForm, VariationForm, VerifyForm, kpi_report_form)
-from contracts.models import Contract, FeeKind, KpiDirection, KpiReport, ReportingFrequency, RiskBearer
+from contracts.forms import (ContractForm, FeeForm, IssueForm, KpiForm, MilestoneForm, PaidForm, PerformanceReportForm,
+                             QueryForm, RegisterFilterForm, RiskForm, TerminateForm, VariationForm, VerifyForm,
+                             kpi_report_form)
+from contracts.models import (Contract, FeeKind, KpiDirection, KpiReport, PerformanceReport, ReportingFrequency,
+                              RiskBearer)
 from contracts.verification import verify_pdf, verify_reference
 from eoi.models import ServiceCluster, Submission
 
@@ -110,10 +112,14 @@ def _detail_page(contract: Contract, status: int = 200, **forms):
     user = current_user
     flags = {name: getattr(can, f"can_{name}")(user, contract)
              for name in ("edit_terms", "issue", "sign", "activate", "close", "complete", "vary", "file_report")}
+    flags["request_performance_report"] = can.can_request_performance_report(user, contract)
     forms = {"fee_form": FeeForm(), "milestone_form": MilestoneForm(), "kpi_form": KpiForm(), "risk_form": RiskForm(),
-             "issue_form": IssueForm(), "terminate_form": TerminateForm(), "paid_form": PaidForm(), **forms}
+             "issue_form": IssueForm(), "terminate_form": TerminateForm(), "paid_form": PaidForm(),
+             "performance_form": PerformanceReportForm(years=queries.reportable_years(contract), contract=contract),
+             **forms}
     return render_template(
         "contracts/contract_detail.html", contract=contract, flags=flags, confirm=ConfirmForm(),
+        performance_reports=queries.performance_reports_of(contract),
         problems=ops.contract_problems(contract) if flags["edit_terms"] else [],
         manage=can.can_manage_contracts(user), histories=queries.kpi_histories(contract),
         reports=queries.reports_of(contract), locale=str(get_locale()), **forms), status
@@ -339,6 +345,38 @@ def kpi_chart(contract_id: int, kpi_id: int):
                         reported=_("Reported"), target=_("Target"))
     response = Response(svg, mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = CHART_CSP
+    return response
+
+
+# --- the annual performance report ---------------------------------------------------------------
+
+@bp.post("/<int:contract_id>/performance-reports")
+@role_required(Role.officer)
+def performance_report_request(contract_id: int):
+    contract = _managed(contract_id)
+    require(can.can_request_performance_report(current_user, contract))
+    form = PerformanceReportForm(years=queries.reportable_years(contract), contract=contract)
+    on_refusal(render=lambda error: (_field_error(form)(error), _detail_page(contract, performance_form=form))[1])
+    if not form.validate_on_submit():
+        return _detail_page(contract, 400, performance_form=form)
+    ops.request_performance_report(contract, actor=current_user, year=form.year.data, language=form.language.data)
+    commit(_("The performance report for year %(n)s is being prepared.", n=form.year.data))
+    return redirect(_detail_url(contract) + "#performance-reports-heading")
+
+
+@bp.get("/performance-reports/<int:report_id>.pdf")
+@login_required
+def performance_report_pdf(report_id: int):
+    report = db.session.get(PerformanceReport, report_id)
+    if report is None or not can.can_download_performance_report(current_user, report) or report.document is None:
+        raise NotFound()  # another company's report: not even its existence
+    on_refusal(redirect_to=_detail_url(report.contract))
+    data = read_verified(report.document)
+    record(current_user, "document.downloaded", report.document, kind="performance_report")
+    commit()
+    response = send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                         download_name=download_name(report.document))
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
