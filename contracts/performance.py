@@ -86,7 +86,7 @@ def annual_performance(contract: Contract, year: int, *, today: date) -> AnnualP
 
 def chart_data_uri(item: KpiYear, locale: str) -> str:
     svg = kpi_chart_svg(item.history, title=f"{item.kpi.name(locale)} ({item.kpi.unit})", reported=_("Reported"),
-                        target=_("Target"))
+                        target=_("Target"), for_print=True)
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
 
 
