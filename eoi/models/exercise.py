@@ -164,6 +164,8 @@ class Exercise(db.Model):
 
 SECTION_TEXT, SECTION_SERVICE_LEVEL = "text", "service_level"
 KPI_DIRECTION_TITLES = {"at_least": _l("At least the target"), "at_most": _l("At most the target")}
+KPI_DIRECTION_HINTS = {"at_least": _l("A minimum: the service meets it at this level or higher."),
+                       "at_most": _l("A maximum: the service meets it at this level or lower.")}
 
 
 class Section(db.Model):
@@ -203,6 +205,11 @@ class Section(db.Model):
     @property
     def direction_title(self) -> str:
         return str(KPI_DIRECTION_TITLES.get(self.kpi_direction, ""))
+
+    @property
+    def direction_hint(self) -> str:
+        """What the committed level means, for the vendor answering."""
+        return str(KPI_DIRECTION_HINTS.get(self.kpi_direction, ""))
 
     def title(self, locale) -> str:
         return self.title_zh if str(locale).startswith("zh") else self.title_en
