@@ -364,10 +364,10 @@ def performance_report_request(contract_id: int):
     return redirect(_detail_url(contract) + "#performance-reports-heading")
 
 
-@bp.get("/performance-reports/<int:report_id>.pdf")
+@bp.get("/performance-reports/<int:performance_report_id>.pdf")
 @login_required
-def performance_report_pdf(report_id: int):
-    report = db.session.get(PerformanceReport, report_id)
+def performance_report_pdf(performance_report_id: int):
+    report = db.session.get(PerformanceReport, performance_report_id)
     if report is None or not can.can_download_performance_report(current_user, report) or report.document is None:
         raise NotFound()  # another company's report: not even its existence
     on_refusal(redirect_to=_detail_url(report.contract))

@@ -132,3 +132,34 @@ def _draft_fields():
             "description_en": "D", "description_zh": "說明", "clusters": clusters()[:1],
             "publication_at": now + timedelta(days=1), "closes_at": now + timedelta(days=20),
             "clarification_deadline": now + timedelta(days=10)}
+
+
+def test_the_officer_edits_a_pre_filled_kpi_on_its_page_and_bad_input_stays_at_the_field(app, login):
+    officer, harbour = create_staff(Role.officer), create_vendor_user()
+    exercise = _closed_tender(officer, (harbour,), ({"Portal availability": "99.9"},))
+    _open(exercise, officer)
+    contract = _create(exercise, harbour, officer)
+    db.session.commit()
+    kpi = contract.kpis[0]
+    url = f"/contracts/{contract.id}/kpis/{kpi.id}/edit"
+    client = login(officer)
+    page = client.get(url).get_data(as_text=True)
+    assert "which committed to 99.9 %" in page and 'value="Portal availability"' in page
+    detail = client.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    assert "Committed in the proposal: 99.9 %" in detail and "No service credit" in detail
+    form = {"name_en": "Portal availability", "name_zh": "入門網站可用率", "unit": "%", "target": "99.5",
+            "direction": "at_least", "frequency": "monthly", "credit_step": "0", "credit_amount": "20000",
+            "credit_cap": "100000"}
+    bad = client.post(url, data=form)
+    assert bad.status_code in (200, 400) and 'id="credit_step-error"' in bad.get_data(as_text=True)
+    db.session.expire_all()
+    assert kpi.target == D("99.9")
+    assert client.post(url, data=form | {"credit_step": "0.5"}).status_code == 302
+    db.session.expire_all()
+    assert (kpi.target, kpi.credit_step, kpi.committed_level) == (D("99.5"), D("0.5"), D("99.9"))
+    assert login(harbour).get(url).status_code == 403
+    assert login(create_vendor_user()).post(url, data=form).status_code in (403, 404)
+    remove = client.post(f"/contracts/{contract.id}/kpis/{contract.kpis[1].id}/remove")
+    assert remove.status_code == 302
+    db.session.expire_all()
+    assert len(contract.kpis) == 2
