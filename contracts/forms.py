@@ -110,12 +110,12 @@ class PerformanceReportForm(_ChoicesForm):
     year = SelectField(_l("Contract year"), coerce=int, validators=[InputRequired(message=REQUIRED)])
     language = SelectField(_l("Language of the report"))
 
-    def __init__(self, *args, years=(), contract=None, **kwargs):
+    def __init__(self, *args, years=(), contract=None, default_year=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.year.choices = [(y, str(_l("Year %(n)s: %(start)s to %(end)s", n=y, start=_day_text(contract, y, 0),
                                           end=_day_text(contract, y, 1)))) for y in years]
         if self.year.data is None and years:
-            self.year.data = years[-1]
+            self.year.data = default_year if default_year in years else years[-1]
 
 
 def _day_text(contract, year: int, which: int) -> str:

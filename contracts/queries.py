@@ -136,3 +136,15 @@ def performance_reports_of(contract: Contract) -> list[PerformanceReport]:
 
 def reportable_years(contract: Contract) -> list[int]:
     return rules.contract_years(contract.starts_on, contract.ends_on, now_utc().date())
+
+
+def last_reported_year(contract: Contract) -> int | None:
+    """The contract year of the latest KPI report (the year a performance report is most likely wanted for)."""
+    latest = db.session.scalar(sa.select(sa.func.max(KpiReport.period_start))
+                               .where(KpiReport.contract_id == contract.id))
+    if latest is None:
+        return None
+    year = 1
+    while rules.contract_year(contract.starts_on, year)[1] <= latest:
+        year += 1
+    return year

@@ -115,7 +115,8 @@ def _detail_page(contract: Contract, status: int = 200, **forms):
     flags["request_performance_report"] = can.can_request_performance_report(user, contract)
     forms = {"fee_form": FeeForm(), "milestone_form": MilestoneForm(), "kpi_form": KpiForm(), "risk_form": RiskForm(),
              "issue_form": IssueForm(), "terminate_form": TerminateForm(), "paid_form": PaidForm(),
-             "performance_form": PerformanceReportForm(years=queries.reportable_years(contract), contract=contract),
+             "performance_form": PerformanceReportForm(years=queries.reportable_years(contract), contract=contract,
+                                                       default_year=queries.last_reported_year(contract)),
              **forms}
     return render_template(
         "contracts/contract_detail.html", contract=contract, flags=flags, confirm=ConfirmForm(),

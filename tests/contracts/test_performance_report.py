@@ -135,3 +135,11 @@ def test_who_requests_and_who_downloads(app, login):
     assert "Download the PDF" in login(contractor).get(f"/contracts/{contract.id}").get_data(as_text=True)
     assert "Prepare the performance report" not in login(contractor).get(
         f"/contracts/{contract.id}").get_data(as_text=True)
+
+
+def test_the_form_offers_the_year_of_the_latest_report(app):
+    from contracts.queries import last_reported_year
+    contract = create_contract(state="active")
+    assert last_reported_year(contract) is None
+    _year_of_reports(contract)  # year 2's January is the latest
+    assert last_reported_year(contract) == 2
