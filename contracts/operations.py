@@ -487,7 +487,8 @@ def refile_kpi_report(report: KpiReport, *, actor: User, figures: dict[int, Deci
 
 # --- the annual performance report --------------------------------------------------------------
 
-def request_performance_report(contract: Contract, *, actor: User, year: int, language: str = "en") -> PerformanceReport:
+def request_performance_report(contract: Contract, *, actor: User, year: int,
+                               language: str = "en") -> PerformanceReport:
     """An officer asks for the annual performance report of a contract year that has begun; the document task
     renders, signs and hashes it (the contractor downloads it too). Raises ContractRefused for a draft contract or
     a year outside the term, or not begun."""

@@ -78,8 +78,8 @@ def annual_performance(contract: Contract, year: int, *, today: date) -> AnnualP
         points = [(p, r) for p, r in history.points if start <= p < end]
         values = [r.value for _p, r in points]
         target, direction = history.kpi.target, history.kpi.direction.value
-        kpis.append(KpiYear(history.kpi, queries.KpiHistory(history.kpi, points, rules.trend(values, target, direction)),
-                            states, rules.trend_flags_over(values, target, direction)))
+        year_history = queries.KpiHistory(history.kpi, points, rules.trend(values, target, direction))
+        kpis.append(KpiYear(history.kpi, year_history, states, rules.trend_flags_over(values, target, direction)))
     due = [p for p in rules.reportable_periods(contract.starts_on, contract.ends_on, today) if start <= p < end]
     return AnnualPerformance(contract, year, start, end, kpis, reports, due)
 
