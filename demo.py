@@ -183,6 +183,36 @@ KPI_FIGURES_2008 = [
 ]
 
 
+#: The contract's service levels (name, unit, target, direction, frequency, credit step, amount, cap). The restricted
+#: tender asks for the three with a question of its questionnaire (SERVICE_LEVEL_QUESTIONS); take-up is the
+#: Government's own target.
+DEMO_KPIS = [
+    ("Portal availability", "入門網站可用率", "%", "99.5", KpiDirection.at_least, ReportingFrequency.monthly,
+     "0.5", "20000", "100000"),
+    ("Average page response time", "平均網頁回應時間", "s", "2", KpiDirection.at_most, ReportingFrequency.monthly,
+     "0.5", "10000", "50000"),
+    ("Take-up of the cluster's e-services", "服務群組電子服務使用率", "%", "40", KpiDirection.at_least,
+     ReportingFrequency.quarterly, "5", "15000", "60000"),
+    ("User satisfaction", "用戶滿意度", "%", "80", KpiDirection.at_least, ReportingFrequency.quarterly,
+     "5", "10000", "30000"),
+]
+SERVICE_LEVEL_QUESTIONS = [spec for spec in DEMO_KPIS if spec[0] != "Take-up of the cluster's e-services"]
+
+
+def _demo_kpis(contract, officer) -> None:
+    """The contract's KPIs: those pre-filled from the contractor's committed levels (a contract that follows the
+    tender) get their reporting frequency and service-credit rule; the others are added."""
+    d = Decimal
+    for en, zh, unit, target, direction, freq, step, amount, cap in DEMO_KPIS:
+        terms = dict(name_en=en, name_zh=zh, unit=unit, direction=direction, frequency=freq, credit_step=d(step),
+                     credit_amount=d(amount), credit_cap=d(cap))
+        prefilled = next((k for k in contract.kpis if k.name_en == en), None)
+        if prefilled is not None:
+            cops.update_kpi(prefilled, actor=officer, target=prefilled.target, **terms)
+        else:
+            cops.add_kpi(contract, actor=officer, target=d(target), **terms)
+
+
 def _contract_in_service(eoi: Exercise, officer, second_officer, vendors) -> None:
     """The Business and Trade cluster contract with Harbour Digital (an EOI respondent; the decisions work will make
     it follow an award): issued, signed and active from January 2008, with twelve months of KPI reports (some
@@ -202,18 +232,7 @@ def _contract_in_service(eoi: Exercise, officer, second_officer, vendors) -> Non
                 (FeeKind.revenue_share, "Advertising and value-added services", "廣告及增值服務收入", "20", "0")):
             cops.add_fee(contract, actor=officer, kind=kind, description_en=en, description_zh=zh, rate=d(rate),
                          committed=d(committed))
-        for en, zh, unit, target, direction, freq, step, amount, cap in (
-                ("Portal availability", "入門網站可用率", "%", "99.5", KpiDirection.at_least, ReportingFrequency.monthly,
-                 "0.5", "20000", "100000"),
-                ("Average page response time", "平均網頁回應時間", "s", "2", KpiDirection.at_most,
-                 ReportingFrequency.monthly, "0.5", "10000", "50000"),
-                ("Take-up of the cluster's e-services", "服務群組電子服務使用率", "%", "40", KpiDirection.at_least,
-                 ReportingFrequency.quarterly, "5", "15000", "60000"),
-                ("User satisfaction", "用戶滿意度", "%", "80", KpiDirection.at_least, ReportingFrequency.quarterly,
-                 "5", "10000", "30000")):
-            cops.add_kpi(contract, actor=officer, name_en=en, name_zh=zh, unit=unit, target=d(target),
-                         direction=direction, frequency=freq, credit_step=d(step), credit_amount=d(amount),
-                         credit_cap=d(cap))
+        _demo_kpis(contract, officer)
         cops.add_milestone(contract, actor=officer, title_en="Cluster migrated and live on the portal",
                            title_zh="服務群組完成遷移並於入門網站啟用", due_on=date(2008, 3, 31), amount=d("2500000"))
         cops.add_milestone(contract, actor=officer, title_en="Second-year service review accepted",
@@ -243,7 +262,8 @@ def _contract_in_service(eoi: Exercise, officer, second_officer, vendors) -> Non
     with simulated_time(_at(2008, 4, 15)):
         cops.record_milestone_paid(contract.milestones[0], actor=second_officer, paid_on=date(2008, 4, 15))
     db.session.commit()
-    availability, response, take_up, satisfaction = contract.kpis
+    availability, response, take_up, satisfaction = (
+        next(k for k in contract.kpis if k.name_en == spec[0]) for spec in DEMO_KPIS)
     for month, avail, resp, take, sat in KPI_FIGURES_2008:
         figures = {availability.id: d(avail), response.id: d(resp)}
         if take is not None:
@@ -265,6 +285,10 @@ def _contract_in_service(eoi: Exercise, officer, second_officer, vendors) -> Non
             with simulated_time(_at(2008, 8, 25)):
                 cops.issue_contract(contract, actor=officer, language="en")
         db.session.commit()
+    with simulated_time(_at(2009, 1, 20)):  # the first contract year's performance report, in both languages
+        for language in ("en", "zh_Hant"):
+            cops.request_performance_report(contract, actor=officer, year=1, language=language)
+    db.session.commit()
 
 
 def _eoi_exercise(clusters, officer, openers, vendors) -> Exercise:
@@ -421,6 +445,11 @@ def _tender_in_progress(eoi: Exercise, cluster: ServiceCluster, officer1, office
     for pos, (ten, tzh, gen, gzh, limit, attach) in enumerate(SECTIONS[1:], start=1):
         tender.sections.append(Section(position=pos, title_en=ten, title_zh=tzh, guidance_en=gen, guidance_zh=gzh,
                                        word_limit=limit, attachment_required=attach))
+    for pos, (en, zh, unit, _t, direction, *_rest) in enumerate(SERVICE_LEVEL_QUESTIONS, start=len(tender.sections) + 1):
+        tender.sections.append(Section(
+            position=pos, title_en=en, title_zh=zh, kind="service_level", kpi_unit=unit, kpi_direction=direction.value,
+            guidance_en="The level you commit to operate at; the contract's service level starts from it.",
+            guidance_zh="貴公司承諾達到的水平；合約的服務水平以此為起點。"))
     for pos, (en, zh, unit, unit_zh, qty) in enumerate([
             ("Set-up and migration of existing services", "設置及遷移現有服務", "lump sum", "整筆", 1),
             ("Annual operation and management fee", "每年營運及管理費", "year", "年", 5),
@@ -448,7 +477,10 @@ def _tender_in_progress(eoi: Exercise, cluster: ServiceCluster, officer1, office
     db.session.commit()
     user = vendors[0][0]
     submission = ops.get_or_create_submission(tender, actor=user)
-    ops.save_draft(submission, actor=user, answers={tender.sections[0].id: "Draft: operating model to be finalised."})
+    levels = {"Portal availability": "99.5", "Average page response time": "2", "User satisfaction": "80"}
+    ops.save_draft(submission, actor=user, answers={tender.sections[0].id: "Draft: operating model to be finalised.",
+                                                    **{s.id: levels[s.title_en] for s in tender.sections
+                                                       if s.is_service_level}})
     ops.save_prices(submission, actor=user, prices={tender.price_items[0].id: Decimal("2800000.00")})
 
 

@@ -18,6 +18,8 @@ def init_app(app: Flask) -> None:
     from contracts import labels
     from contracts.documents import build_contract, build_letter, letter_name
     from contracts.letter_views import award_notice_panel, letters_link_panel
+    from contracts.documents import build_contract
+    from contracts.performance import build_performance_report, performance_report_name
 
     if bp.name not in app.blueprints:
         app.register_blueprint(bp)
@@ -28,6 +30,8 @@ def init_app(app: Flask) -> None:
                                                                         award_notice_panel))
     registry.add_exercise_panel("contracts.letters_link", ExercisePanel("manage", "contracts/_letters_link.html",
                                                                         letters_link_panel))
+    registry.add_document_builder("performance_report", _l("Annual performance report"), build_performance_report,
+                                  name=performance_report_name)
     registry.add_audit_labels(labels.ACTIONS, labels.OBJECTS)
     registry.add_menu_item("contracts.register", _l("Contracts"), Role.officer, Role.approver, Role.admin)
     registry.add_menu_item("contracts.my_contracts", _l("My contracts"), Role.vendor)

@@ -19,11 +19,14 @@ _STYLE = Style(background="#ffffff", plot_background="#ffffff", foreground="#1b1
                label_font_size=12, major_label_font_size=12, legend_font_size=13, title_font_size=14)
 
 
-def kpi_chart_svg(history: KpiHistory, *, title: str, reported: str, target: str) -> bytes:
-    """A line of the reported figures against the target line; missed periods are the points past the target."""
+def kpi_chart_svg(history: KpiHistory, *, title: str, reported: str, target: str, for_print: bool = False) -> bytes:
+    """A line of the reported figures against the target line; missed periods are the points past the target.
+    for_print: for a PDF (WeasyPrint draws SVG without pygal's stylesheet): no guide lines, fewer scale labels."""
+    options = {"show_y_guides": False, "max_scale": 6, "min_scale": 3, "stroke_style": {"width": 2}} \
+        if for_print else {}
     chart = pygal.Line(style=_STYLE, width=720, height=300, js=[], disable_xml_declaration=False,
                        show_legend=True, legend_at_bottom=True, x_label_rotation=0, dots_size=3,
-                       show_minor_x_labels=False, truncate_label=-1, title=title)
+                       show_minor_x_labels=False, truncate_label=-1, title=title, **options)
     labels = [period.strftime("%Y-%m") for period, _r in history.points]
     chart.x_labels = labels
     chart.x_labels_major = labels[::3]

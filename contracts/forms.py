@@ -2,6 +2,7 @@
 public verification page. Input checks only; the rules are in contracts.operations."""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -102,6 +103,25 @@ class KpiForm(_ChoicesForm):
     credit_step = _quantity(_l("Service credit: for every started step of shortfall of"))
     credit_amount = _amount(_l("Service credit per step (HK$)"))
     credit_cap = _amount(_l("Service credit cap per period (HK$)"))
+
+
+class PerformanceReportForm(_ChoicesForm):
+    CHOICES = {"language": (("en", "English"), ("zh_Hant", "繁體中文"))}
+    year = SelectField(_l("Contract year"), coerce=int, validators=[InputRequired(message=REQUIRED)])
+    language = SelectField(_l("Language of the report"))
+
+    def __init__(self, *args, years=(), contract=None, default_year=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.year.choices = [(y, str(_l("Year %(n)s: %(start)s to %(end)s", n=y, start=_day_text(contract, y, 0),
+                                          end=_day_text(contract, y, 1)))) for y in years]
+        if self.year.data is None and years:
+            self.year.data = default_year if default_year in years else years[-1]
+
+
+def _day_text(contract, year: int, which: int) -> str:
+    from app.i18n import day
+    start, end = rules.contract_year(contract.starts_on, year)
+    return day(start if which == 0 else date.fromordinal(end.toordinal() - 1))
 
 
 class RiskForm(_ChoicesForm):

@@ -5,6 +5,10 @@ ACTIONS = {
     "contract.created": _l("Contract created"),
     "contract.fee_added": _l("Contract fee added"),
     "contract.kpi_added": _l("Contract KPI added"),
+    "contract.kpis_prefilled": _l("Contract KPIs pre-filled from the proposal"),
+    "contract.kpi_updated": _l("Contract KPI changed"),
+    "contract.kpi_removed": _l("Contract KPI removed"),
+    "contract.performance_report_requested": _l("Annual performance report requested"),
     "contract.milestone_added": _l("Contract milestone added"),
     "contract.risk_added": _l("Contract risk added"),
     "contract.issued": _l("Contract issued"),
@@ -30,5 +34,6 @@ OBJECTS = {
     "Letter": _l("Letter"),
     "LetterBatch": _l("Batch of letters"),
     "Milestone": _l("Milestone"),
+    "PerformanceReport": _l("Annual performance report"),
     "Risk": _l("Risk"),
 }

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.auth.models import User, Vendor
 from app.db import now_utc
-from app.documents.models import Document
+from app.documents.models import Document, DocumentStatus
 from app.extensions import db
 from contracts.states import CONTRACT_TRANSITIONS, KPI_REPORT_TRANSITIONS, ContractState, KpiReportState
 from eoi.models import Exercise, ServiceCluster
@@ -201,6 +201,9 @@ class Kpi(db.Model):
     credit_step: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(14, 4))
     credit_amount: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(14, 2))
     credit_cap: so.Mapped[Decimal] = so.mapped_column(sa.Numeric(14, 2))
+    #: the level the vendor committed to in its proposal (a service-level question of the exercise), when the KPI
+    #: was pre-filled from it; the officer may have changed the target since
+    committed_level: so.Mapped[Optional[Decimal]] = so.mapped_column(sa.Numeric(14, 4))
 
     contract: so.Mapped[Contract] = so.relationship(back_populates="kpis")
 
@@ -309,3 +312,32 @@ class KpiResult(db.Model):
 
     def __repr__(self) -> str:
         return f"<KpiResult {self.report_id} kpi {self.kpi_id} {'met' if self.met else 'missed'}>"
+
+
+class PerformanceReport(db.Model):
+    """The annual performance report of one contract year (year 1 starts on the contract's start date), requested
+    by an officer and rendered, signed and hashed by the document task: each KPI's target against the figures
+    reported, met/missed, service credits, trends and charts (contracts/performance.py)."""
+    __tablename__ = "performance_reports"
+    __table_args__ = (sa.CheckConstraint("year >= 1", name="year_positive"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    contract_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
+    year: so.Mapped[int]
+    requested_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    requested_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+    document_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("documents.id"), unique=True)
+
+    contract: so.Mapped[Contract] = so.relationship()
+    document: so.Mapped[Optional[Document]] = so.relationship()
+
+    @property
+    def reference(self) -> str:
+        return f"{self.contract.reference}/PR{self.year}"
+
+    @property
+    def ready(self) -> bool:
+        return self.document is not None and self.document.status == DocumentStatus.ready
+
+    def __repr__(self) -> str:
+        return f"<PerformanceReport {self.contract_id} year {self.year}>"

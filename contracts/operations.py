@@ -22,9 +22,11 @@ from app.guards import ActionRefused, require_role, require_state
 from app.states import transition
 from contracts import rules
 from contracts.models import (Contract, ContractFee, ContractVersion, FeeKind, Kpi, KpiDirection, KpiReport,
-                              KpiResult, Milestone, ReportingFrequency, Risk, RiskBearer)
+                              KpiResult, Milestone, PerformanceReport, ReportingFrequency, Risk, RiskBearer)
 from contracts.states import ContractState, KpiReportState
+from eoi import rules as eoi_rules
 from eoi.models import Exercise, ServiceCluster, Submission
+from eoi.sealed import technical_content_for
 from eoi.states import ExerciseState, SubmissionState
 
 #: The version of the contract template (articles and schedules in templates/pdf/contract.html); printed on every
@@ -119,7 +121,36 @@ def create_contract(exercise: Exercise, vendor: Vendor, *, actor: User, cluster:
     db.session.flush()
     record(actor, "contract.created", contract, reference=contract.reference, exercise_id=exercise.id,
            vendor_id=vendor.id)
+    prefill_kpis(contract, actor=actor)
     return contract
+
+
+def prefill_kpis(contract: Contract, *, actor: User) -> list[Kpi]:
+    """KPIs from the service levels the contractor committed to in its proposal (the exercise's service-level
+    questions), read through eoi.sealed as the officer: after the opening only (SealedContent before, invariant 1).
+    Reported monthly, with no service credit until the officer sets the rule; the officer edits them in draft."""
+    questions = [s for s in contract.exercise.sections if s.is_service_level]
+    if not questions:
+        return []
+    submission = db.session.scalar(sa.select(Submission).where(Submission.exercise_id == contract.exercise_id,
+                                                                Submission.vendor_id == contract.vendor_id))
+    answers = technical_content_for(actor, submission).answers
+    kpis = []
+    for question in questions:
+        level = eoi_rules.parse_level(answers.get(question.id))
+        if level is None:
+            continue
+        kpi = Kpi(position=_next_position(contract.kpis), name_en=question.title_en, name_zh=question.title_zh,
+                  unit=question.kpi_unit, target=level, committed_level=level,
+                  direction=KpiDirection(question.kpi_direction), frequency=ReportingFrequency.monthly,
+                  credit_step=Decimal("1"), credit_amount=Decimal("0.00"), credit_cap=Decimal("0.00"))
+        contract.kpis.append(kpi)
+        kpis.append(kpi)
+    db.session.flush()
+    if kpis:
+        record(actor, "contract.kpis_prefilled", contract, submission_id=submission.id,
+               kpi_ids=[k.id for k in kpis], section_ids=[q.id for q in questions])
+    return kpis
 
 
 def add_fee(contract: Contract, *, actor: User, kind: FeeKind, description_en: str, description_zh: str,
@@ -174,6 +205,36 @@ def add_kpi(contract: Contract, *, actor: User, name_en: str, name_zh: str, unit
     db.session.flush()
     record(actor, "contract.kpi_added", contract, kpi_id=kpi.id)
     return kpi
+
+
+def update_kpi(kpi: Kpi, *, actor: User, name_en: str, name_zh: str, unit: str, target: Decimal,
+               direction: KpiDirection, frequency: ReportingFrequency, credit_step: Decimal, credit_amount: Decimal,
+               credit_cap: Decimal) -> Kpi:
+    """Change a service level of a draft contract (a pre-filled one keeps the level committed in the proposal).
+    Raises ContractRefused once the contract is signed (a variation then) or for a malformed credit rule."""
+    _draft(kpi.contract, actor)
+    name_en, name_zh = _both(name_en, name_zh, "name_en")
+    if credit_step <= 0:
+        raise ContractRefused(_l("The step of shortfall must be more than zero."), field="credit_step")
+    if credit_amount < 0 or credit_cap < 0:
+        raise ContractRefused(_l("Enter zero or more."), field="credit_amount")
+    before = {"target": str(kpi.target), "direction": kpi.direction.value, "credit_amount": str(kpi.credit_amount)}
+    kpi.name_en, kpi.name_zh, kpi.unit, kpi.target = name_en, name_zh, unit.strip(), target
+    kpi.direction, kpi.frequency, kpi.credit_step = direction, frequency, credit_step
+    kpi.credit_amount, kpi.credit_cap = rules.money(credit_amount), rules.money(credit_cap)
+    db.session.flush()
+    record(actor, "contract.kpi_updated", kpi.contract, kpi_id=kpi.id, before=before,
+           after={"target": str(target), "direction": direction.value, "credit_amount": str(kpi.credit_amount)})
+    return kpi
+
+
+def remove_kpi(kpi: Kpi, *, actor: User) -> None:
+    """Take a service level out of a draft contract. Raises ContractRefused once it is signed."""
+    contract = kpi.contract
+    _draft(contract, actor)
+    contract.kpis.remove(kpi)
+    db.session.flush()
+    record(actor, "contract.kpi_removed", contract, kpi_id=kpi.id, name=kpi.name_en)
 
 
 def add_risk(contract: Contract, *, actor: User, risk_en: str, risk_zh: str, bearer: RiskBearer,
@@ -421,4 +482,27 @@ def refile_kpi_report(report: KpiReport, *, actor: User, figures: dict[int, Deci
     transition(report, KpiReportState.submitted, actor=actor, action="kpi_report.refiled",
                credit=str(report.total_credit))
     db.session.flush()
+    return report
+
+
+# --- the annual performance report --------------------------------------------------------------
+
+def request_performance_report(contract: Contract, *, actor: User, year: int,
+                               language: str = "en") -> PerformanceReport:
+    """An officer asks for the annual performance report of a contract year that has begun; the document task
+    renders, signs and hashes it (the contractor downloads it too). Raises ContractRefused for a draft contract or
+    a year outside the term, or not begun."""
+    _officer(actor)
+    if contract.state == ContractState.draft:
+        raise ContractRefused(_l("A performance report follows a signed contract."), field="year")
+    if year not in rules.contract_years(contract.starts_on, contract.ends_on, now_utc().date()):
+        raise ContractRefused(_l("Choose a contract year that has begun."), field="year")
+    report = PerformanceReport(contract_id=contract.id, year=year, requested_by_id=actor.id)
+    db.session.add(report)
+    db.session.flush()
+    doc = queue_document("performance_report", report, language=language, vendor_id=contract.vendor_id, actor=actor)
+    report.document_id = doc.id
+    db.session.flush()
+    record(actor, "contract.performance_report_requested", contract, year=year, language=language,
+           document_id=doc.id)
     return report

@@ -3,7 +3,7 @@ contractor's users see only their own company's contracts and file its KPI repor
 from __future__ import annotations
 
 from app.auth.models import Role
-from contracts.models import Contract, KpiReport
+from contracts.models import Contract, KpiReport, PerformanceReport
 from contracts.states import ContractState, KpiReportState
 
 STAFF_READERS = frozenset({Role.officer, Role.approver, Role.admin})
@@ -84,3 +84,11 @@ def can_view_letter(user, letter) -> bool:
     if getattr(user, "role", None) in STAFF_READERS:
         return True
     return getattr(user, "role", None) == Role.vendor and user.vendor_id == letter.vendor_id
+def can_request_performance_report(user, contract: Contract) -> bool:
+    """Officers ask for a contract year's performance report once the contract is signed."""
+    return can_manage_contracts(user) and contract.state != ContractState.draft
+
+
+def can_download_performance_report(user, report: PerformanceReport) -> bool:
+    """Whoever sees the contract (staff readers, the contractor's users) downloads its reports; others get 404."""
+    return can_view_contract(user, report.contract)

@@ -13,7 +13,7 @@ from app.auth.models import Vendor
 from app.db import now_utc
 from app.extensions import db
 from contracts import rules
-from contracts.models import Contract, Kpi, KpiReport, KpiResult, Milestone
+from contracts.models import Contract, Kpi, KpiReport, KpiResult, Milestone, PerformanceReport
 from contracts.operations import AWARDABLE, COMMITTING, committed_total
 from contracts.states import ContractState
 from eoi.models import Exercise, ServiceCluster, Submission
@@ -125,3 +125,26 @@ def milestone_of(contract: Contract, milestone_id: int) -> Milestone | None:
 
 def service_clusters() -> list[ServiceCluster]:
     return list(db.session.scalars(sa.select(ServiceCluster).order_by(ServiceCluster.code)))
+
+
+def performance_reports_of(contract: Contract) -> list[PerformanceReport]:
+    """The contract's annual performance reports, newest request first, with their documents."""
+    return list(db.session.scalars(sa.select(PerformanceReport).where(PerformanceReport.contract_id == contract.id)
+                                   .options(so.joinedload(PerformanceReport.document))
+                                   .order_by(PerformanceReport.requested_at.desc(), PerformanceReport.id.desc())))
+
+
+def reportable_years(contract: Contract) -> list[int]:
+    return rules.contract_years(contract.starts_on, contract.ends_on, now_utc().date())
+
+
+def last_reported_year(contract: Contract) -> int | None:
+    """The contract year of the latest KPI report (the year a performance report is most likely wanted for)."""
+    latest = db.session.scalar(sa.select(sa.func.max(KpiReport.period_start))
+                               .where(KpiReport.contract_id == contract.id))
+    if latest is None:
+        return None
+    year = 1
+    while rules.contract_year(contract.starts_on, year)[1] <= latest:
+        year += 1
+    return year

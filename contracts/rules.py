@@ -115,3 +115,32 @@ def avoided_so_far(total: Decimal, starts_on: date, ends_on: date, today: date) 
 
 def headroom(funding: Decimal, committed: Decimal) -> Decimal:
     return money(funding - committed)
+
+
+def add_years(day: date, years: int) -> date:
+    """The same day `years` later (29 February becomes 28 February in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def contract_year(starts_on: date, year: int) -> tuple[date, date]:
+    """The first day of contract year `year` (1 starts on the start date) and the first day after it."""
+    return add_years(starts_on, year - 1), add_years(starts_on, year)
+
+
+def contract_years(starts_on: date, ends_on: date, today: date) -> list[int]:
+    """The contract years of the term that have begun by today, oldest first."""
+    years, year = [], 1
+    while contract_year(starts_on, year)[0] <= min(ends_on, today):
+        years.append(year)
+        year += 1
+    return years
+
+
+def trend_flags_over(values: list[Decimal], target: Decimal, direction: str) -> Trend:
+    """Whether the flags of `trend` were raised at any point of the series (not only at its end): what a year's
+    report says about the year."""
+    flags = [trend(values[:i], target, direction) for i in range(3, len(values) + 1)]
+    return Trend(repeated_misses=any(f.repeated_misses for f in flags), worsening=any(f.worsening for f in flags))

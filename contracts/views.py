@@ -17,7 +17,7 @@ from app.auth.forms import ConfirmForm
 from app.auth.models import Role
 from app.auth.permissions import role_required
 from app.boundary import commit, on_refusal
-from app.documents.service import read_verified
+from app.documents.service import download_name, read_verified
 from app.errors import require
 from app.extensions import db
 from contracts import bp
@@ -26,9 +26,11 @@ from contracts import permissions as can
 from contracts import queries
 from contracts.charts import kpi_chart_svg
 from contracts.documents import preview_contract
-from contracts.forms import (ContractForm, FeeForm, IssueForm, KpiForm, MilestoneForm, PaidForm, QueryForm,
-                             RegisterFilterForm, RiskForm, TerminateForm, VariationForm, VerifyForm, kpi_report_form)
-from contracts.models import Contract, FeeKind, KpiDirection, KpiReport, ReportingFrequency, RiskBearer
+from contracts.forms import (ContractForm, FeeForm, IssueForm, KpiForm, MilestoneForm, PaidForm, PerformanceReportForm,
+                             QueryForm, RegisterFilterForm, RiskForm, TerminateForm, VariationForm, VerifyForm,
+                             kpi_report_form)
+from contracts.models import (Contract, FeeKind, KpiDirection, KpiReport, PerformanceReport, ReportingFrequency,
+                              RiskBearer)
 from contracts.verification import verify_pdf, verify_reference
 from eoi.models import ServiceCluster, Submission
 
@@ -110,10 +112,15 @@ def _detail_page(contract: Contract, status: int = 200, **forms):
     user = current_user
     flags = {name: getattr(can, f"can_{name}")(user, contract)
              for name in ("edit_terms", "issue", "sign", "activate", "close", "complete", "vary", "file_report")}
+    flags["request_performance_report"] = can.can_request_performance_report(user, contract)
     forms = {"fee_form": FeeForm(), "milestone_form": MilestoneForm(), "kpi_form": KpiForm(), "risk_form": RiskForm(),
-             "issue_form": IssueForm(), "terminate_form": TerminateForm(), "paid_form": PaidForm(), **forms}
+             "issue_form": IssueForm(), "terminate_form": TerminateForm(), "paid_form": PaidForm(),
+             "performance_form": PerformanceReportForm(years=queries.reportable_years(contract), contract=contract,
+                                                       default_year=queries.last_reported_year(contract)),
+             **forms}
     return render_template(
         "contracts/contract_detail.html", contract=contract, flags=flags, confirm=ConfirmForm(),
+        performance_reports=queries.performance_reports_of(contract),
         problems=ops.contract_problems(contract) if flags["edit_terms"] else [],
         manage=can.can_manage_contracts(user), histories=queries.kpi_histories(contract),
         reports=queries.reports_of(contract), locale=str(get_locale()), **forms), status
@@ -158,6 +165,48 @@ def kpi_add(contract_id: int):
         c, actor=current_user, name_en=f.name_en.data, name_zh=f.name_zh.data, unit=f.unit.data, target=f.target.data,
         direction=KpiDirection(f.direction.data), frequency=ReportingFrequency(f.frequency.data),
         credit_step=f.credit_step.data, credit_amount=f.credit_amount.data, credit_cap=f.credit_cap.data))
+
+
+def _kpi_of(contract: Contract, kpi_id: int):
+    return next((k for k in contract.kpis if k.id == kpi_id), None) or abort(404)
+
+
+def _kpi_page(contract, kpi, form, status=200):
+    return render_template("contracts/kpi_edit.html", contract=contract, kpi=kpi, form=form,
+                           locale=str(get_locale())), status
+
+
+@bp.route("/<int:contract_id>/kpis/<int:kpi_id>/edit", methods=["GET", "POST"])
+@role_required(Role.officer)
+def kpi_edit(contract_id: int, kpi_id: int):
+    """A service level of a draft contract, pre-filled from the proposal or added by hand, changed before signing."""
+    contract = _managed(contract_id)
+    kpi = _kpi_of(contract, kpi_id)
+    require(can.can_edit_terms(current_user, contract))
+    form = KpiForm(obj=kpi)
+    if not form.is_submitted():  # the enums' values, not their names
+        form.direction.data, form.frequency.data = kpi.direction.value, kpi.frequency.value
+    on_refusal(render=lambda error: (_field_error(form)(error), _kpi_page(contract, kpi, form))[1])
+    if not form.validate_on_submit():
+        return _kpi_page(contract, kpi, form, 400 if form.is_submitted() else 200)
+    ops.update_kpi(kpi, actor=current_user, name_en=form.name_en.data, name_zh=form.name_zh.data,
+                   unit=form.unit.data, target=form.target.data, direction=KpiDirection(form.direction.data),
+                   frequency=ReportingFrequency(form.frequency.data), credit_step=form.credit_step.data,
+                   credit_amount=form.credit_amount.data, credit_cap=form.credit_cap.data)
+    commit(_("The service level was saved."))
+    return redirect(_detail_url(contract) + "#kpis-heading")
+
+
+@bp.post("/<int:contract_id>/kpis/<int:kpi_id>/remove")
+@role_required(Role.officer)
+def kpi_remove(contract_id: int, kpi_id: int):
+    contract = _managed(contract_id)
+    kpi = _kpi_of(contract, kpi_id)
+    on_refusal(redirect_to=_detail_url(contract))
+    if ConfirmForm().validate_on_submit():
+        ops.remove_kpi(kpi, actor=current_user)
+        commit(_("The service level was removed."))
+    return redirect(_detail_url(contract) + "#kpis-heading")
 
 
 @bp.post("/<int:contract_id>/risks")
@@ -297,6 +346,38 @@ def kpi_chart(contract_id: int, kpi_id: int):
                         reported=_("Reported"), target=_("Target"))
     response = Response(svg, mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = CHART_CSP
+    return response
+
+
+# --- the annual performance report ---------------------------------------------------------------
+
+@bp.post("/<int:contract_id>/performance-reports")
+@role_required(Role.officer)
+def performance_report_request(contract_id: int):
+    contract = _managed(contract_id)
+    require(can.can_request_performance_report(current_user, contract))
+    form = PerformanceReportForm(years=queries.reportable_years(contract), contract=contract)
+    on_refusal(render=lambda error: (_field_error(form)(error), _detail_page(contract, performance_form=form))[1])
+    if not form.validate_on_submit():
+        return _detail_page(contract, 400, performance_form=form)
+    ops.request_performance_report(contract, actor=current_user, year=form.year.data, language=form.language.data)
+    commit(_("The performance report for year %(n)s is being prepared.", n=form.year.data))
+    return redirect(_detail_url(contract) + "#performance-reports-heading")
+
+
+@bp.get("/performance-reports/<int:performance_report_id>.pdf")
+@login_required
+def performance_report_pdf(performance_report_id: int):
+    report = db.session.get(PerformanceReport, performance_report_id)
+    if report is None or not can.can_download_performance_report(current_user, report) or report.document is None:
+        raise NotFound()  # another company's report: not even its existence
+    on_refusal(redirect_to=_detail_url(report.contract))
+    data = read_verified(report.document)
+    record(current_user, "document.downloaded", report.document, kind="performance_report")
+    commit()
+    response = send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                         download_name=download_name(report.document))
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

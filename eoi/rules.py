@@ -3,6 +3,7 @@
 Operations, forms, views and templates use these; none of them repeats the rule."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 
@@ -12,6 +13,7 @@ from app.errors import DomainError
 
 _WORD_BREAKS = "，。、；：！？,.;:!?()（）「」"
 MAX_AMOUNT = Decimal("1e12")
+_GROUPED_LEVEL = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
 class InvalidAmount(DomainError):
@@ -45,6 +47,23 @@ def parse_price(value: str) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
+def parse_level(text: str | None) -> Decimal | None:
+    """A committed service level as typed in a proposal ("99.9", "1,250", "2 "); None unless it is one finite
+    number (letters, a unit, a decimal comma, NaN and exponents are not)."""
+    cleaned = (text or "").strip()
+    if "," in cleaned:  # thousands separators only: "98,6" (a decimal comma) is refused, not read as 986
+        if not _GROUPED_LEVEL.match(cleaned):
+            return None
+        cleaned = cleaned.replace(",", "")
+    if not cleaned or any(ch not in "0123456789.-" for ch in cleaned):
+        return None
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() and abs(value) < MAX_AMOUNT else None
+
+
 def completeness_problems(sections: Iterable, answers: Mapping[int, str], sections_with_files: set,
                           price_items: Iterable = (), priced_items: set | None = None, *, locale="en") -> list[str]:
     """Everything still missing before a proposal can be submitted (the whole list, to fix in one pass):
@@ -55,6 +74,8 @@ def completeness_problems(sections: Iterable, answers: Mapping[int, str], sectio
         label = f"{section.position}. {section.title(locale)}"
         if section.answer_required and not text.strip():
             problems.append(str(_l("Section %(s)s needs an answer.", s=label)))
+        if getattr(section, "is_service_level", False) and text.strip() and parse_level(text) is None:
+            problems.append(str(_l("Section %(s)s needs one number: the service level you commit to.", s=label)))
         if section.word_limit and word_count(text) > section.word_limit:
             problems.append(str(_l("Section %(s)s is over its limit of %(n)s words.", s=label, n=section.word_limit)))
         if section.attachment_required and section.id not in sections_with_files:

@@ -195,8 +195,9 @@ def create_published_exercise(*, sections: int = 2, closes_in: timedelta = timed
                               price_items: int = 0, invited: tuple[User, ...] = (), cluster_code: str | None = None,
                               reference: str | None = None, title_en: str | None = None, title_zh: str | None = None,
                               word_limit: int | None = None, attachment_required: bool = False,
-                              officer: User | None = None) -> Exercise:
-    """A published EOI or tender of the pages' tests (named clusters, numbered sections), committed.
+                              officer: User | None = None, service_levels: tuple = ()) -> Exercise:
+    """A published EOI or tender of the pages' tests (named clusters, numbered sections, then a service-level
+    question for each (name_en, name_zh, unit, direction) of service_levels), committed.
     A closes_in in the past makes an exercise that closed that long ago: it is built and published at a
     simulated time before its closing."""
     n = next(_seq)
@@ -217,6 +218,9 @@ def create_published_exercise(*, sections: int = 2, closes_in: timedelta = timed
     section_fields = [dict(title_en=f"Section {p} approach", title_zh=f"第{p}部分 方案", guidance_en=f"Describe approach {p}.",
                            guidance_zh=f"說明方案{p}。", word_limit=word_limit, answer_required=True,
                            attachment_required=attachment_required) for p in range(1, sections + 1)]
+    section_fields += [dict(title_en=en, title_zh=zh, guidance_en="The level you commit to.", guidance_zh="承諾的水平。",
+                            answer_required=True, kind="service_level", kpi_unit=unit, kpi_direction=direction)
+                       for en, zh, unit, direction in service_levels]
     price_lines = [dict(description_en=f"Year {p} operation fee", description_zh=f"第{p}年營運費", unit="year", quantity=p)
                    for p in range(1, price_items + 1)]
     with _at(start if closed else None):
@@ -246,10 +250,12 @@ def issue_test_addendum(exercise: Exercise, *, changes_requirements: bool = Fals
 
 def create_submission(exercise: Exercise, vendor_user: User, *, answer: str = "Our approach.",
                       file_name: str | None = None, file_body: bytes = PDF_BYTES,
-                      price: Decimal | None = None) -> Submission:
-    """A submitted proposal (answers every section, optional attachment and price)."""
+                      price: Decimal | None = None, levels: dict[str, str] | None = None) -> Submission:
+    """A submitted proposal (answers every section, a service-level question with levels[its English title] or
+    "1", optional attachment and price)."""
     submission = ops.get_or_create_submission(exercise, actor=vendor_user)
-    ops.save_draft(submission, actor=vendor_user, answers={s.id: answer for s in exercise.sections})
+    ops.save_draft(submission, actor=vendor_user, answers={
+        s.id: (levels or {}).get(s.title_en, "1") if s.is_service_level else answer for s in exercise.sections})
     if file_name:
         ops.add_submission_file(submission, attachment_upload(file_name, file_body), actor=vendor_user,
                                 section=exercise.sections[0])

@@ -161,9 +161,28 @@ class SectionForm(BaseForm):
                               description=_l("Leave empty for no limit. Each Chinese character counts as one word."))
     answer_required = BooleanField(_l("An answer is required"), default=True)
     attachment_required = BooleanField(_l("An attachment is required"))
+    kind = RadioField(_l("Kind of question"), default="text", choices=[],
+                      description=_l("A service level's title is the KPI's name; a contract from this tender "
+                                     "pre-fills its KPIs from the awarded vendor's committed levels."))
+    kpi_unit = StringField(_l("Unit of the service level"), validators=[Length(max=30)],
+                           description=_l("e.g. %, s, hours."))
+    kpi_direction = SelectField(_l("The committed level is"), default="at_least", choices=[])
 
     FIELDS = ("title_en", "title_zh", "guidance_en", "guidance_zh", "word_limit", "answer_required",
-              "attachment_required")
+              "attachment_required", "kind", "kpi_unit", "kpi_direction")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [("text", _l("A written answer")),
+                             ("service_level", _l("A service level the vendor commits to (one number)"))]
+        self.kpi_direction.choices = [("at_least", _l("A minimum (higher is better)")),
+                                      ("at_most", _l("A maximum (lower is better)"))]
+        if self.kpi_direction.data is None:
+            self.kpi_direction.data = "at_least"
+
+    def validate_kpi_unit(self, field) -> None:
+        if self.kind.data == "service_level" and not (field.data or "").strip():
+            raise ValidationError(_l("Give the unit of the service level (e.g. %, s, per cent of cases)."))
 
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in self.FIELDS}

@@ -162,9 +162,25 @@ class Exercise(db.Model):
         return f"<Exercise {self.id} {self.reference} {self.state.value}>"
 
 
+SECTION_TEXT, SECTION_SERVICE_LEVEL = "text", "service_level"
+KPI_DIRECTION_TITLES = {"at_least": _l("At least the target"), "at_most": _l("At most the target")}
+KPI_DIRECTION_HINTS = {"at_least": _l("A minimum: the service meets it at this level or higher."),
+                       "at_most": _l("A maximum: the service meets it at this level or lower.")}
+
+
 class Section(db.Model):
+    """A question of the questionnaire: a text answer, or (kind "service_level") a service level the vendor commits
+    to, answered with a number in `kpi_unit`; a contract from the tender pre-fills its KPIs from the awarded
+    vendor's committed levels (contracts.operations.create_contract)."""
     __tablename__ = "sections"
-    __table_args__ = (sa.UniqueConstraint("exercise_id", "position"),)
+    __table_args__ = (
+        sa.UniqueConstraint("exercise_id", "position"),
+        sa.CheckConstraint("kind IN ('text', 'service_level')", name="known_kind"),
+        sa.CheckConstraint("(kind = 'service_level') = (kpi_direction IS NOT NULL AND kpi_unit IS NOT NULL)",
+                           name="service_level_has_unit"),
+        sa.CheckConstraint("kpi_direction IS NULL OR kpi_direction IN ('at_least', 'at_most')",
+                           name="known_kpi_direction"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     exercise_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("exercises.id", ondelete="CASCADE"), index=True)
@@ -176,8 +192,24 @@ class Section(db.Model):
     word_limit: so.Mapped[Optional[int]]
     answer_required: so.Mapped[bool] = so.mapped_column(default=True)
     attachment_required: so.Mapped[bool] = so.mapped_column(default=False)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20), default=SECTION_TEXT, server_default=SECTION_TEXT)
+    kpi_unit: so.Mapped[Optional[str]] = so.mapped_column(sa.String(30))
+    kpi_direction: so.Mapped[Optional[str]] = so.mapped_column(sa.String(10))  # at_least | at_most
 
     exercise: so.Mapped[Exercise] = so.relationship(back_populates="sections")
+
+    @property
+    def is_service_level(self) -> bool:
+        return self.kind == SECTION_SERVICE_LEVEL
+
+    @property
+    def direction_title(self) -> str:
+        return str(KPI_DIRECTION_TITLES.get(self.kpi_direction, ""))
+
+    @property
+    def direction_hint(self) -> str:
+        """What the committed level means, for the vendor answering."""
+        return str(KPI_DIRECTION_HINTS.get(self.kpi_direction, ""))
 
     def title(self, locale) -> str:
         return self.title_zh if str(locale).startswith("zh") else self.title_en

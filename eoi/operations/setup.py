@@ -7,11 +7,12 @@ from app.audit import record
 from app.auth.models import User
 from app.extensions import db
 from eoi.models import Exercise, PriceItem, Section
+from eoi.models.exercise import KPI_DIRECTION_TITLES, SECTION_SERVICE_LEVEL, SECTION_TEXT
 from eoi.operations.common import ExerciseError, require_officer, require_state, require_setup_open
 from eoi.states import ExerciseState
 
 SECTION_FIELDS = ("title_en", "title_zh", "guidance_en", "guidance_zh", "word_limit", "answer_required",
-                  "attachment_required")
+                  "attachment_required", "kind", "kpi_unit", "kpi_direction")
 
 
 def _require_draft(exercise: Exercise, actor: User) -> None:
@@ -29,7 +30,22 @@ def _clean_section_fields(fields: dict) -> dict:
         raise ExerciseError(_l("Give the section title in both languages."))
     if fields.get("word_limit") is not None and fields["word_limit"] < 1:
         raise ExerciseError(_l("The word limit must be a positive number, or empty for no limit."))
-    return {k: v.strip() if isinstance(v, str) else v for k, v in fields.items()}
+    fields = {k: v.strip() if isinstance(v, str) else v for k, v in fields.items()}
+    return _clean_service_level(fields) if "kind" in fields else fields
+
+
+def _clean_service_level(fields: dict) -> dict:
+    """A service-level question names its unit and whether the level is a floor or a ceiling; its answer is one
+    number (the vendor's committed level), so it has no word limit. A text question keeps neither."""
+    if fields["kind"] not in (SECTION_TEXT, SECTION_SERVICE_LEVEL):
+        raise ExerciseError(_l("Choose the kind of question."))
+    if fields["kind"] == SECTION_TEXT:
+        return fields | {"kpi_unit": None, "kpi_direction": None}
+    if not fields.get("kpi_unit"):
+        raise ExerciseError(_l("Give the unit of the service level (e.g. %, s, per cent of cases)."))
+    if fields.get("kpi_direction") not in KPI_DIRECTION_TITLES:
+        raise ExerciseError(_l("Say whether the level is a minimum or a maximum."))
+    return fields | {"word_limit": None}
 
 
 def add_section(exercise: Exercise, *, actor: User, **fields) -> Section:

@@ -147,6 +147,8 @@ ROUTE_ACCESS: dict[str, Access] = {
     "contracts.fee_add": {OFFICER},
     "contracts.milestone_add": {OFFICER},
     "contracts.kpi_add": {OFFICER},
+    "contracts.kpi_edit": {OFFICER},
+    "contracts.kpi_remove": {OFFICER},
     "contracts.risk_add": {OFFICER},
     "contracts.contract_preview": {OFFICER},
     "contracts.contract_issue": {OFFICER},
@@ -158,6 +160,8 @@ ROUTE_ACCESS: dict[str, Access] = {
     "contracts.contract_vary": {OFFICER},
     "contracts.version_pdf": AUTHENTICATED,  # object check: another company's contract gives 404
     "contracts.kpi_chart": AUTHENTICATED,  # object check
+    "contracts.performance_report_request": {OFFICER},
+    "contracts.performance_report_pdf": AUTHENTICATED,  # object check: another company's report gives 404
     "contracts.report_new": {VENDOR},  # object check: only the contractor's users
     "contracts.report_detail": AUTHENTICATED,  # object check
     "contracts.report_accept": {OFFICER},
@@ -200,6 +204,12 @@ def _report_objects(user: User) -> list[dict]:
         Contract, Contract.id == KpiReport.contract_id).where(Contract.vendor_id == user.vendor_id))]
 
 
+def _performance_report_objects(user: User) -> list[dict]:
+    from contracts.models import Contract, PerformanceReport
+    return [{"performance_report_id": r} for r in db.session.scalars(sa.select(PerformanceReport.id).join(
+        Contract, Contract.id == PerformanceReport.contract_id).where(Contract.vendor_id == user.vendor_id))]
+
+
 VENDOR_OBJECTS: dict[str, Callable[[User], list[dict]]] = {
     "doc_id": lambda user: [{"doc_id": doc_id} for doc_id in db.session.scalars(
         sa.select(Document.id).where(Document.vendor_id == user.vendor_id))],
@@ -208,6 +218,7 @@ VENDOR_OBJECTS: dict[str, Callable[[User], list[dict]]] = {
     "interest_id": lambda user: [{"interest_id": i.id} for i in _vendor_interests(user)],
     "contract_id": lambda user: _contract_objects(user),
     "report_id": lambda user: _report_objects(user),
+    "performance_report_id": lambda user: _performance_report_objects(user),
     "kpi_id": lambda user: [v for v in _contract_objects(user) if "kpi_id" in v],
     "number": lambda user: [v for v in _contract_objects(user) if "number" in v],
     "letter_id": lambda user: [{"letter_id": letter_id} for letter_id in db.session.scalars(

@@ -40,8 +40,8 @@ def _vendor_with_objects() -> User:
 
 
 def _contract_with_queried_report(user: User) -> None:
-    """An active contract of vendor A with an issued version and a KPI report the officer queried (so A may file it
-    again)."""
+    """An active contract of vendor A with an issued version, a KPI report the officer queried (so A may file it
+    again) and its first year's performance report."""
     from datetime import date
     from decimal import Decimal
     from contracts import operations as cops
@@ -51,6 +51,7 @@ def _contract_with_queried_report(user: User) -> None:
                                   figures={k.id: Decimal("99.9") for k in contract.kpis})
     officer = db.session.get(User, contract.created_by_id)
     cops.query_kpi_report(report, actor=officer, note="Please check.")
+    cops.request_performance_report(contract, actor=officer, year=1)
 
 
 def _letter_for(user: User) -> None:

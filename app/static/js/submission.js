@@ -56,7 +56,7 @@
     const status = document.getElementById("autosave-status");
     const store = form.dataset.store;
     const maxUpload = parseInt(form.dataset.maxUpload || "0", 10);
-    const fields = () => form.querySelectorAll("textarea[name^=answer_], input[name^=price_]");
+    const fields = () => form.querySelectorAll("textarea[name^=answer_], input[name^=answer_], input[name^=price_]");
     let dirty = form.dataset.unsaved === "1", busy = false, submitting = false, signedOut = false, timer = null;
     let edits = 0;  // input events so far: a save only clears what it sent
 
