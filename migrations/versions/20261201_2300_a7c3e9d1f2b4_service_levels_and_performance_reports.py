@@ -2,7 +2,7 @@
 reports of contracts; a KPI keeps the level committed in the proposal it was pre-filled from.
 
 Revision ID: a7c3e9d1f2b4
-Revises: 829252539a5b
+Revises: 4b594a525e29
 Create Date: 2026-12-01 23:00:00
 
 """
@@ -13,7 +13,7 @@ import app.db  # noqa: F401  (UTCDateTime in column types)
 
 
 revision = 'a7c3e9d1f2b4'
-down_revision = '829252539a5b'
+down_revision = '4b594a525e29'
 branch_labels = None
 depends_on = None
 
