@@ -98,8 +98,7 @@ def challenge_refusal(user, decision: Decision):
     """Why user may not lodge a challenge to decision now, or None when it may."""
     if getattr(user, "role", None) != Role.vendor:
         return _l("Only a company that took part may challenge an award.")
-    if decision.kind != DecisionKind.award or decision.state != DecisionState.approved \
-            or decision.standstill_ends_at is None:
+    if decision.kind != DecisionKind.award or decision.standstill_ends_at is None:
         return _l("This decision cannot be challenged.")
     if user.vendor_id not in participant_vendor_ids(decision.exercise):
         return _l("Your company did not take part in this exercise.")
@@ -107,6 +106,8 @@ def challenge_refusal(user, decision: Decision):
         return _l("Your company is the successful tenderer.")
     if now_utc() >= decision.standstill_ends_at:
         return _l("The standstill period has ended: challenges are no longer accepted.")
+    if decision.state != DecisionState.approved:
+        return _l("This decision cannot be challenged.")
     return None
 
 
