@@ -303,6 +303,7 @@ def return_decision(decision: Decision, *, actor: User, reason: str) -> Decision
 def invite_shortlist(decision: Decision, tender: Exercise, *, actor: User) -> int:
     """Invite the approved shortlist's companies to a restricted tender that follows the EOI and is still being
     set up (a draft whose publication is not ordered); returns how many were added."""
+    require_role(actor, Role.officer, Role.approver, error=DecisionRefused)
     if decision.kind != DecisionKind.shortlist or decision.state not in (DecisionState.approved, DecisionState.final):
         raise DecisionRefused(_l("Only an approved shortlist fills a tender's invited list."))
     if tender.parent_id != decision.exercise_id or tender.state != ExerciseState.draft or tender.is_scheduled:
