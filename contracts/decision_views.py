@@ -143,7 +143,8 @@ def _detail_page(decision: Decision, status: int = 200, **forms):
                            rows=proposal_rows(decision.exercise), chosen=set(e.submission_id for e in decision.entries),
                            outcomes=dec.decision_outcomes(decision), approval_refusal=refusal,
                            tenders=dec.child_tenders(decision), answer_forms=answer_forms,
-                           manage_tenders=can.can_manage_contracts(user), **forms), status
+                           manage_tenders=can.can_manage_contracts(user), contracts=dec.contracts_from(decision),
+                           **forms), status
 
 
 @bp.get("/decisions/<int:decision_id>")

@@ -176,6 +176,16 @@ def proposal_for(exercise: Exercise) -> list[int]:
     return following[:1]
 
 
+def contracts_from(decision: Decision) -> list:
+    """The contracts drawn up with the awarded company from the decision's exercise."""
+    from contracts.models import Contract
+    if decision.kind != DecisionKind.award or not decision.entries:
+        return []
+    return list(db.session.scalars(sa.select(Contract).where(Contract.exercise_id == decision.exercise_id,
+                                                             Contract.vendor_id.in_(decision.vendor_ids))
+                                   .order_by(Contract.id)))
+
+
 def child_tenders(decision: Decision) -> list[Exercise]:
     """The restricted tenders that follow the decision's EOI."""
     return list(db.session.scalars(sa.select(Exercise).where(Exercise.parent_id == decision.exercise_id,
