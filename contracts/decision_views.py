@@ -241,9 +241,15 @@ def _vendor_page(decision: Decision, form, status=200):
 @role_required(Role.vendor)
 def decision_challenge(decision_id: int):
     decision = db.session.get(Decision, decision_id)
+    form = ChallengeForm()
+    if decision is not None and not can.can_view_decision_as_vendor(current_user, decision) \
+            and request.method == "POST" and decision.state in dec.ANNOUNCED_STATES and form.validate_on_submit():
+        # an approved decision is announced: a company that did not take part is told why it may not challenge it,
+        # and the attempt is audited (lodge_challenge refuses it)
+        on_refusal(redirect_to=url_for("contracts.my_decisions"))
+        dec.lodge_challenge(decision, actor=current_user, text=form.text.data)
     if decision is None or not can.can_view_decision_as_vendor(current_user, decision):
         raise NotFound()  # a decision on an exercise the company did not take part in: not even its existence
-    form = ChallengeForm()
     if request.method == "GET":
         return _vendor_page(decision, form)
     on_refusal(render=lambda error: (_field_error(form)(error), _vendor_page(decision, form, 400))[1])

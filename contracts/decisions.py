@@ -26,6 +26,8 @@ from eoi.models import Exercise, Invitation, Submission
 from eoi.queries import standing_submissions
 from eoi.states import ExerciseKind, ExerciseState
 
+#: Decisions that are announced to the companies that took part (approved, then final or declined).
+ANNOUNCED_STATES = (DecisionState.approved, DecisionState.final, DecisionState.declined)
 #: Exercises a decision may be recorded on: the box was opened (the panel evaluates, or has).
 DECIDABLE = (ExerciseState.opened, ExerciseState.evaluating, ExerciseState.decided)
 
@@ -142,8 +144,7 @@ def decisions_awaiting(user) -> list[Decision]:
 def decisions_for_vendor(vendor_id: int) -> list[Decision]:
     """Approved (and later) decisions on exercises the company took part in, newest first."""
     decisions = db.session.scalars(
-        sa.select(Decision).where(Decision.state.in_((DecisionState.approved, DecisionState.final,
-                                                      DecisionState.declined)))
+        sa.select(Decision).where(Decision.state.in_(ANNOUNCED_STATES))
         .where(Decision.exercise_id.in_(sa.select(Submission.exercise_id).where(Submission.vendor_id == vendor_id,
                                                                                Submission.standing())))
         .order_by(Decision.id.desc()))

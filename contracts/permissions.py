@@ -122,10 +122,8 @@ def can_create_contract_from(user, decision) -> bool:
 
 def can_view_decision_as_vendor(user, decision) -> bool:
     """A company that took part sees an approved decision's outcome for itself (and challenges an award)."""
-    from contracts.decisions import participant_vendor_ids
-    from contracts.states import DecisionState
-    return (getattr(user, "role", None) == Role.vendor and decision.state != DecisionState.submitted
-            and decision.state != DecisionState.returned
+    from contracts.decisions import ANNOUNCED_STATES, participant_vendor_ids
+    return (getattr(user, "role", None) == Role.vendor and decision.state in ANNOUNCED_STATES
             and user.vendor_id in participant_vendor_ids(decision.exercise))
 
 

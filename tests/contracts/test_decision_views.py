@@ -93,8 +93,15 @@ def test_officer_records_approver_approves_vendor_challenges(tender, login):
     response = loser.post(f"/contracts/decisions/{decision.id}/challenge",
                           data={"csrf_token": _csrf(page), "text": "Our plan met every service level."})
     assert response.status_code == 302
-    stranger = login(create_vendor_user())
+    outsider = create_vendor_user()
+    stranger = login(outsider)
     assert stranger.get(f"/contracts/decisions/{decision.id}/challenge").status_code == 404
+    # posting a challenge to the announced award anyway: refused with the reason, audited, nothing lodged
+    response = _post(stranger, f"/contracts/decisions/{decision.id}/challenge", {"text": "Unfair"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/contracts/decisions/mine")
+    assert "did not take part" in stranger.get(response.headers["Location"]).get_data(as_text=True)
+    assert [ev.actor_id for ev in db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == "decision.challenge_refused"))] == [outsider.id]
     assert stranger.get("/contracts/decisions").status_code == 403
     # officers answer, then after the standstill make it final and draw up the contract
     challenge = decision.challenges[0]
