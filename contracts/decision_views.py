@@ -22,9 +22,10 @@ from contracts import decisions as dec
 from contracts import permissions as can
 from contracts.forms import AnswerForm, ChallengeForm, DecisionForm, ReasonForm
 from contracts.models import Challenge, Decision
+from contracts.states import DecisionState
 from eoi.models import Exercise
 from eoi.queries import standing_submissions
-from eoi.states import ExerciseState
+from eoi.states import ExerciseKind, ExerciseState
 
 
 def _decision(decision_id: int) -> Decision:
@@ -85,6 +86,7 @@ def my_decisions():
 
 def _form_page(form, exercise, decision=None, status=200):
     return render_template("contracts/decision_form.html", form=form, exercise=exercise, decision=decision,
+                           shortlist=exercise.kind == ExerciseKind.eoi,
                            recommended=dec.recommendation_for(exercise), proposed=dec.proposal_for(exercise),
                            rows=proposal_rows(exercise), declined=dec.declined_submission_ids(exercise)), status
 
@@ -138,12 +140,16 @@ def _detail_page(decision: Decision, status: int = 200, **forms):
     if "answer_form" in forms:
         answer_forms[forms.pop("answer_form_id")] = forms.pop("answer_form")
     forms = {"return_form": ReasonForm(), "decline_form": ReasonForm(prefix="decline"), **forms}
-    refusal = dec.approval_refusal(user, decision) if user.role == Role.approver else None
+    refusal = (dec.approval_refusal(user, decision)
+               if user.role == Role.approver and decision.state == DecisionState.submitted else None)
+    tenders = dec.child_tenders(decision)
+    invitable = {t.id for t in tenders if can.can_manage_contracts(user) and t.state == ExerciseState.draft
+                 and not t.is_scheduled}
     return render_template("contracts/decision_detail.html", decision=decision, flags=flags, confirm=ConfirmForm(),
                            rows=proposal_rows(decision.exercise), chosen=set(e.submission_id for e in decision.entries),
                            outcomes=dec.decision_outcomes(decision), approval_refusal=refusal,
-                           tenders=dec.child_tenders(decision), answer_forms=answer_forms,
-                           manage_tenders=can.can_manage_contracts(user), contracts=dec.contracts_from(decision),
+                           tenders=tenders, answer_forms=answer_forms, invitable=invitable,
+                           contracts=dec.contracts_from(decision),
                            **forms), status
 
 

@@ -363,6 +363,19 @@ class Decision(db.Model):
         return [e.submission.vendor_id for e in self.entries]
 
     @property
+    def is_award(self) -> bool:
+        return self.kind == DecisionKind.award
+
+    @property
+    def in_standstill(self) -> bool:
+        """An approved award not final yet (challenges may be lodged until standstill_ends_at)."""
+        return self.is_award and self.state == DecisionState.approved
+
+    @property
+    def is_final_shortlist(self) -> bool:
+        return self.kind == DecisionKind.shortlist and self.state == DecisionState.final
+
+    @property
     def open_challenges(self) -> list["Challenge"]:
         return [c for c in self.challenges if c.state == ChallengeState.open]
 
