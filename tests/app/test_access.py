@@ -156,6 +156,18 @@ ROUTE_ACCESS: dict[str, Access] = {
     "contracts.report_query": {OFFICER},
     "contracts.report_refile": {VENDOR},  # object check
     "contracts.verify": PUBLIC,
+    "contracts.decisions": {OFFICER, APPROVER, ADMIN},
+    "contracts.decision_detail": {OFFICER, APPROVER, ADMIN},
+    "contracts.my_decisions": {VENDOR},
+    "contracts.decision_new": {OFFICER},
+    "contracts.decision_revise": {OFFICER},  # object check: only a returned decision
+    "contracts.decision_approve": {APPROVER},  # object check: not one's own, not an exercise one evaluated (audited)
+    "contracts.decision_return": {APPROVER},  # object check: as approve
+    "contracts.decision_finalise": {OFFICER},
+    "contracts.decision_decline": {OFFICER},
+    "contracts.decision_invite": {OFFICER},
+    "contracts.challenge_answer": {OFFICER},
+    "contracts.decision_challenge": {VENDOR},  # object check: only a company that took part (others 404)
 }
 
 # URL argument naming an object a vendor company owns -> (vendor user -> list of URL values for that company's
