@@ -216,6 +216,8 @@ NOT_VENDOR_OWNED: set[str] = {
     "exercise_id",  # a published exercise is public
     "document_id",  # an exercise's tender document (ExerciseDocument), public once published
     "addendum_id",  # addenda are published to everyone
+    "decision_id",  # a decision is no company's object: the companies that took part see it once approved, others
+                    # get 404 (tests/contracts/test_decision_views.py)
 }
 
 ROLES = [None, ADMIN, OFFICER, APPROVER, PANEL, VENDOR]  # None = anonymous
