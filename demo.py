@@ -19,10 +19,12 @@ from app.extensions import db
 from app.i18n import HK
 from app.storage import save_upload
 from contracts import operations as cops
+from contracts.decisions import invite_shortlist
 from contracts.models import FeeKind, KpiDirection, ReportingFrequency, RiskBearer
 from eoi import operations as ops
 from eoi import sealed
 from eoi.models import Exercise, PriceItem, Section, ServiceCluster
+from eoi.queries import standing_submissions
 from eoi.states import ExerciseKind
 from scoring.models import Envelope
 from scoring.operations import add_criterion, set_evaluation_settings
@@ -169,9 +171,13 @@ def seed_demo() -> None:
         ops.confirm_opening(eoi, actor=officer2, passphrase=DEMO_OPENING_PASSPHRASES[officer2.email])
     db.session.commit()
     _eoi_panel(eoi, officer1, vendors)
-    _tender_in_progress(eoi, clusters["BT"], officer1, officer2, openers, vendors)
+    approver = staff["approver.ho@tenderbox.example"]
+    past_tender = _past_tender_draft(eoi, clusters["BT"], officer1)
+    shortlist = _eoi_shortlist(eoi, officer1, approver)
+    awarded = _past_tender_awarded(past_tender, shortlist, officer1, officer2, approver, openers, vendors)
+    _tender_in_progress(eoi, clusters["BT"], officer1, officer2, openers, vendors, shortlist)
     db.session.commit()
-    _contract_in_service(eoi, officer1, officer2, vendors)
+    _contract_in_service(awarded, officer1, officer2, vendors)
 
 
 #: (month, availability %, response time s, take-up % (quarterly), satisfaction % (quarterly)) for 2008
@@ -214,8 +220,8 @@ def _demo_kpis(contract, officer) -> None:
 
 
 def _contract_in_service(eoi: Exercise, officer, second_officer, vendors) -> None:
-    """The Business and Trade cluster contract with Harbour Digital (an EOI respondent; the decisions work will make
-    it follow an award): issued, signed and active from January 2008, with twelve months of KPI reports (some
+    """The Business and Trade cluster contract with Harbour Digital, drawn up from its final award in the 2006
+    restricted tender (`eoi` is that tender here): issued, signed and active from January 2008, with twelve months of KPI reports (some
     missed, with service credits), one variation issued as version 2, and a milestone paid."""
     user, cluster, _model = vendors[0]
     d = Decimal
@@ -377,7 +383,7 @@ PANEL_EMAILS = ("panel.cheung@tenderbox.example", "panel.wong@tenderbox.example"
 
 def _demo_score(vendor_index: int, member_index: int, criterion_index: int) -> int:
     """A plausible, repeatable score: each vendor has a level, each member a leaning, each criterion a twist."""
-    level = (3, 6, 8, 5, 7, 4, 6, 5, 7, 3, 6, 5)[vendor_index]
+    level = (8, 6, 3, 5, 7, 4, 6, 5, 7, 3, 6, 5)[vendor_index]
     value = level + (0, 1, -1, 0, 1)[member_index] + ((vendor_index + criterion_index) % 3 - 1)
     return max(0, min(10, value))
 
@@ -431,8 +437,8 @@ def _eoi_panel(eoi: Exercise, officer, vendors) -> None:
     db.session.commit()
 
 
-def _tender_in_progress(eoi: Exercise, cluster: ServiceCluster, officer1, officer2, openers, vendors) -> None:
-    """A restricted tender for one cluster, open now, for the EOI's respondents."""
+def _tender_in_progress(eoi: Exercise, cluster: ServiceCluster, officer1, officer2, openers, vendors, shortlist) -> None:
+    """A restricted tender for one cluster, open now, for the companies on the EOI's approved shortlist."""
     now = now_utc()
     tender = ops.create_exercise(
         actor=officer1, kind=ExerciseKind.tender, reference="OSP/T/BT/01", parent_id=eoi.id, has_price_envelope=True,
@@ -472,7 +478,7 @@ def _tender_in_progress(eoi: Exercise, cluster: ServiceCluster, officer1, office
                             price_formula="lowest_pro_rata")
     add_criterion(tender, actor=officer1, name_en="Price", name_zh="價格", weight=Decimal("100"), max_score=10,
                   pass_mark=None, envelope=Envelope.price)
-    ops.carry_over_from_eoi(tender, actor=officer1)
+    invite_shortlist(shortlist, tender, actor=officer1)
     ops.publish_exercise(tender, actor=officer2, opening_officers=openers)
     db.session.commit()
     user = vendors[0][0]
@@ -482,6 +488,101 @@ def _tender_in_progress(eoi: Exercise, cluster: ServiceCluster, officer1, office
                                                     **{s.id: levels[s.title_en] for s in tender.sections
                                                        if s.is_service_level}})
     ops.save_prices(submission, actor=user, prices={tender.price_items[0].id: Decimal("2800000.00")})
+
+
+def _past_tender_draft(eoi: Exercise, cluster: ServiceCluster, officer) -> Exercise:
+    """The 2006 restricted tender for the Business and Trade cluster, drafted while the EOI's shortlist is decided
+    (its invited list is filled when the shortlist is approved)."""
+    with simulated_time(_at(2006, 10, 18)):
+        tender = ops.create_exercise(
+            actor=officer, kind=ExerciseKind.tender, reference="OSP/T/BT/2006", parent_id=eoi.id,
+            title_en="Restricted tender: operation and management of the Business and Trade cluster (2008-2011)",
+            title_zh="局限性招標：「工商業」服務群組的營運及管理（2008至2011年）",
+            description_en="A four-year PPP contract to operate and manage the Business and Trade cluster of the portal.",
+            description_zh="為期四年的公私營合作合約，營運及管理入門網站的「工商業」服務群組。",
+            clusters=[cluster], publication_at=_at(2006, 11, 1), clarification_deadline=_at(2006, 12, 1, 17),
+            closes_at=_at(2006, 12, 15, 12), validity_until=_at(2007, 12, 31, 17))
+        tender.sections.append(Section(position=1, title_en=SECTIONS[1][0], title_zh=SECTIONS[1][1],
+                                       guidance_en=SECTIONS[1][2], guidance_zh=SECTIONS[1][3], word_limit=1500,
+                                       attachment_required=False))
+        ops.add_exercise_document(tender, _upload(_pdf("Tender document: Business and Trade cluster, 2008-2011",
+                                                       "Scope, service levels, KPIs and contract terms."),
+                                                  "osp-t-bt-2006-tender.pdf"), title="Tender document", actor=officer,
+                                  title_zh="招標文件")
+        db.session.flush()
+        add_criterion(tender, actor=officer, name_en="Operation and management plan", name_zh="營運及管理計劃",
+                      weight=Decimal("100"), max_score=10, pass_mark=5, envelope=Envelope.technical)
+    db.session.commit()
+    return tender
+
+
+def _eoi_shortlist(eoi: Exercise, officer, approver):
+    """The officer records the EOI's shortlist from the panel's recommendation; the approver (not on the panel)
+    approves it, which fills the invited list of the restricted tender being drafted."""
+    from contracts import decisions as dec
+    with simulated_time(_at(2006, 10, 20, 11)):
+        decision = dec.record_decision(
+            eoi, actor=officer, submission_ids=dec.recommendation_for(eoi),
+            justification="The panel's recommendation: every respondent whose proposal meets the pass mark on each of "
+                          "the four criteria, in rank order. The others are below the pass mark on at least one "
+                          "criterion (see the panel's results of 16 October 2006).")
+    db.session.commit()
+    with simulated_time(_at(2006, 10, 24, 15)):
+        dec.approve_decision(decision, actor=approver)
+    db.session.commit()
+    return decision
+
+
+def _past_tender_awarded(tender: Exercise, shortlist, officer1, officer2, approver, openers, vendors) -> Exercise:
+    """The 2006 tender: published to the shortlist, two tenders from the cluster's companies, opened, awarded to
+    Harbour Digital with the justification, approved, challenged by Kowloon Data Centre during the standstill,
+    answered, then final (the contract follows in _contract_in_service)."""
+    from contracts import decisions as dec
+    with simulated_time(_at(2006, 11, 1)):
+        ops.publish_exercise(tender, actor=officer1, opening_officers=openers)
+    db.session.commit()
+    bidders = [vendors[0][0], vendors[4][0]]  # Harbour Digital and Kowloon Data Centre, both shortlisted
+    for n, user in enumerate(bidders):
+        with simulated_time(_at(2006, 12, 4 + n, 15)):
+            submission = ops.get_or_create_submission(tender, actor=user)
+            ops.save_draft(submission, actor=user, answers={tender.sections[0].id: _answers(
+                n * 4, user.vendor.name_en, user.vendor.name_zh, tender.clusters[0], "service-fee contract")[1]})
+            ops.submit_submission(submission, actor=user, draft_version=submission.draft_version)
+        db.session.commit()
+    with simulated_time(_at(2006, 12, 15, 12, 1)):
+        ops.close_exercise(tender)
+    with simulated_time(_at(2006, 12, 15, 14, 30)):
+        ops.start_opening(tender, actor=officer1, passphrase=DEMO_OPENING_PASSPHRASES[officer1.email])
+    with simulated_time(_at(2006, 12, 15, 14, 40)):
+        ops.confirm_opening(tender, actor=officer2, passphrase=DEMO_OPENING_PASSPHRASES[officer2.email])
+    db.session.commit()
+    harbour = next(s for s in standing_submissions(tender) if s.vendor_id == vendors[0][0].vendor_id)
+    with simulated_time(_at(2007, 8, 28, 10)):
+        decision = dec.record_decision(
+            tender, actor=officer1, submission_ids=[harbour.id],
+            justification="Harbour Digital's operation plan meets every service level of the tender with evidence "
+                          "from its two bureau services, and its revenue-sharing offer gives the Government 20% of "
+                          "advertising and value-added income. Kowloon Data Centre's plan left the migration risk with "
+                          "the Government.")
+    db.session.commit()
+    with simulated_time(_at(2007, 9, 3, 11)):
+        dec.approve_decision(decision, actor=approver)
+    db.session.commit()
+    with simulated_time(_at(2007, 9, 6, 16)):
+        challenge = dec.lodge_challenge(decision, actor=vendors[4][0], text=(
+            "Our plan also met every service level, and our data centres are in Hong Kong. We ask for the reasons "
+            "our proposal was not preferred on the migration risk."))
+    db.session.commit()
+    with simulated_time(_at(2007, 9, 11, 10)):
+        dec.answer_challenge(challenge, actor=officer2, answer=(
+            "Your plan met the service levels. It was not preferred because it asked the Government to bear the risk "
+            "of a late migration from the old portal (section 2, risk table), where Harbour Digital's plan shares it "
+            "with a parallel run at its own cost. The award stands."))
+    db.session.commit()
+    with simulated_time(_at(2007, 9, 14, 9)):
+        dec.finalise_award(decision, actor=officer1)
+    db.session.commit()
+    return tender
 
 
 def register_demo_cli(app: Flask) -> None:

@@ -100,6 +100,8 @@ class Config:
     # benefits case's cost avoidance against the old operator's subscription and transaction fees (HK$).
     PROGRAMME_FUNDING = Decimal(os.environ.get("PROGRAMME_FUNDING", "170800000"))
     PROGRAMME_COST_AVOIDANCE = Decimal(os.environ.get("PROGRAMME_COST_AVOIDANCE", "72000000"))
+    # Days an approved award stands still (unsuccessful vendors may challenge it) before it can become final.
+    STANDSTILL_DAYS = int(os.environ.get("STANDSTILL_DAYS", "10"))
 
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

@@ -7,7 +7,9 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, DateField, DecimalField, IntegerField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.forms import BaseForm, FilterForm
@@ -216,3 +218,34 @@ class VerifyForm(BaseForm):
     reference = StringField(_l("Reference printed on the document (e.g. PPP/BT/2008/01/v2)"),
                             validators=[Optional(), Length(max=60)])
     file = FileField(_l("Or the PDF file"))
+
+
+# --- decisions ----------------------------------------------------------------------------------
+
+class DecisionForm(BaseForm):
+    """The officer's decision: the proposals chosen (an EOI's shortlist in rank order, a tender's one award) and the
+    justification. Choices (submission id, label) are given by the view, pre-checked with the recommendation."""
+    submissions = SelectMultipleField(_l("Proposals chosen"), coerce=int, widget=ListWidget(prefix_label=False),
+                                      option_widget=CheckboxInput(), validators=[DataRequired(message=_l(
+                                          "Choose at least one proposal."))])
+    justification = TextAreaField(_l("Justification"), validators=[DataRequired(message=REQUIRED), Length(max=5000)],
+                                  description=_l("Why these proposals: the panel's recommendation, the scores "
+                                                 "against the pass marks, and any departure from the ranking."))
+
+    def __init__(self, *args, choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.submissions.choices = list(choices)
+
+
+class ReasonForm(BaseForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(message=REQUIRED), Length(max=2000)])
+
+
+class ChallengeForm(BaseForm):
+    text = TextAreaField(_l("Your challenge"), validators=[DataRequired(message=REQUIRED), Length(max=5000)],
+                         description=_l("What you challenge in the award and why; the procurement office answers "
+                                        "in writing before the award becomes final."))
+
+
+class AnswerForm(BaseForm):
+    answer = TextAreaField(_l("Answer"), validators=[DataRequired(message=REQUIRED), Length(max=5000)])

@@ -37,3 +37,22 @@ OBJECTS = {
     "PerformanceReport": _l("Annual performance report"),
     "Risk": _l("Risk"),
 }
+ACTIONS |= {
+    "decision.recorded": _l("Decision recorded"),
+    "decision.resubmitted": _l("Decision revised and resubmitted"),
+    "decision.approved": _l("Decision approved"),
+    "decision.returned": _l("Decision returned"),
+    "decision.approval_refused": _l("Decision approval refused"),
+    "decision.outcomes_fixed": _l("Decision outcomes fixed for the letters"),
+    "decision.final": _l("Decision final"),
+    "decision.declined": _l("Award declined or rejected"),
+    "decision.challenged": _l("Award challenged"),
+    "decision.challenge_refused": _l("Challenge refused"),
+    "decision.challenge_answered": _l("Challenge answered"),
+    "exercise.decided": _l("Exercise decided"),
+}
+OBJECTS |= {
+    "Decision": _l("Decision"),
+    "DecisionEntry": _l("Decision entry"),
+    "Challenge": _l("Challenge"),
+}

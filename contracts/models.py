@@ -1,6 +1,6 @@
 """Models of the contracts area: a Contract for one service cluster with its fees, milestones, KPIs, risks and
-numbered versions (variations), and the contractor's KPI reports. Decisions and awards come with the decisions
-work; it creates contracts through contracts.operations.create_contract."""
+numbered versions (variations), and the contractor's KPI reports; the decisions (shortlist or award) with their
+approval, standstill and challenges (contracts.decisions); a final award leads to contracts.operations.create_contract."""
 from __future__ import annotations
 
 import enum
@@ -16,8 +16,9 @@ from app.auth.models import User, Vendor
 from app.db import now_utc
 from app.documents.models import Document, DocumentStatus
 from app.extensions import db
-from contracts.states import CONTRACT_TRANSITIONS, KPI_REPORT_TRANSITIONS, ContractState, KpiReportState
-from eoi.models import Exercise, ServiceCluster
+from contracts.states import (CHALLENGE_TRANSITIONS, CONTRACT_TRANSITIONS, DECISION_TRANSITIONS, KPI_REPORT_TRANSITIONS,
+                              ChallengeState, ContractState, DecisionKind, DecisionState, KpiReportState)
+from eoi.models import Exercise, ServiceCluster, Submission
 
 
 def _enum(cls, length: int = 20):
@@ -341,3 +342,120 @@ class PerformanceReport(db.Model):
 
     def __repr__(self) -> str:
         return f"<PerformanceReport {self.contract_id} year {self.year}>"
+
+
+class Decision(db.Model):
+    """An officer's decision on an exercise from its panel's recommendation: the shortlist of an EOI (its entries
+    are invited to the restricted tender at approval) or the award of a tender (one entry), with the justification.
+    An approver who took no part in the evaluation approves or returns it; an approved award stands still for
+    `standstill_days` (vendors may challenge it) before it becomes final. `previous` is the declined decision this
+    one replaces with the next-ranked tenderer."""
+    __tablename__ = "decisions"
+    TRANSITIONS = DECISION_TRANSITIONS
+    __table_args__ = (
+        sa.CheckConstraint("state NOT IN ('approved', 'final', 'declined') OR "
+                           "(approved_at IS NOT NULL AND approved_by_id IS NOT NULL)", name="approved_has_approver"),
+        sa.CheckConstraint("state <> 'returned' OR return_reason IS NOT NULL", name="returned_has_reason"),
+        sa.CheckConstraint("state <> 'final' OR final_at IS NOT NULL", name="final_has_time"),
+        sa.CheckConstraint("state <> 'declined' OR decline_reason IS NOT NULL", name="declined_has_reason"),
+        sa.CheckConstraint("standstill_days >= 0", name="standstill_not_negative"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    exercise_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("exercises.id"), index=True)
+    kind: so.Mapped[DecisionKind] = so.mapped_column(_enum(DecisionKind))
+    state: so.Mapped[DecisionState] = so.mapped_column(_enum(DecisionState), default=DecisionState.submitted,
+                                                       index=True)
+    justification: so.Mapped[str] = so.mapped_column(sa.Text)
+    recorded_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    recorded_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+    approved_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    approved_at: so.Mapped[Optional[datetime]]
+    return_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    standstill_days: so.Mapped[int] = so.mapped_column(default=0)
+    standstill_ends_at: so.Mapped[Optional[datetime]]
+    final_at: so.Mapped[Optional[datetime]]
+    decline_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    previous_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("decisions.id"))
+
+    exercise: so.Mapped[Exercise] = so.relationship()
+    recorded_by: so.Mapped[User] = so.relationship(foreign_keys=[recorded_by_id])
+    approved_by: so.Mapped[Optional[User]] = so.relationship(foreign_keys=[approved_by_id])
+    previous: so.Mapped[Optional["Decision"]] = so.relationship(remote_side=[id])
+    entries: so.Mapped[list["DecisionEntry"]] = so.relationship(order_by="DecisionEntry.position",
+                                                                cascade="all, delete-orphan", back_populates="decision")
+    challenges: so.Mapped[list["Challenge"]] = so.relationship(order_by="Challenge.id", back_populates="decision")
+
+    @property
+    def submissions(self) -> list[Submission]:
+        return [e.submission for e in self.entries]
+
+    @property
+    def vendor_ids(self) -> list[int]:
+        return [e.submission.vendor_id for e in self.entries]
+
+    @property
+    def is_award(self) -> bool:
+        return self.kind == DecisionKind.award
+
+    @property
+    def in_standstill(self) -> bool:
+        """An approved award not final yet (challenges may be lodged until standstill_ends_at)."""
+        return self.is_award and self.state == DecisionState.approved
+
+    @property
+    def is_final_shortlist(self) -> bool:
+        return self.kind == DecisionKind.shortlist and self.state == DecisionState.final
+
+    @property
+    def open_challenges(self) -> list["Challenge"]:
+        return [c for c in self.challenges if c.state == ChallengeState.open]
+
+    def __repr__(self) -> str:
+        return f"<Decision {self.id} {self.kind.value} of exercise {self.exercise_id} {self.state.value}>"
+
+
+class DecisionEntry(db.Model):
+    """One submission a decision selects: the shortlist in rank order, or the award's one tenderer."""
+    __tablename__ = "decision_entries"
+    __table_args__ = (sa.UniqueConstraint("decision_id", "submission_id"),
+                      sa.UniqueConstraint("decision_id", "position"))
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    decision_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("decisions.id", ondelete="CASCADE"), index=True)
+    submission_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("submissions.id"), index=True)
+    position: so.Mapped[int]
+
+    decision: so.Mapped[Decision] = so.relationship(back_populates="entries")
+    submission: so.Mapped[Submission] = so.relationship()
+
+    def __repr__(self) -> str:
+        return f"<DecisionEntry {self.decision_id}.{self.position} submission {self.submission_id}>"
+
+
+class Challenge(db.Model):
+    """An unsuccessful vendor's challenge to an award, lodged during the standstill period, and the officer's
+    recorded answer; the award becomes final only when every challenge is answered."""
+    __tablename__ = "decision_challenges"
+    TRANSITIONS = CHALLENGE_TRANSITIONS
+    __table_args__ = (sa.CheckConstraint("state <> 'answered' OR (answer IS NOT NULL AND answered_at IS NOT NULL)",
+                                         name="answered_has_answer"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    decision_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("decisions.id", ondelete="CASCADE"), index=True)
+    vendor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("vendors.id"), index=True)
+    state: so.Mapped[ChallengeState] = so.mapped_column(_enum(ChallengeState), default=ChallengeState.open)
+    text: so.Mapped[str] = so.mapped_column(sa.Text)
+    lodged_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    lodged_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
+    answer: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    answered_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    answered_at: so.Mapped[Optional[datetime]]
+
+    decision: so.Mapped[Decision] = so.relationship(back_populates="challenges")
+    vendor: so.Mapped[Vendor] = so.relationship()
+    lodged_by: so.Mapped[User] = so.relationship(foreign_keys=[lodged_by_id])
+    answered_by: so.Mapped[Optional[User]] = so.relationship(foreign_keys=[answered_by_id])
+
+    def __repr__(self) -> str:
+        return f"<Challenge {self.id} on decision {self.decision_id} {self.state.value}>"

@@ -84,6 +84,8 @@ def can_view_letter(user, letter) -> bool:
     if getattr(user, "role", None) in STAFF_READERS:
         return True
     return getattr(user, "role", None) == Role.vendor and user.vendor_id == letter.vendor_id
+
+
 def can_request_performance_report(user, contract: Contract) -> bool:
     """Officers ask for a contract year's performance report once the contract is signed."""
     return can_manage_contracts(user) and contract.state != ContractState.draft
@@ -92,3 +94,61 @@ def can_request_performance_report(user, contract: Contract) -> bool:
 def can_download_performance_report(user, report: PerformanceReport) -> bool:
     """Whoever sees the contract (staff readers, the contractor's users) downloads its reports; others get 404."""
     return can_view_contract(user, report.contract)
+
+
+# --- decisions (contracts.decisions holds the segregation-of-duties rules they share with the operations) ---------
+
+def can_view_decisions(user) -> bool:
+    return getattr(user, "role", None) in STAFF_READERS
+
+
+def can_record_decision(user, exercise) -> bool:
+    from contracts.decisions import DECIDABLE, live_decision
+    return can_manage_contracts(user) and exercise.state in DECIDABLE and live_decision(exercise) is None
+
+
+def can_revise_decision(user, decision) -> bool:
+    from contracts.states import DecisionState
+    return can_manage_contracts(user) and decision.state == DecisionState.returned
+
+
+def can_approve_decision(user, decision) -> bool:
+    """An approver who neither recorded the decision nor sat on the exercise's panel, while it awaits approval."""
+    from contracts.decisions import approval_refusal
+    return approval_refusal(user, decision) is None
+
+
+def can_finalise_award(user, decision) -> bool:
+    from app.db import now_utc
+    from contracts.states import DecisionKind, DecisionState
+    return (can_manage_contracts(user) and decision.kind == DecisionKind.award
+            and decision.state == DecisionState.approved and now_utc() >= decision.standstill_ends_at
+            and not decision.open_challenges)
+
+
+def can_answer_challenges(user, decision) -> bool:
+    return can_manage_contracts(user) and bool(decision.open_challenges)
+
+
+def can_decline_award(user, decision) -> bool:
+    from contracts.states import DecisionKind, DecisionState
+    return (can_manage_contracts(user) and decision.kind == DecisionKind.award
+            and decision.state in (DecisionState.approved, DecisionState.final))
+
+
+def can_create_contract_from(user, decision) -> bool:
+    from contracts.states import DecisionKind, DecisionState
+    return (can_manage_contracts(user) and decision.kind == DecisionKind.award
+            and decision.state == DecisionState.final)
+
+
+def can_view_decision_as_vendor(user, decision) -> bool:
+    """A company that took part sees an approved decision's outcome for itself (and challenges an award)."""
+    from contracts.decisions import ANNOUNCED_STATES, participant_vendor_ids
+    return (getattr(user, "role", None) == Role.vendor and decision.state in ANNOUNCED_STATES
+            and user.vendor_id in participant_vendor_ids(decision.exercise))
+
+
+def can_challenge(user, decision) -> bool:
+    from contracts.decisions import challenge_refusal
+    return challenge_refusal(user, decision) is None

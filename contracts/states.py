@@ -50,3 +50,61 @@ KPI_REPORT_TRANSITIONS = {
     KpiReportState.submitted: {KpiReportState.accepted, KpiReportState.queried},
     KpiReportState.queried: {KpiReportState.submitted},
 }
+
+
+class DecisionKind(str, enum.Enum):
+    """What an officer decides from the panel's recommendation: an EOI's shortlist (the vendors invited to the
+    restricted tender) or a tender's award."""
+    shortlist = "shortlist"
+    award = "award"
+
+    @property
+    def title(self) -> str:
+        return str({DecisionKind.shortlist: _l("Shortlist for the restricted tender"),
+                    DecisionKind.award: _l("Award")}[self])
+
+
+class DecisionState(str, enum.Enum):
+    """submitted (awaiting an approver) -> approved (an award stands still for challenges) -> final; returned to
+    the officer with a reason, then submitted again; an approved or final award whose tenderer declines or is
+    rejected is `declined` (the next-ranked one is proposed in a new decision)."""
+    submitted = "submitted"
+    returned = "returned"
+    approved = "approved"
+    final = "final"
+    declined = "declined"
+
+    @property
+    def title(self) -> str:
+        return str(DECISION_STATE_TITLES[self])
+
+
+DECISION_STATE_TITLES = {
+    DecisionState.submitted: _l("Awaiting approval"),
+    DecisionState.returned: _l("Returned to the officer"),
+    DecisionState.approved: _l("Approved, in the standstill period"),
+    DecisionState.final: _l("Final"),
+    DecisionState.declined: _l("Declined or rejected"),
+}
+
+DECISION_TRANSITIONS = {
+    DecisionState.submitted: {DecisionState.approved, DecisionState.returned},
+    DecisionState.returned: {DecisionState.submitted},
+    DecisionState.approved: {DecisionState.final, DecisionState.declined},
+    DecisionState.final: {DecisionState.declined},
+}
+#: Decisions that stand (one at a time per exercise): a new decision waits until the standing one is declined.
+LIVE_DECISION_STATES = (DecisionState.submitted, DecisionState.returned, DecisionState.approved, DecisionState.final)
+
+
+class ChallengeState(str, enum.Enum):
+    open = "open"
+    answered = "answered"
+
+    @property
+    def title(self) -> str:
+        return str({ChallengeState.open: _l("Awaiting the officer's answer"),
+                    ChallengeState.answered: _l("Answered")}[self])
+
+
+CHALLENGE_TRANSITIONS = {ChallengeState.open: {ChallengeState.answered}}

@@ -87,6 +87,10 @@ def contract_new():
     submissions = queries.awardable_submissions()
     clusters = sorted({c.id: c for s in submissions for c in s.exercise.clusters}.values(), key=lambda c: c.code)
     form = ContractForm(submissions=submissions, clusters=clusters)
+    if not form.is_submitted() and request.args.get("submission", type=int) in {s.id for s in submissions}:
+        # from a final award (contracts.decision_views): the awarded proposal and its exercise's first cluster
+        chosen = next(s for s in submissions if s.id == request.args.get("submission", type=int))
+        form.submission.data, form.cluster.data = chosen.id, chosen.exercise.clusters[0].id if chosen.exercise.clusters else None
     on_refusal(render=lambda error: (_field_error(form)(error), _new_page(form))[1])
     if not form.validate_on_submit():
         return _new_page(form, 400 if form.is_submitted() else 200)

@@ -172,6 +172,18 @@ ROUTE_ACCESS: dict[str, Access] = {
     "contracts.issue_exercise_letters": {OFFICER},
     "contracts.my_letters": {VENDOR},
     "contracts.letter_pdf": AUTHENTICATED,  # object check: another company's letter gives 404
+    "contracts.decisions": {OFFICER, APPROVER, ADMIN},
+    "contracts.decision_detail": {OFFICER, APPROVER, ADMIN},
+    "contracts.my_decisions": {VENDOR},
+    "contracts.decision_new": {OFFICER},
+    "contracts.decision_revise": {OFFICER},  # object check: only a returned decision
+    "contracts.decision_approve": {APPROVER},  # object check: not one's own, not an exercise one evaluated (audited)
+    "contracts.decision_return": {APPROVER},  # object check: as approve
+    "contracts.decision_finalise": {OFFICER},
+    "contracts.decision_decline": {OFFICER},
+    "contracts.decision_invite": {OFFICER},
+    "contracts.challenge_answer": {OFFICER},
+    "contracts.decision_challenge": {VENDOR},  # object check: only a company that took part (others 404)
 }
 
 # URL argument naming an object a vendor company owns -> (vendor user -> list of URL values for that company's
@@ -229,6 +241,8 @@ NOT_VENDOR_OWNED: set[str] = {
     "exercise_id",  # a published exercise is public
     "document_id",  # an exercise's tender document (ExerciseDocument), public once published
     "addendum_id",  # addenda are published to everyone
+    "decision_id",  # a decision is no company's object: the companies that took part see it once approved, others
+                    # get 404 (tests/contracts/test_decision_views.py)
 }
 
 ROLES = [None, ADMIN, OFFICER, APPROVER, PANEL, VENDOR]  # None = anonymous

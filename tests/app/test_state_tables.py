@@ -185,6 +185,46 @@ def _cops():
     return operations
 
 
+def _decision(world: World):
+    """An award recorded on an opened restricted tender (two proposals, the world's vendor's first), awaiting
+    approval; the world's approver (not on any panel) approves it."""
+    from contracts import decisions as dec
+    from eoi.states import ExerciseKind
+    exercise = _published(world)
+    submissions = []
+    for user in (world.vendor_user, create_vendor_user()):
+        submission = _ops().get_or_create_submission(exercise, actor=user)
+        _ops().save_draft(submission, actor=user, answers={s.id: "Our approach." for s in exercise.sections})
+        _ops().submit_submission(submission, actor=user, draft_version=submission.draft_version)
+        submissions.append(submission)
+    _close(world, exercise)
+    _open(world, exercise)
+    exercise.kind = ExerciseKind.tender  # the decision's kind follows the exercise's: an award
+    world.made["approver"] = create_staff(Role.approver)
+    return dec.record_decision(exercise, actor=world.officer, submission_ids=[submissions[0].id],
+                               justification="The best proposal.")
+
+
+def _challenge(world: World):
+    """A challenge lodged by the unsuccessful company during the award's standstill."""
+    from contracts import decisions as dec
+    decision = _decision(world)
+    dec.approve_decision(decision, actor=world.made["approver"])
+    loser = next(s for s in dec.standing_submissions(decision.exercise) if s.vendor_id != world.vendor_user.vendor_id)
+    user = db.session.scalar(sa.select(User).where(User.vendor_id == loser.vendor_id))
+    return dec.lodge_challenge(decision, actor=user, text="Our proposal was better.")
+
+
+def _decs():
+    from contracts import decisions
+    return decisions
+
+
+def _finalise(world, decision):
+    world.later(timedelta(days=decision.standstill_days, minutes=1))
+    _decs().finalise_award(decision, actor=world.officer)
+
+
 def _issue_and_sign(world, contract):
     _cops().issue_contract(contract, actor=world.officer)
     _cops().sign_contract(contract, actor=world.officer)
@@ -200,6 +240,8 @@ SEEDS: dict[str, Callable[[World], Any]] = {
     "ScoreSheet": _score_sheet,
     "Contract": _contract,
     "KpiReport": _kpi_report,
+    "Decision": _decision,
+    "Challenge": _challenge,
 }
 
 
@@ -280,6 +322,14 @@ DRIVERS: dict[tuple[str, str | None, str], Callable[[World, Any], None]] = {
     ("KpiReport", "submitted", "queried"): lambda w, r: _cops().query_kpi_report(r, actor=w.officer, note="Check."),
     ("KpiReport", "queried", "submitted"): lambda w, r: _cops().refile_kpi_report(
         r, actor=w.vendor_user, figures={res.kpi_id: res.value for res in r.results}),
+    ("Decision", "submitted", "approved"): lambda w, d: _decs().approve_decision(d, actor=w.made["approver"]),
+    ("Decision", "submitted", "returned"): lambda w, d: _decs().return_decision(d, actor=w.made["approver"],
+                                                                                reason="Explain more."),
+    ("Decision", "returned", "submitted"): lambda w, d: _decs().resubmit_decision(
+        d, actor=w.officer, submission_ids=[e.submission_id for e in d.entries], justification="Explained."),
+    ("Decision", "approved", "final"): _finalise,
+    ("Decision", None, "declined"): lambda w, d: _decs().decline_award(d, actor=w.officer, reason="Withdrew."),
+    ("Challenge", "open", "answered"): lambda w, c: _decs().answer_challenge(c, actor=w.officer, answer="Scores."),
 }
 
 #: transitions no operation performs yet (the areas that will are still to come): moved by transition() alone.

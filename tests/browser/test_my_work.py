@@ -25,7 +25,7 @@ SECTIONS = {
     "officer": ("Exercises by stage", "按階段劃分的採購活動"),
     "admin": ("Accounts awaiting action", "待處理的帳戶"),
     "panel": ("Your panel work", "你的評審工作"),
-    "approver": ("Your queue", "您的工作隊列"),
+    "approver": ("Decisions awaiting your approval", "等待你批准的決定"),
 }
 TITLES = {"en": "My work", "zh_Hant": "我的工作"}
 

@@ -126,8 +126,8 @@ def test_panel_and_approver_homes_say_what_will_appear(login, role):
     page = _home(login(create_staff(role)))
     if role == Role.panel:  # the scoring area registers the panel member's queue, empty until it sits on a panel
         assert "Your panel work" in page and "You are not on any panel at the moment." in page
-    else:
-        assert "Your queue" in page and str(EMPTY_QUEUES[role]).split(".")[0] in page
+    else:  # the contracts area registers the approver's queue; empty, it says what will appear there
+        assert "Decisions awaiting your approval" in page and str(EMPTY_QUEUES[role]).split(".")[0] in page
 
 
 def test_an_area_registers_a_home_panel_through_the_hook(app, login):
