@@ -294,9 +294,25 @@ def approve_decision(decision: Decision, *, actor: User) -> Decision:
 
 
 def _on_decision_approved(decision: Decision, actor: User) -> None:
-    """What follows an approval: the letters (award or shortlist, and regret letters for every other vendor,
-    decision_outcomes(decision)) are queued here by the letters work; for now it records the event."""
-    record(actor, "decision.outcomes_fixed", decision, outcomes=decision_outcomes(decision))
+    """What follows an approval: the outcomes are fixed and the letters go out (award or shortlist letters, a
+    regret letter with its debrief to every other company). Without the panel's results to debrief from, the
+    approval stands and the letters wait: the reason is recorded, and an officer issues them from the letters
+    page once the results exist."""
+    from contracts.letters import LettersRefused, issue_letters  # letters build on decisions' outcomes
+
+    outcomes = decision_outcomes(decision)
+    record(actor, "decision.outcomes_fixed", decision, outcomes=outcomes)
+    try:  # issue_letters checks everything before it writes: a refusal leaves nothing of the letters behind
+        issue_letters(decision.exercise, outcomes, actor=actor, reference=f"{decision.exercise.reference}/L")
+    except LettersRefused as refusal:
+        record(actor, "letters.deferred", decision, reason=str(refusal))
+
+
+def approved_decision(exercise: Exercise) -> Decision | None:
+    """The decision whose outcomes the letters follow: the latest approved or final one."""
+    return db.session.scalar(sa.select(Decision).where(
+        Decision.exercise_id == exercise.id, Decision.state.in_((DecisionState.approved, DecisionState.final)))
+        .order_by(Decision.id.desc()).limit(1))
 
 
 def return_decision(decision: Decision, *, actor: User, reason: str) -> Decision:

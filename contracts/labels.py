@@ -23,6 +23,7 @@ ACTIONS = {
     "kpi_report.queried": _l("KPI report queried"),
     "kpi_report.refiled": _l("KPI report filed again"),
     "letters.issued": _l("Letters to the vendors issued"),
+    "letters.deferred": _l("Letters not issued at approval (the reason is recorded)"),
 }
 OBJECTS = {
     "Contract": _l("Contract"),

@@ -8,6 +8,7 @@ from io import BytesIO
 from flask import make_response, redirect, render_template, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
@@ -21,6 +22,7 @@ from app.extensions import db
 from contracts import bp
 from contracts import letters as ops
 from contracts import permissions as can
+from contracts.decisions import approved_decision, decision_outcomes
 from contracts.letter_models import Letter, LetterKind
 from eoi.models import Exercise
 
@@ -44,19 +46,20 @@ def exercise_letters(exercise_id: int):
     exercise = _exercise(exercise_id)
     batch = ops.batch_of(exercise)
     ranking = ops.ranking_of(exercise)
-    outcomes = ops.default_outcomes(exercise, ranking) if not ranking.error else {}
+    decision = approved_decision(exercise)
+    outcomes = decision_outcomes(decision) if decision else {}
     progress = ops.progress_of(batch) if batch else None
     locale = str(get_locale() or "en")
     rows = []
-    if not ranking.error:
+    if not ranking.error and outcomes:
         from app.auth.models import Vendor
         vendors = {v.id: v for v in db.session.query(Vendor).filter(Vendor.id.in_(list(ranking.results)))}
-        rows = [{"vendor": vendors[v], "result": r, "kind": LetterKind(outcomes[v])}
+        rows = [{"vendor": vendors[v], "result": r, "kind": LetterKind(outcomes.get(v, "regret"))}
                 for v, r in sorted(ranking.results.items(), key=lambda item: item[1].rank)]
     letters = batch.letters if batch else []
     response = make_response(render_template(
         "contracts/letters_exercise.html", exercise=exercise, batch=batch, ranking=ranking, rows=rows,
-        progress=progress, letters=letters, locale=locale, form=ConfirmForm(),
+        progress=progress, letters=letters, locale=locale, form=ConfirmForm(), decision=decision,
         can_issue=can.can_issue_letters(current_user, exercise)))
     if progress is not None and not progress.done:
         response.headers["Refresh"] = "3"  # the progress bar moves without any script
@@ -69,8 +72,11 @@ def issue_exercise_letters(exercise_id: int):
     exercise = _exercise(exercise_id)
     on_refusal(redirect_to=_letters_url(exercise))
     if ConfirmForm().validate_on_submit():
-        ranking = ops.ranking_of(exercise)
-        batch = ops.issue_letters(exercise, ops.default_outcomes(exercise, ranking), actor=current_user,
+        decision = approved_decision(exercise)
+        if decision is None:
+            raise ops.LettersRefused(_l("Letters are issued once an approver has approved the decision on this "
+                                        "exercise."))
+        batch = ops.issue_letters(exercise, decision_outcomes(decision), actor=current_user,
                                   reference=f"{exercise.reference}/L")
         commit(_("%(n)s letters are being prepared and signed; each company is told when its letter is issued.",
                  n=len(batch.letters)))
