@@ -216,18 +216,3 @@ def consensus(panel_id: int, submission_id: int, criterion_id: int):
                      rationale=form.rationale.data)
     commit(_("The consensus score was recorded."))
     return redirect(url_for("scoring.moderation", panel_id=panel.id, submission_id=submission.id))
-
-
-@bp.get("/panels/<int:panel_id>/results")
-@role_required(Role.officer, Role.panel)
-def results(panel_id: int):
-    panel = db.session.get(Panel, panel_id)
-    if panel is None or not can_see_results(current_user, panel):
-        raise NotFound()
-    lang = str(get_locale() or "en")
-    return render_template("scoring/results.html", panel=panel, exercise=panel.exercise,
-                           view=results_of(panel, "zh_Hant" if lang.startswith("zh") else "en"),
-                           names=proposal_names(panel, current_user), tie_breaks={
-                               "criterion": _("equal total: higher score on the heaviest differing criterion"),
-                               "received_at": _("equal total and scores: received earlier"),
-                               "key": _("equal in every respect: by reference")})
