@@ -52,14 +52,15 @@ def sign_off_problems(panel: Panel) -> list[str]:
     open_sheets = [a for a in assignments_of_panel(panel) if a.excluded_at is None and a.member.active
                    and a.member.role.scores and sheet_state(a) != ScoreSheetState.submitted]
     if open_sheets:
-        problems.append(str(_l("%(n)s assigned score sheets are not submitted yet.", n=len(open_sheets))))
+        problems.append(str(_l("Assigned score sheets not submitted yet: %(n)s.", n=len(open_sheets))))
     needing = 0
     for submission in proposals_of(panel):
         view = moderation_of(panel, submission)
         needing += sum(1 for criterion_id, cell in view["stats"].items()
                        if cell.outliers and criterion_id not in view["consensus"])
     if needing:
-        problems.append(str(_l("%(n)s criteria have an outlying score and no consensus recorded yet.", n=needing)))
+        problems.append(str(_l("Criteria with an outlying score and no consensus yet (record one on the proposal's "
+                               "moderation page): %(n)s.", n=needing)))
     if not problems and "error" in results_of(panel):
         problems.append(str(_l("Every proposal must have a submitted score on every criterion.")))
     return problems

@@ -44,7 +44,7 @@ def test_demo_tender_is_closed_opened_and_mid_scoring(app):
                                                   .where(PanelMember.panel_id == panel.id))]
     assert states.count(ScoreSheetState.submitted) == 6 and states.count(ScoreSheetState.draft) == 2
     from scoring.operations import sign_off_problems
-    assert "not submitted" in " ".join(sign_off_problems(panel))
+    assert "not submitted yet: 10." in " ".join(sign_off_problems(panel))
     from eoi.queries import standing_submissions
     for submission in standing_submissions(tender):
         try:

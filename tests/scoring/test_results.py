@@ -91,8 +91,8 @@ def test_sign_off_waits_for_every_sheet_and_for_consensus_on_outliers(app):
     score_and_submit(panel, members[1], submissions[0], values={c1.id: 6, c2.id: 6})
     declare_all(panel, members[2])
     score_and_submit(panel, members[2], submissions[0], values={c1.id: 1, c2.id: 5})  # an outlier on criterion 1
-    assert sign_off_problems(panel) == [
-        "1 criteria have an outlying score and no consensus recorded yet."]
+    assert sign_off_problems(panel) == ["Criteria with an outlying score and no consensus yet (record one on the "
+                                        "proposal's moderation page): 1."]
     record_consensus(panel, submissions[0], c1, actor=chair, value=Decimal(6), rationale="Agreed at the meeting.")
     assert sign_off_problems(panel) == []
     sign_off_technical(panel, actor=chair)
