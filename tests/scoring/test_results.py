@@ -200,3 +200,21 @@ def test_prices_cannot_be_opened_when_no_tender_is_compliant(app):
     with pytest.raises(ExerciseError, match="No tender passed"):
         start_price_opening(panel, actor=officer, passphrase=OPENING_PASSPHRASE)
     assert results_of(panel)["recommended"] is None
+
+
+def test_an_officer_signs_off_when_the_chair_has_a_conflict(app):
+    exercise, submissions, officer, second = create_opened_tender(prices=(Decimal("100"), Decimal("90")))
+    panel, chair, members, _ = create_panel(exercise, officer, members=2, secretary=False)
+    c1, c2 = technical_criteria_of(exercise)
+    declare_all(panel, chair, conflicts={submissions[1].vendor_id: "My sister works for this company."})
+    for user in members:
+        declare_all(panel, user)
+        for submission in submissions:
+            score_and_submit(panel, user, submission, values={c1.id: 7, c2.id: 7})
+    score_and_submit(panel, chair, submissions[0], values={c1.id: 7, c2.id: 7})
+    with pytest.raises(ResultsError, match="chair"):
+        sign_off_technical(panel, actor=chair)  # it sees nothing of the conflicted tender, so not the ranking
+    db.session.rollback()
+    sign_off_technical(panel, actor=officer)
+    db.session.commit()
+    assert panel.signed_off_by_id == officer.id and set(panel.compliant) == {s.id for s in submissions}
