@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import jsonify, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -31,7 +30,7 @@ from scoring.states import ScoreSheetState
 from scoring.operations import record_consensus, reopen_sheet, save_scores, submit_sheet
 
 from scoring.permissions import can_moderate, can_read_proposal, can_score, can_see_panel_scores, can_see_results
-from scoring.queries import moderation_of, results_of, scores_by_criterion, seat_of, technical_criteria_of
+from scoring.queries import moderation_of, scores_by_criterion, seat_of, technical_criteria_of
 from scoring.views.panels import proposal_names
 
 
