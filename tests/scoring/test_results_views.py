@@ -115,6 +115,6 @@ def test_results_page_in_traditional_chinese_and_the_eoi_shortlist(app, login):
     client = login(officer)
     client.get("/language/zh_Hant")
     page = _text(client.get(f"/scoring/panels/{panel.id}/results"))
-    assert "技術評審已簽署確認" in page and "建議入圍名單" in page
+    assert f"由{chair.name}簽署確認" in page and "建議入圍名單" in page
     assert page.index(submissions[0].vendor.name_zh) < page.rindex(submissions[1].vendor.name_zh)
     assert client.get(f"/scoring/panels/{panel.id}/prices").status_code == 403  # an EOI has no price envelope
