@@ -130,6 +130,11 @@ ROUTE_ACCESS: dict[str, Access] = {
     "scoring.sheet_reopen": {OFFICER, PANEL},
     "scoring.consensus": {OFFICER, PANEL},
     "scoring.results": {OFFICER, PANEL},  # object check: a managing officer or a chair clear of every vendor
+    "scoring.sign_off": {OFFICER, PANEL},  # object check: as results; the operation lets only the chair sign off
+    "scoring.price_opening": {OFFICER},  # object check: a managing officer, a tender opened (403 otherwise)
+    "scoring.price_opening_start": {OFFICER, PANEL},  # a panel member's attempt is refused by the operation, audited
+    "scoring.price_opening_confirm": {OFFICER, PANEL},
+    "scoring.tender_prices": {OFFICER},  # object check: a compliant tender after the price opening (refused, audited)
     # contracts/ (decisions, awards, contracts, KPIs)
     # contracts/ (contracts, KPI reports, verification; decisions and awards later)
     "contracts.register": {OFFICER, APPROVER, ADMIN},
