@@ -437,57 +437,134 @@ def _eoi_panel(eoi: Exercise, officer, vendors) -> None:
     db.session.commit()
 
 
+#: The tender's bidders (indexes into VENDORS) and their unit prices for the three lines of the price schedule
+TENDER_BIDS = [(0, ("2800000.00", "9200000.00", "450000.00")), (4, ("2400000.00", "9900000.00", "380000.00")),
+               (1, ("3100000.00", "8800000.00", "520000.00")), (6, ("1900000.00", "8400000.00", "300000.00"))]
+#: The service levels each bidder commits to (the tender's service-level questions; the contract starts from them)
+TENDER_LEVELS = {0: ("99.5", "2", "80"), 4: ("99.9", "1.5", "78"), 1: ("99.0", "2.5", "75"), 6: ("98.5", "3", "70")}
+
+
+def _tender_score(vendor_index: int, member_index: int, criterion_index: int) -> int:
+    """Like _demo_score, for the tender: Harbour Digital strongest, Star Ferry below the pass marks."""
+    level = {0: 8, 4: 7, 1: 6, 6: 4}[vendor_index]
+    return max(0, min(10, level + (0, 1, -1, 0)[member_index] + ((vendor_index + criterion_index) % 3 - 1)))
+
+
 def _tender_in_progress(eoi: Exercise, cluster: ServiceCluster, officer1, officer2, openers, vendors, shortlist) -> None:
-    """A restricted tender for one cluster, open now, for the companies on the EOI's approved shortlist."""
-    now = now_utc()
-    tender = ops.create_exercise(
-        actor=officer1, kind=ExerciseKind.tender, reference="OSP/T/BT/01", parent_id=eoi.id, has_price_envelope=True,
-        title_en="Restricted tender: operation and management of the Business and Trade cluster",
-        title_zh="局限性招標：「工商業」服務群組的營運及管理",
-        description_en="A five-year PPP contract to operate, manage and develop the Business and Trade cluster of the portal.",
-        description_zh="為期五年的公私營合作合約，營運、管理及發展入門網站的「工商業」服務群組。",
-        clusters=[cluster], publication_at=now, clarification_deadline=now + timedelta(days=10),
-        closes_at=now + timedelta(days=21), validity_until=now + timedelta(days=180))
-    for pos, (ten, tzh, gen, gzh, limit, attach) in enumerate(SECTIONS[1:], start=1):
-        tender.sections.append(Section(position=pos, title_en=ten, title_zh=tzh, guidance_en=gen, guidance_zh=gzh,
-                                       word_limit=limit, attachment_required=attach))
-    for pos, (en, zh, unit, _t, direction, *_rest) in enumerate(SERVICE_LEVEL_QUESTIONS, start=len(tender.sections) + 1):
-        tender.sections.append(Section(
-            position=pos, title_en=en, title_zh=zh, kind="service_level", kpi_unit=unit, kpi_direction=direction.value,
-            guidance_en="The level you commit to operate at; the contract's service level starts from it.",
-            guidance_zh="貴公司承諾達到的水平；合約的服務水平以此為起點。"))
-    for pos, (en, zh, unit, unit_zh, qty) in enumerate([
-            ("Set-up and migration of existing services", "設置及遷移現有服務", "lump sum", "整筆", 1),
-            ("Annual operation and management fee", "每年營運及管理費", "year", "年", 5),
-            ("Content and service development (per release)", "內容及服務開發（每次發布）", "release", "次", 10)], start=1):
-        tender.price_items.append(PriceItem(position=pos, description_en=en, description_zh=zh, unit=unit, unit_zh=unit_zh,
-                                            quantity=qty))
-    ops.add_exercise_document(tender, _upload(_pdf("Tender document: Business and Trade cluster",
-                                                   "Scope, service levels, KPIs, contract terms and the price schedule."),
-                                              "osp-t-bt-01-tender.pdf"), title="Tender document", actor=officer1,
-                              title_zh="招標文件")
-    db.session.flush()
-    add_criterion(tender, actor=officer1, name_en="Operation and management plan", name_zh="營運及管理計劃",
-                  weight=Decimal("100"), max_score=10, pass_mark=5, envelope=Envelope.technical,
-                  guidance_en="How the cluster will be run day to day: staffing, service levels, change and incidents.",
-                  guidance_zh="服務群組的日常運作方式：人手、服務水平、變更及事故處理。",
-                  descriptors_en="0: no credible plan\n3: gaps in key areas\n5: meets the service levels\n"
-                                 "7: meets them with evidence\n10: exceeds them with proven practice",
-                  descriptors_zh="0：沒有可信的計劃\n3：主要範疇有缺漏\n5：符合服務水平\n7：符合並有實證\n10：超越要求並有實績")
-    set_evaluation_settings(tender, actor=officer1, overall_pass_mark=Decimal(50), technical_weight=70,
-                            price_formula="lowest_pro_rata")
-    add_criterion(tender, actor=officer1, name_en="Price", name_zh="價格", weight=Decimal("100"), max_score=10,
-                  pass_mark=None, envelope=Envelope.price)
-    invite_shortlist(shortlist, tender, actor=officer1)
-    ops.publish_exercise(tender, actor=officer2, opening_officers=openers)
+    """The restricted tender for the Business and Trade cluster (2007), for the EOI's approved shortlist, asking
+    for three service levels as structured questions: four tenders
+    with sealed prices, closed and opened by two officers, and mid-scoring by a four-member panel: every member
+    declared, the chair's sheets submitted, another member's partly submitted, one sheet in progress and one
+    member not started yet. The price envelopes stay sealed until the chair signs the technical evaluation off."""
+    from scoring.operations import assign_proposals, declare_conflicts, form_panel, save_scores, submit_sheet
+    from scoring.queries import assignment_for, seat_of, technical_criteria_of, vendors_of
+    with simulated_time(_at(2007, 2, 20)):
+        tender = ops.create_exercise(
+            actor=officer1, kind=ExerciseKind.tender, reference="OSP/T/BT/01", parent_id=eoi.id, has_price_envelope=True,
+            title_en="Restricted tender: operation and management of the Business and Trade cluster",
+            title_zh="局限性招標：「工商業」服務群組的營運及管理",
+            description_en="A five-year PPP contract to operate, manage and develop the Business and Trade cluster of the portal.",
+            description_zh="為期五年的公私營合作合約，營運、管理及發展入門網站的「工商業」服務群組。",
+            clusters=[cluster], publication_at=_at(2007, 3, 1), clarification_deadline=_at(2007, 4, 2, 17),
+            closes_at=_at(2007, 4, 16, 12), validity_until=_at(2007, 10, 16, 17))
+        for pos, (ten, tzh, gen, gzh, limit, attach) in enumerate(SECTIONS[1:], start=1):
+            tender.sections.append(Section(position=pos, title_en=ten, title_zh=tzh, guidance_en=gen, guidance_zh=gzh,
+                                           word_limit=limit, attachment_required=attach))
+        for pos, (en, zh, unit, _t, direction, *_rest) in enumerate(SERVICE_LEVEL_QUESTIONS,
+                                                                     start=len(tender.sections) + 1):
+            tender.sections.append(Section(
+                position=pos, title_en=en, title_zh=zh, kind="service_level", kpi_unit=unit,
+                kpi_direction=direction.value,
+                guidance_en="The level you commit to operate at; the contract's service level starts from it.",
+                guidance_zh="貴公司承諾達到的水平；合約的服務水平以此為起點。"))
+        for pos, (en, zh, unit, unit_zh, qty) in enumerate([
+                ("Set-up and migration of existing services", "設置及遷移現有服務", "lump sum", "整筆", 1),
+                ("Annual operation and management fee", "每年營運及管理費", "year", "年", 5),
+                ("Content and service development (per release)", "內容及服務開發（每次發布）", "release", "次", 10)], start=1):
+            tender.price_items.append(PriceItem(position=pos, description_en=en, description_zh=zh, unit=unit,
+                                                unit_zh=unit_zh, quantity=qty))
+        ops.add_exercise_document(tender, _upload(_pdf("Tender document: Business and Trade cluster",
+                                                       "Scope, service levels, KPIs, contract terms and the price schedule."),
+                                                  "osp-t-bt-01-tender.pdf"), title="Tender document", actor=officer1,
+                                  title_zh="招標文件")
+        db.session.flush()
+        for name_en, name_zh, weight, guidance_en, guidance_zh in [
+                ("Operation and management plan", "營運及管理計劃", "60",
+                 "How the cluster will be run day to day: staffing, service levels, change and incidents.",
+                 "服務群組的日常運作方式：人手、服務水平、變更及事故處理。"),
+                ("Technical solution and open standards", "技術方案及開放標準", "40",
+                 "Architecture, hosting, security and the use of open, interoperable standards.",
+                 "系統架構、寄存、保安及開放和可互通標準的採用。")]:
+            add_criterion(tender, actor=officer1, name_en=name_en, name_zh=name_zh, weight=Decimal(weight), max_score=10,
+                          pass_mark=5, envelope=Envelope.technical, guidance_en=guidance_en, guidance_zh=guidance_zh,
+                          descriptors_en="0: no credible plan\n3: gaps in key areas\n5: meets the service levels\n"
+                                         "7: meets them with evidence\n10: exceeds them with proven practice",
+                          descriptors_zh="0：沒有可信的計劃\n3：主要範疇有缺漏\n5：符合服務水平\n7：符合並有實證\n10：超越要求並有實績")
+        set_evaluation_settings(tender, actor=officer1, overall_pass_mark=Decimal(50), technical_weight=70,
+                                price_formula="lowest_pro_rata")
+        add_criterion(tender, actor=officer1, name_en="Price", name_zh="價格", weight=Decimal("100"), max_score=10,
+                      pass_mark=None, envelope=Envelope.price)
+        invite_shortlist(shortlist, tender, actor=officer1)
     db.session.commit()
-    user = vendors[0][0]
-    submission = ops.get_or_create_submission(tender, actor=user)
-    levels = {"Portal availability": "99.5", "Average page response time": "2", "User satisfaction": "80"}
-    ops.save_draft(submission, actor=user, answers={tender.sections[0].id: "Draft: operating model to be finalised.",
-                                                    **{s.id: levels[s.title_en] for s in tender.sections
-                                                       if s.is_service_level}})
-    ops.save_prices(submission, actor=user, prices={tender.price_items[0].id: Decimal("2800000.00")})
+    with simulated_time(_at(2007, 3, 1)):
+        ops.publish_exercise(tender, actor=officer2, opening_officers=openers)
+    db.session.commit()
+    for n, (index, unit_prices) in enumerate(TENDER_BIDS):
+        user, _cluster, model = vendors[index]
+        with simulated_time(_at(2007, 4, 10 + n, 11, 20)):
+            submission = ops.get_or_create_submission(tender, actor=user)
+            texts = _answers(index, user.vendor.name_en, user.vendor.name_zh, cluster, model)[1:]
+            written = [s for s in tender.sections if not s.is_service_level]
+            levels = [s for s in tender.sections if s.is_service_level]
+            ops.save_draft(submission, actor=user, answers={**{s.id: t for s, t in zip(written, texts)},
+                                                            **dict(zip((s.id for s in levels), TENDER_LEVELS[index]))})
+            diagram = sealed.receive_file(io.BytesIO(_pdf(
+                f"{user.vendor.name_en}: Business and Trade cluster architecture",
+                "Cluster services on the shared portal platform, two Hong Kong data centres.")),
+                "architecture.pdf", max_bytes=20 * 1024 * 1024)
+            ops.add_submission_file(submission, diagram, actor=user, section=written[-1])
+            ops.save_prices(submission, actor=user, prices={item.id: Decimal(price)
+                                                            for item, price in zip(tender.price_items, unit_prices)})
+            ops.submit_submission(submission, actor=user, draft_version=submission.draft_version)
+        db.session.commit()
+    with simulated_time(_at(2007, 4, 16, 12, 0)):
+        ops.close_exercise(tender)
+    db.session.commit()
+    wong = db.session.scalar(sa.select(User).where(User.email == "officer.wong@tenderbox.example"))
+    with simulated_time(_at(2007, 4, 16, 14, 30)):
+        ops.start_opening(tender, actor=wong, passphrase=DEMO_OPENING_PASSPHRASES[wong.email])
+    with simulated_time(_at(2007, 4, 16, 14, 40)):
+        ops.confirm_opening(tender, actor=officer1, passphrase=DEMO_OPENING_PASSPHRASES[officer1.email])
+    db.session.commit()
+    users = [db.session.scalar(sa.select(User).where(User.email == email)) for email in
+             ("panel.cheung@tenderbox.example", "panel.wong@tenderbox.example", "panel.chow@tenderbox.example",
+              "panel.ng@tenderbox.example")]
+    with simulated_time(_at(2007, 4, 18, 10)):
+        panel = form_panel(tender, actor=officer1, chair=users[0], members=users[1:], deadline=_at(2007, 5, 11, 17))
+        assign_proposals(panel, actor=officer1)
+    db.session.commit()
+    criteria = technical_criteria_of(tender)
+    from eoi.queries import standing_submissions
+    submissions = {s.vendor_id: s for s in standing_submissions(tender)}
+    # how far each member got: the chair submitted all four, Wong two (a third in progress), Chow one in progress,
+    # Ng has declared and not started
+    submitted, in_progress = {0: 4, 1: 2, 2: 0, 3: 0}, {0: 0, 1: 1, 2: 1, 3: 0}
+    for m, user in enumerate(users):
+        with simulated_time(_at(2007, 4, 19, 9 + m)):
+            declare_conflicts(seat_of(user, panel), actor=user,
+                              declarations={v.id: (False, "") for v in vendors_of(panel)})
+        for n, (index, _prices) in enumerate(TENDER_BIDS[:submitted[m] + in_progress[m]]):
+            assignment = assignment_for(seat_of(user, panel), submissions[vendors[index][0].vendor_id])
+            with simulated_time(_at(2007, 4, 20 + n, 9 + m, 15)):
+                entries = {c.id: (_tender_score(index, m, k), f"{c.name_en}: assessed against the guidance and the "
+                                                                 f"descriptors; see the tender, section {k + 2}.")
+                           for k, c in enumerate(criteria)}
+                if n >= submitted[m]:  # in progress: the first criterion scored, the rest still to do
+                    entries = dict(list(entries.items())[:1])
+                save_scores(assignment, actor=user, version=0, entries=entries)
+                if n < submitted[m]:
+                    submit_sheet(assignment, actor=user)
+        db.session.commit()
 
 
 def _past_tender_draft(eoi: Exercise, cluster: ServiceCluster, officer) -> Exercise:

@@ -53,6 +53,14 @@ class PeriodicTask:
     seconds: float
 
 
+@dataclass(frozen=True)
+class PriceGate:
+    """What an area says about opening an exercise's price envelopes: the reasons it may not be opened now (empty
+    when it may), and the submission ids whose prices may be opened (None: no restriction from this area)."""
+    problems: tuple[str, ...] = ()
+    submission_ids: frozenset[int] | None = None
+
+
 @dataclass
 class Hooks:
     #: name -> check(exercise) -> list of messages that stop publication
@@ -80,6 +88,9 @@ class Hooks:
     audit_object_labels: dict[str, Any] = field(default_factory=dict)
     #: endpoint -> (roles, label): entries an area adds to the signed-in menu, after the core's
     menu_items: dict[str, tuple[frozenset, Any]] = field(default_factory=dict)
+    #: name -> gate(exercise) -> PriceGate: whether a tender's price envelopes may be opened now, and whose
+    #: (e.g. the scoring area: after the chair's sign-off, the technically compliant tenders only)
+    price_opening_gates: dict[str, Callable[[Any], "PriceGate"]] = field(default_factory=dict)
 
     def add_publication_check(self, name: str, check: Callable[[Any], list[str]]) -> None:
         self.publication_checks[name] = check
@@ -118,6 +129,9 @@ class Hooks:
 
     def add_menu_item(self, endpoint: str, label, *roles) -> None:
         self.menu_items[endpoint] = (frozenset(roles), label)
+
+    def add_price_opening_gate(self, name: str, gate: Callable[[Any], "PriceGate"]) -> None:
+        self.price_opening_gates[name] = gate
 
 
 def init_hooks(app: Flask) -> Hooks:
@@ -166,3 +180,15 @@ def apply_periodic_tasks(app: Flask) -> None:
     celery_app = app.extensions["celery"]
     celery_app.conf.beat_schedule = {name: {"task": entry.task, "schedule": entry.seconds}
                                      for name, entry in hooks(app).periodic_tasks.items()}
+
+
+def price_gate_from_areas(exercise) -> PriceGate:
+    """The registered price-opening gates together: every problem, and the submissions all of them admit."""
+    problems: list[str] = []
+    admitted: frozenset[int] | None = None
+    for gate in hooks().price_opening_gates.values():
+        answer = gate(exercise)
+        problems += answer.problems
+        if answer.submission_ids is not None:
+            admitted = answer.submission_ids if admitted is None else admitted & answer.submission_ids
+    return PriceGate(tuple(problems), admitted)

@@ -64,6 +64,7 @@ ACTION_LABELS = {
     "exercise.interest_registered": _l("Interest registered"),
     "exercise.opened": _l("Tender box opened"),
     "exercise.price_opened": _l("Price envelopes opened"),
+    "exercise.price_opening_refused": _l("Price opening refused"),
     "exercise.opening_officers_rekeyed": _l("Opening officers re-keyed"),
     "exercise.opening_officers_named": _l("Opening officers named"),
     "exercise.opening_reauth_throttled": _l("Opening password attempts throttled"),

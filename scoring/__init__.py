@@ -11,7 +11,7 @@ def init_app(app: Flask) -> None:
     from app.auth.models import Role
     from app.hooks import ExercisePanel, HomePanel, hooks
     from scoring import labels
-    from scoring.operations import criteria_problems
+    from scoring.operations import criteria_problems, price_gate
     from scoring.views import criteria_link_panel, criteria_panel
     from scoring.report import BLIND_REPORT_KIND, REPORT_KIND, build_report, report_name
     from scoring.views.panels import home_queue, panel_link_panel
@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(bp)
     registry = hooks(app)
     registry.add_publication_check("scoring.criteria_weights", criteria_problems)
+    registry.add_price_opening_gate("scoring.technical_sign_off", price_gate)
     registry.add_audit_labels(labels.ACTIONS, labels.OBJECTS)
     registry.add_exercise_panel("scoring.criteria", ExercisePanel("public", "scoring/_criteria_panel.html", criteria_panel))
     registry.add_exercise_panel("scoring.criteria_link", ExercisePanel("manage", "scoring/_criteria_link.html",

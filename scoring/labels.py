@@ -6,6 +6,7 @@ ACTIONS = {
     "exercise.criterion_deleted": _l("Evaluation criterion deleted"),
     "exercise.evaluation_settings": _l("Evaluation settings changed"),
     "exercise.evaluation_started": _l("Evaluation started"),
+    "panel.technical_signed_off": _l("Technical evaluation signed off"),
     "interest.added": _l("Interest recorded"),
     "interest.removed": _l("Interest removed"),
     "panel.access_refused": _l("Panel access refused"),

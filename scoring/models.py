@@ -15,7 +15,7 @@ from app.auth.models import User, Vendor
 from app.db import now_utc
 from app.extensions import db
 from eoi.models import Exercise, Submission
-from scoring.states import SCORE_SHEET_TRANSITIONS, ScoreSheetState
+from scoring.states import PANEL_TRANSITIONS, SCORE_SHEET_TRANSITIONS, PanelState, ScoreSheetState
 
 
 class Envelope(str, enum.Enum):
@@ -116,7 +116,9 @@ class PanelRole(str, enum.Enum):
 class Panel(db.Model):
     """The assessment panel of one exercise."""
     __tablename__ = "panels"
-    __table_args__ = (sa.CheckConstraint("outlier_threshold > 0", name="positive_outlier_threshold"),)
+    __table_args__ = (sa.CheckConstraint("outlier_threshold > 0", name="positive_outlier_threshold"),
+                      sa.CheckConstraint("(state = 'signed_off') = (signed_off_at IS NOT NULL AND signed_off_by_id IS NOT NULL)",
+                                         name="signed_off_has_time"))
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     exercise_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("exercises.id", ondelete="CASCADE"), unique=True)
@@ -126,9 +128,30 @@ class Panel(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(default=now_utc)
     created_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
     last_reminded_at: so.Mapped[Optional[datetime]]
+    # The chair's sign-off of the technical evaluation (issue 10, item 6): scores frozen from then on.
+    state: so.Mapped[PanelState] = so.mapped_column(sa.Enum(PanelState, native_enum=False, length=20),
+                                                    default=PanelState.scoring, server_default="scoring")
+    signed_off_at: so.Mapped[Optional[datetime]]
+    signed_off_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    # JSON list of the submission ids that passed every pass mark at the sign-off, in rank order: the technically
+    # compliant tenders, the only ones whose price envelopes are opened.
+    compliant_ids: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
 
     exercise: so.Mapped[Exercise] = so.relationship()
     members: so.Mapped[list["PanelMember"]] = so.relationship(back_populates="panel", order_by="PanelMember.id")
+    signed_off_by: so.Mapped[Optional[User]] = so.relationship(foreign_keys=[signed_off_by_id])
+
+    TRANSITIONS = PANEL_TRANSITIONS
+
+    @property
+    def is_signed_off(self) -> bool:
+        return self.state == PanelState.signed_off
+
+    @property
+    def compliant(self) -> list[int]:
+        """The submission ids that passed the technical evaluation at its sign-off, in rank order ([] before)."""
+        import json
+        return [int(i) for i in json.loads(self.compliant_ids or "[]")]
 
     def __repr__(self) -> str:
         return f"<Panel {self.id} of exercise {self.exercise_id}>"

@@ -162,3 +162,24 @@ def can_export_scores(user, panel: Panel) -> bool:
     if not panel.exercise.is_opened or not getattr(user, "is_authenticated", False):
         return False
     return (role == Role.officer and can_manage_exercise(user, panel.exercise)) or role == Role.approver
+
+
+def can_sign_off(user, panel: Panel) -> bool:
+    """The chair signs the technical evaluation off (a chair with a conflict sees nothing of that proposal, so a
+    managing officer signs off instead), once, while the exercise is under evaluation; whether the panel is ready
+    is scoring.operations.sign_off_problems."""
+    if panel.is_signed_off or panel.exercise.state not in _PANEL_STATES or not panel.exercise.is_opened:
+        return False
+    chair = next((m for m in panel.members if m.active and m.role == PanelRole.chair), None)
+    seat = seat_of(user, panel)
+    if seat is not None and seat.role == PanelRole.chair:
+        return can_see_results(user, panel)
+    chair_conflicted = chair is None or any(d.has_conflict for d in declarations_of(chair).values())
+    return chair_conflicted and getattr(user, "role", None) == Role.officer and can_manage_exercise(user, panel.exercise)
+
+
+def can_follow_price_opening(user, panel: Panel) -> bool:
+    """The price opening page of a tender: the exercise's officers (only named opening officers start or confirm
+    it; the operation checks that, and the chair's sign-off, again)."""
+    return (getattr(user, "role", None) == Role.officer and can_manage_exercise(user, panel.exercise)
+            and panel.exercise.has_price_envelope and panel.exercise.is_opened)

@@ -245,16 +245,66 @@ def results_of(panel: Panel, lang: str = "en") -> dict:
         table = build_table(specs, [ProposalSpec(str(s.id), s.submitted_at or s.created_at) for s in proposals],
                             scores, consensus=consensus)
     except ValueError as exc:
-        return {"error": str(exc)}
+        return {"error": str(exc), "recommended": None if panel.exercise.has_price_envelope else []}
     if not scores:
-        return {"error": "no submitted sheet yet"}
+        return {"error": "no submitted sheet yet", "recommended": None if panel.exercise.has_price_envelope else []}
     names = {str(m.user_id): m.user.name for m in panel.members}
-    overall = settings_of(panel.exercise).overall_pass_mark
+    settings = settings_of(panel.exercise)
+    overall = settings.overall_pass_mark
     report = robustness(table, overall_pass_mark=overall)
-    return {"results": technical_results(table, overall_pass_mark=overall), "overall_pass_mark": overall, "criteria": criteria, "submissions": {str(s.id): s for s in proposals},
+    results = technical_results(table, overall_pass_mark=overall)
+    view = {"results": results, "overall_pass_mark": overall, "criteria": criteria,
+            "submissions": {str(s.id): s for s in proposals},
             "sentences": robustness_sentences(report, lang, member_names=names,
                                               proposal_names={str(s.id): s.vendor.display_name(lang) for s in proposals}),
             "agreement": report.agreement}
+    if not panel.exercise.has_price_envelope:
+        # EOI: the shortlist to propose is every proposal that passes, in rank order
+        view["recommended"] = [int(r.proposal) for r in results if r.passed]
+        return view
+    view.update(combined_of(panel, results, settings))
+    first = next((c for c in view["combined"] or () if c.rank == 1), None)
+    view["recommended"] = int(first.proposal) if first is not None else None
+    return view
+
+
+def price_totals_of(panel: Panel) -> dict[int, "Decimal"]:
+    """Submission id -> its total price (each price line's unit price × the line's quantity) for the tenders whose
+    price envelope was opened (the technically compliant ones, after the chair's sign-off); {} before."""
+    from eoi import sealed
+    exercise = panel.exercise
+    if exercise.price_opened_at is None:
+        return {}
+    items = list(exercise.price_items)
+    proposals = {s.id: s for s in proposals_of(panel)}
+    return {sid: sealed.prices_for_system(proposals[sid], purpose="combined scores").total(items)
+            for sid in panel.compliant if sid in proposals}
+
+
+def combined_of(panel: Panel, results, settings) -> dict:
+    """A tender's combined scores once the prices of the compliant tenders are open
+    (scoring.aggregation.combined_results with the published split and price formula): {"combined": tuple of
+    CombinedResult (ranked, then the non-compliant ones unranked) or None before the price opening, "prices":
+    submission id -> total price, "combined_error": why they cannot be computed, or None}."""
+    from decimal import Decimal
+
+    from eoi.sealed import DamagedContent, SealedContent
+    from scoring.aggregation import combined_results
+    out = {"combined": None, "prices": {}, "combined_error": None, "technical_weight": settings.technical_weight,
+           "price_weight": settings.price_weight, "price_formula": settings.price_formula,
+           "signed_off": panel.is_signed_off, "price_opened": panel.exercise.price_opened_at is not None}
+    if not out["price_opened"]:
+        return out
+    try:
+        totals = price_totals_of(panel)
+        out["prices"] = totals
+        out["combined"] = combined_results(results, {str(k): v for k, v in totals.items()}, settings.price_formula,
+                                           technical_share=Decimal(settings.technical_weight),
+                                           price_share=Decimal(settings.price_weight))
+    except (ValueError, SealedContent, DamagedContent) as exc:
+        out["combined_error"] = str(exc)
+    return out
+
 
 
 def submitted_score_rows(panel: Panel) -> list:

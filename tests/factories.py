@@ -318,6 +318,52 @@ def create_opened_exercise(*, vendors: int = 3, criteria=((60, 10), (40, 5)), an
     return exercise, submissions, officer
 
 
+def create_opened_tender(*, prices=(Decimal("100"), Decimal("80"), Decimal("120")), criteria=((60, 10), (40, 10)),
+                         pass_mark: int | None = 5, technical_weight: int = 70, price_formula: str = "lowest_pro_rata"):
+    """A restricted tender with a price envelope (two price lines: a set-up lump sum and a yearly fee × 5), technical
+    criteria ((weight, max score), ...) with pass_mark each, a price criterion, the split and price formula; one
+    invited vendor per unit price in prices (every line priced at it), closed and opened (technical envelope) by two
+    named officers: (tender, submissions, officer, second_officer). Built at simulated earlier times."""
+    from scoring.models import Envelope
+    from scoring.operations import add_criterion, set_evaluation_settings
+    officer, second = create_staff(Role.officer), create_staff(Role.officer)
+    now = now_utc()
+    closes_at = now - timedelta(hours=1)
+    start = closes_at - timedelta(days=3)
+    n = next(_seq)
+    fields = {"reference": f"OSP-TENDER-{n:03d}", "title_en": f"Tender {n}", "title_zh": f"招標{n}",
+              "description_en": "Operate the cluster.", "description_zh": "營運服務組別。", "clusters": clusters()[:1],
+              "publication_at": start, "closes_at": closes_at, "has_price_envelope": True,
+              "clarification_deadline": closes_at - timedelta(days=1)}
+    section = dict(title_en="Approach", title_zh="方案", guidance_en="", guidance_zh="", word_limit=None,
+                   answer_required=True, attachment_required=False)
+    lines = [dict(description_en="Set-up", description_zh="設置", unit="lump sum", quantity=1),
+             dict(description_en="Operation fee", description_zh="營運費", unit="year", quantity=5)]
+    users = [create_vendor_user() for _ in prices]
+    with simulated_time(start):
+        exercise = _build_draft(officer, kind=ExerciseKind.tender, fields=fields, sections=[section], price_lines=lines,
+                                document=("Invitation document", "invitation.pdf", SMALL_PDF))
+        for i, (weight, max_score) in enumerate(criteria, start=1):
+            add_criterion(exercise, actor=officer, name_en=f"Criterion {i}", name_zh=f"準則{i}", weight=Decimal(weight),
+                          max_score=max_score, pass_mark=pass_mark, envelope=Envelope.technical)
+        add_criterion(exercise, actor=officer, name_en="Price", name_zh="價格", weight=Decimal(100), max_score=10,
+                      pass_mark=None, envelope=Envelope.price)
+        set_evaluation_settings(exercise, actor=officer, overall_pass_mark=None, technical_weight=technical_weight,
+                                price_formula=price_formula)
+        ops.invite_vendors(exercise, [u.vendor for u in users], actor=officer)
+        ops.publish_exercise(exercise, actor=officer, opening_officers=opening_officers(officer, second))
+        db.session.commit()
+    submissions = []
+    with simulated_time(start + timedelta(hours=1)):
+        for user, price in zip(users, prices):
+            submissions.append(create_submission(exercise, user, answer=f"Our approach (no. {len(submissions) + 1})",
+                                                 price=price))
+    ops.start_opening(exercise, actor=officer, passphrase=OPENING_PASSPHRASE)
+    ops.confirm_opening(exercise, actor=second, passphrase=OPENING_PASSPHRASE)
+    db.session.commit()
+    return exercise, submissions, officer, second
+
+
 def create_panel(exercise: Exercise, officer: User, *, members: int = 2, secretary: bool = True, assign: bool = True,
                  hide_identities: bool = False):
     """A panel (a chair, members, optionally a secretary) with every proposal assigned to every scoring member:

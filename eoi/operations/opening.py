@@ -18,6 +18,7 @@ from app.auth.models import Role, User
 from app.auth.passwords import verify_password
 from app.db import now_utc
 from app.documents.service import queue_document
+from app.hooks import price_gate_from_areas
 from app.extensions import db
 from app.i18n import hk_datetime
 from app.states import transition
@@ -251,14 +252,43 @@ def cancel_started_opening(exercise: Exercise, *, actor, reason: str) -> Opening
     return opening
 
 
+PRICE_REFUSED = "exercise.price_opening_refused"
+
+
+def _price_refused(exercise: Exercise, actor: User, message) -> ExerciseError:
+    """A refused price opening (too early, not compliant, ...): refused with the reason and audited."""
+    return ExerciseError(message).record_after_rollback(
+        lambda: record(actor, PRICE_REFUSED, exercise, reason=str(message)))
+
+
 def _require_openable(exercise: Exercise, envelope: OpeningEnvelope, actor: User) -> None:
-    """The technical envelope opens after closing; the price envelope (a separate key) after the technical opening.
-    The scoring area's sign-off of the technical evaluation is to be added to the price envelope's condition."""
+    """The technical envelope opens after closing; the price envelope (a separate key) once, after the technical
+    opening and when every area's price gate allows it (app.hooks: the scoring area's sign-off of the technical
+    evaluation). A refused price opening is audited."""
     if envelope == OpeningEnvelope.technical:
         close_exercise(exercise, actor=actor)
         require_state(exercise, ExerciseState.closed)
-    elif not exercise.has_price_envelope or exercise.opened_at is None or exercise.price_opened_at is not None:
-        raise ExerciseError(_l("The price envelopes can be opened only once, after the technical opening."))
+        return
+    if not exercise.has_price_envelope or exercise.opened_at is None or exercise.price_opened_at is not None:
+        raise _price_refused(exercise, actor, _l("The price envelopes can be opened only once, after the technical "
+                                                 "opening."))
+    if problems := price_gate_from_areas(exercise).problems:
+        raise _price_refused(exercise, actor, " ".join(problems))
+
+
+def price_openable_submissions(exercise: Exercise) -> list:
+    """The standing proposals whose price envelopes the price opening opens: those every area's gate admits (the
+    technically compliant tenders); the others' prices stay sealed."""
+    admitted = price_gate_from_areas(exercise).submission_ids
+    return [s for s in standing_submissions(exercise) if admitted is None or s.id in admitted]
+
+
+def _require_opening_officer_role(exercise: Exercise, actor: User, envelope: OpeningEnvelope) -> None:
+    """Only officers open; someone else reaching for the prices is refused and audited."""
+    if envelope == OpeningEnvelope.price and getattr(actor, "role", None) != Role.officer:
+        raise _price_refused(exercise, actor, _l("Only procurement officers named to open this exercise can open its "
+                                                 "price envelopes."))
+    require_officer(actor)
 
 
 def _wrong_passphrase(exercise: Exercise, actor: User) -> ExerciseError:
@@ -276,7 +306,7 @@ def start_opening(exercise: Exercise, *, actor: User, passphrase: str = "",
     officer must confirm it. The passphrase unlocks this officer's key share, which is re-sealed at once to every
     other named officer's opening key (never kept in plain); only a second officer's passphrase reads it back.
     Starting again as the same officer changes nothing. Raises ExerciseError."""
-    require_officer(actor)
+    _require_opening_officer_role(exercise, actor, envelope)
     _require_openable(exercise, envelope, actor)
     require_opening_officer(exercise, actor)
     _require_no_pending_incident(exercise)
@@ -337,7 +367,7 @@ def confirm_opening(exercise: Exercise, *, actor: User, passphrase: str,
     receipts (eoi.sealed.open_envelope); the results go on the opening record, a damaged proposal by name. A wrong
     passphrase is audited after the rollback (app.boundary) and throttled. The whole opening is one transaction:
     interrupted, nothing of it is kept, and confirming again redoes it. Raises ExerciseError."""
-    require_officer(actor)
+    _require_opening_officer_role(exercise, actor, envelope)
     if envelope == OpeningEnvelope.technical:
         require_state(exercise, ExerciseState.closed)
     else:
@@ -346,6 +376,8 @@ def confirm_opening(exercise: Exercise, *, actor: User, passphrase: str,
     if opening is None:
         raise ExerciseError(_l("The opening has not been started by a first officer."))
     if opening.started_by_id == actor.id:
+        if envelope == OpeningEnvelope.price:
+            raise _price_refused(exercise, actor, _l("A second, different officer must confirm the opening."))
         raise ExerciseError(_l("A second, different officer must confirm the opening."))
     require_opening_officer(exercise, actor)
     if not can_take_part_in_opening(opening.started_by, exercise):
@@ -363,7 +395,9 @@ def confirm_opening(exercise: Exercise, *, actor: User, passphrase: str,
         raise ExerciseError(_l("The key shares of %(first)s and %(second)s do not rebuild this exercise's opening key "
                                "(a share is damaged); another pair of named officers can open it.",
                                first=opening.started_by.name, second=actor.name))
-    results = [sealed.open_envelope(s, envelope.value, private) for s in standing_submissions(exercise)]
+    opened = standing_submissions(exercise) if envelope == OpeningEnvelope.technical \
+        else price_openable_submissions(exercise)
+    results = [sealed.open_envelope(s, envelope.value, private) for s in opened]
     del private, shares
     now = now_utc()
     opening.confirmed_by_id, opening.completed_at, opening.pending_shares = actor.id, now, None
@@ -372,7 +406,9 @@ def confirm_opening(exercise: Exercise, *, actor: User, passphrase: str,
                proposals=len(results), damaged=[r.vendor for r in results if not r.ok], envelope=envelope.value)
     if envelope == OpeningEnvelope.price:
         exercise.price_opened_at = now
-        record(actor, "exercise.price_opened", exercise, first_officer=opening.started_by_id, second_officer=actor.id)
+        record(actor, "exercise.price_opened", exercise, first_officer=opening.started_by_id, second_officer=actor.id,
+               opened=[s.id for s in opened],
+               kept_sealed=[s.id for s in standing_submissions(exercise) if s.id not in {o.id for o in opened}])
         return exercise
     exercise.opened_at = now
     transition(exercise, ExerciseState.opened, actor=actor, action="exercise.opened",

@@ -71,7 +71,9 @@ def _declare(member, actor, declaration, vendor_id: int, has_conflict: bool, det
 
 def exclude_assignment(assignment: Assignment, *, actor: User, reason: str) -> None:
     """The chair (clear of the vendor) or a managing officer takes a proposal out of a member's work."""
+    from scoring.operations.results import require_scores_open
     from scoring.permissions import can_moderate
+    require_scores_open(assignment.member.panel, error=ConflictError)
     if not can_moderate(actor, assignment.member.panel, assignment.submission):
         raise ConflictError(_l("Only the chair or the exercise's officers can exclude a member from a proposal."))
     if len(reason.strip()) < MIN_DETAILS:

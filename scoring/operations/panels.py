@@ -101,6 +101,8 @@ def assign_proposals(panel: Panel, *, actor: User, members: list[PanelMember] | 
     first assignment. Raises PanelError."""
     if not can_assign_proposals(actor, panel):
         raise PanelError(_l("Proposals can be assigned only by the exercise's officers, once the box is opened."))
+    if panel.is_signed_off:
+        raise PanelError(_l("The technical evaluation is signed off: no proposal can be assigned any more."))
     standing = {s.id: s for s in proposals_of(panel)}
     chosen = submissions if submissions is not None else list(standing.values())
     if any(s.id not in standing for s in chosen):

@@ -16,6 +16,7 @@ from app.notifications import external_url, notify
 from app.states import transition
 from eoi.models import Submission
 from scoring.models import Assignment, ConsensusScore, Criterion, Panel, Score, ScoreSheet
+from scoring.operations.results import require_scores_open
 from scoring.permissions import can_moderate, can_read_proposal, can_score
 from scoring.queries import scores_by_criterion, sheets_for_submission, technical_criteria_of
 from scoring.states import ScoreSheetState
@@ -69,6 +70,7 @@ def save_scores(assignment: Assignment, *, actor: User, version: int,
     version the user's page was showing: an older one means another tab saved since, and the save is refused
     (StaleSheet) rather than overwrite it. A score outside the scale is refused at its field (SheetError).
     Only the assigned member, after declaring no conflict (invariant 5), while the sheet is not submitted."""
+    require_scores_open(assignment.member.panel, error=SheetError)
     if not can_score(actor, assignment):
         raise SheetError(_l("You cannot score this proposal now."), problems={})
     criteria = {c.id: c for c in technical_criteria_of(assignment.submission.exercise)}
@@ -116,6 +118,7 @@ def sheet_problems(sheet: ScoreSheet | None, criteria: list[Criterion]) -> dict[
 def submit_sheet(assignment: Assignment, *, actor: User) -> ScoreSheet:
     """Submit a complete sheet (every criterion scored and justified); raises SheetError with the problem at
     each field. After this the member sees the panel's other scores for the proposal (invariant 6)."""
+    require_scores_open(assignment.member.panel, error=SheetError)
     if not can_score(actor, assignment):
         raise SheetError(_l("You cannot score this proposal now."))
     criteria = technical_criteria_of(assignment.submission.exercise)
@@ -139,6 +142,7 @@ def reopen_sheet(sheet: ScoreSheet, *, actor: User, reason: str) -> ScoreSheet:
     """The chair (or a managing officer) reopens one member's submitted sheet with a reason; the member revises
     and submits again. The reason and the scores before are audited; each later change with before and after."""
     assignment = sheet.assignment
+    require_scores_open(assignment.member.panel, error=SheetError)
     if not can_moderate(actor, assignment.member.panel, assignment.submission):
         raise SheetError(_l("Only the chair or the exercise's officers can reopen a sheet."))
     reason = (reason or "").strip()
@@ -165,6 +169,7 @@ def record_consensus(panel: Panel, submission: Submission, criterion: Criterion,
                      value: Decimal, rationale: str) -> ConsensusScore:
     """The panel's consensus score for one criterion of one proposal, with its rationale; only once every
     member's sheet for it is submitted. Audited with before and after. Raises SheetError."""
+    require_scores_open(panel, error=SheetError)
     if not can_moderate(actor, panel, submission):
         raise SheetError(_l("Only the chair or the exercise's officers can record a consensus."))
     if criterion.exercise_id != panel.exercise_id:

@@ -30,8 +30,13 @@ from scoring.queries import (active_members, assignments_of, declarations_of, de
 
 
 def panel_link_panel(exercise: Exercise) -> dict | None:
-    """The officer's exercise page links to the panel page once the exercise is published."""
-    return {} if can_form_panel(current_user, exercise) or panel_of(exercise) else None
+    """The officer's exercise page links to the panel page once the exercise is published, and for a tender to its
+    price opening page once the box is opened."""
+    from scoring.permissions import can_follow_price_opening
+    panel = panel_of(exercise)
+    if not can_form_panel(current_user, exercise) and panel is None:
+        return None
+    return {"panel": panel, "price_opening": panel is not None and can_follow_price_opening(current_user, panel)}
 
 
 def proposal_names(panel: Panel, user) -> dict[int, str]:

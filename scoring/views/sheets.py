@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import jsonify, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -32,7 +31,7 @@ from scoring.operations import record_consensus, reopen_sheet, save_scores, subm
 
 from scoring.permissions import (can_moderate, can_read_proposal, can_read_report, can_score, can_see_panel_scores,
                                  can_see_results)
-from scoring.queries import moderation_of, results_of, scores_by_criterion, seat_of, technical_criteria_of
+from scoring.queries import moderation_of, scores_by_criterion, seat_of, technical_criteria_of
 from scoring.views.panels import proposal_names
 
 
@@ -223,18 +222,3 @@ def consensus(panel_id: int, submission_id: int, criterion_id: int):
                      rationale=form.rationale.data)
     commit(_("The consensus score was recorded."))
     return redirect(url_for("scoring.moderation", panel_id=panel.id, submission_id=submission.id))
-
-
-@bp.get("/panels/<int:panel_id>/results")
-@role_required(Role.officer, Role.panel)
-def results(panel_id: int):
-    panel = db.session.get(Panel, panel_id)
-    if panel is None or not can_see_results(current_user, panel):
-        raise NotFound()
-    lang = str(get_locale() or "en")
-    return render_template("scoring/results.html", panel=panel, exercise=panel.exercise,
-                           view=results_of(panel, "zh_Hant" if lang.startswith("zh") else "en"),
-                           names=proposal_names(panel, current_user), tie_breaks={
-                               "criterion": _("equal total: higher score on the heaviest differing criterion"),
-                               "received_at": _("equal total and scores: received earlier"),
-                               "key": _("equal in every respect: by reference")})

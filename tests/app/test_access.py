@@ -138,6 +138,11 @@ ROUTE_ACCESS: dict[str, Access] = {
     "scoring.report_download": {OFFICER, APPROVER, PANEL},  # and the reader's kind (named or by letter)
     "scoring.scores_export": {OFFICER, APPROVER},  # object check: can_export_scores
     "scoring.moderation_chart": {OFFICER, PANEL},  # object check: as the moderation page (can_moderate)
+    "scoring.sign_off": {OFFICER, PANEL},  # object check: as results; the operation lets only the chair sign off
+    "scoring.price_opening": {OFFICER},  # object check: a managing officer, a tender opened (403 otherwise)
+    "scoring.price_opening_start": {OFFICER, PANEL},  # a panel member's attempt is refused by the operation, audited
+    "scoring.price_opening_confirm": {OFFICER, PANEL},
+    "scoring.tender_prices": {OFFICER},  # object check: a compliant tender after the price opening (refused, audited)
     # contracts/ (decisions, awards, contracts, KPIs)
     # contracts/ (contracts, KPI reports, verification; decisions and awards later)
     "contracts.register": {OFFICER, APPROVER, ADMIN},

@@ -377,12 +377,20 @@ def test_an_opening_interrupted_half_way_keeps_nothing_and_is_resumed(app, monke
     assert len(calls) == 2 and [r["ok"] for r in verification] == [True, True]
 
 
-def test_prices_have_their_own_key_and_a_second_two_officer_opening(app):
+def test_prices_have_their_own_key_and_a_second_two_officer_opening(app, monkeypatch):
+    from app.hooks import PriceGate, hooks
     exercise, submission, _draft, officers, _submitter = _world()
     with _after_closing(exercise):
         _open(exercise, officers[0], officers[1])
         with pytest.raises(sealed.SealedContent):
             sealed.prices_for_system(submission, purpose="the technical opening does not decrypt prices")
+        with pytest.raises(ops.ExerciseError, match="signed the technical evaluation off"):
+            _open(exercise, officers[2], officers[0], envelope=OpeningEnvelope.price)  # the scoring area's gate
+        db.session.rollback()
+        # the envelope's own mechanics, as if the chair had signed off with this tender compliant (the gate itself:
+        # tests/scoring/test_results.py)
+        monkeypatch.setitem(hooks(app).price_opening_gates, "scoring.technical_sign_off",
+                            lambda _exercise: PriceGate((), frozenset({submission.id})))
         _open(exercise, officers[2], officers[0], envelope=OpeningEnvelope.price)
     assert db.session.get(Exercise, exercise.id).price_opened_at is not None
     assert list(sealed.prices_for_system(submission, purpose="test").lines.values()) == [PRICE]
