@@ -1091,9 +1091,10 @@ def run(args, tmp: Path, env: dict, cleanup: Cleanup) -> int:
           f"(receipt renders queued, no worker drains them during the run: {queued} messages left in the queue)")
     print(f"rush: {n} vendors x {args.size_mb:g} MB, {len(outcomes) - len(late_sched)} starting in the last "
           f"{args.window:g} s before closing, {len(late_sched)} starting 1-2 s after")
-    print(f"  accepted {len(accepted)} (every one checked: receipt, submitted version, manifest and file on disk "
-          f"with the client's SHA-256; {closed} exercise closed as the beat does, so {facts['sealed']} checked sealed: "
-          f"stored SHA-256 and size, encrypted file on disk, receipt, version before closing)")
+    print(f"  accepted {len(accepted)} (every one checked against the database and the disk; {closed} exercise closed as "
+          f"the beat does, so {facts['sealed']} checked sealed: receipt, version before closing, stored file with the "
+          f"client's SHA-256 and size, encrypted file on disk; {facts['decrypted']} decrypted: manifest against the "
+          f"receipt's SHA-256, file hashed again)")
     print(f"  refused late {len(refused)} ({len(refused) - len(straddled)} started after closing, {len(straddled)} "
           f"started before closing but reached submit after it); LateAttempt rows: {facts['late_attempts']}")
     print(f"  lost {len(lost)}; other errors after closing {len(errors) - len([o for o in errors if o.started_at < closes_wall])}")
