@@ -651,12 +651,17 @@ def submission_flow(vendor: Vendor, exercise_id: int, reference: str, body: byte
     try:
         up = b.request("POST", f"{base}/files", body, content_type)
         outcome.steps.append(up.seconds)
-        if up.status != 302:
+        if up.status == 400 and REFUSED in up.text:
+            # Refused after closing: the proposal page comes back with the refusal at the file input (no redirect)
+            page = up
+            outcome.steps.append(0.0)
+        elif up.status != 302:
             outcome.kind, outcome.detail = "error", f"upload answered {up.status}: {page_text(up.text)[:200]}"
             return outcome
-        page = b.follow(up)
-        outcome.steps.append(page.seconds)
-        if page.status != 200:
+        else:
+            page = b.follow(up)
+            outcome.steps.append(page.seconds)
+        if page.status != (400 if page is up else 200):
             outcome.kind, outcome.detail = "error", f"proposal page answered {page.status}"
             return outcome
         if REFUSED in page.text:
@@ -665,10 +670,13 @@ def submission_flow(vendor: Vendor, exercise_id: int, reference: str, body: byte
             outcome.kind, outcome.detail = "error", f"upload not confirmed: {page_text(page.text)[:200]}"
             return outcome
         draft_version = hidden_inputs(page.text).get("draft_version")
-        if draft_version is None:  # closed: the page has no forms any more; send the version we had
+        if not draft_version:  # closed: the page has no forms any more (or an empty one); send the version we had
             draft_version = vendor.draft_version[exercise_id]
         sub = b.post_form(f"{base}/submit", {"csrf_token": vendor.csrf, "draft_version": draft_version})
         outcome.steps.append(sub.seconds)
+        if sub.status == 409 and REFUSED in sub.text:  # refused after closing: the page again, with the refusal
+            outcome.kind = "refused"
+            return outcome
         if sub.status != 302:
             outcome.kind, outcome.detail = "error", f"submit answered {sub.status}: {page_text(sub.text)[:200]}"
             return outcome
@@ -701,19 +709,47 @@ def prepare_upload(vendor: Vendor, section_id: int, size: int) -> tuple[bytes, s
 
 # --- checks against the database ----------------------------------------------------------------------------
 
+def sealed_size(size: int) -> int:
+    """Bytes on disk of a file of size plain bytes, encrypted by eoi.crypto.EncryptingWriter (header, then chunks of
+    FILE_CHUNK bytes with a 16-byte tag each; the last chunk is always written, even empty)."""
+    from eoi import crypto
+    chunks = max(1, math.ceil(size / crypto.FILE_CHUNK))
+    return len(crypto.FILE_MAGIC) + 7 + size + 16 * chunks
+
+
+def close_as_the_beat_does(flask_app) -> int:
+    """Run the periodic closing task in this process (no Celery beat runs during the bench): every exercise whose
+    closing time has passed is closed and its proposals' draft keys are destroyed, as in production."""
+    from app.extensions import db
+    from eoi.operations.opening import close_due_exercises
+    with flask_app.app_context():
+        closed = close_due_exercises()
+        db.session.commit()
+        db.session.remove()
+    return closed
+
+
 def verify(flask_app, exercise_id: int, outcomes: list[Outcome]) -> tuple[list[str], dict]:
-    """Every accepted vendor has a submitted version (before closing) whose manifest and stored file (hashed
-    again on disk) carry the client's SHA-256; every refused one a LateAttempt after closing and no submitted
-    version; nothing half-saved. Returns (problems, facts)."""
+    """Every accepted vendor has a submitted version (before closing) with the receipt's number whose manifest and
+    stored file carry the client's SHA-256; every refused one a LateAttempt after closing and no submitted version;
+    nothing half-saved. Returns (problems, facts).
+
+    While the server can still decrypt the proposal (before closing) the manifest is decrypted and checked against
+    the SHA-256 on the receipt and the file is decrypted and hashed again. After closing the server holds no key
+    (only two opening officers together can decrypt), so what is checked is what is true then: the stored file's
+    SHA-256 and size (kept in clear with the sealed file), the encrypted file on disk with the size its encryption
+    gives, the version and receipt number, and that the content really is unreadable to the server."""
     import sqlalchemy as sa
 
+    from app.auth.models import User
     from app.extensions import db
-    from app.storage import files_root
-    from eoi import sealed
+    from app.storage import StoredFile, files_root, stored_path
+    from eoi import crypto, sealed
     from eoi.models import Exercise, LateAttempt, Submission
     from eoi.states import SubmissionState
 
     problems: list[str] = []
+    facts = {"decrypted": 0, "sealed": 0}
     with flask_app.app_context():
         exercise = db.session.get(Exercise, exercise_id)
         closes = exercise.closes_at
@@ -723,27 +759,50 @@ def verify(flask_app, exercise_id: int, outcomes: list[Outcome]) -> tuple[list[s
                                                                 Submission.vendor_id == v.vendor_id))
             late = db.session.scalars(sa.select(LateAttempt).where(LateAttempt.exercise_id == exercise_id,
                                                                    LateAttempt.vendor_id == v.vendor_id)).all()
-            files = sealed.content_for_system(sub, purpose="benchmark check").files if sub else []
+            readable = True
+            files = []
+            if sub is not None:
+                try:
+                    files = sealed.content_for_system(sub, purpose="benchmark check").files
+                except sealed.SealedContent:  # closed: the files as their vendor sees them (hash and size only)
+                    readable = False
+                    user = db.session.scalar(sa.select(User).where(User.email == v.email))
+                    files = sealed.technical_content_for(user, sub).files
             if o.kind == "accepted":
                 version = sub.current_version if sub else None
                 if sub is None or sub.state != SubmissionState.submitted or version is None:
                     problems.append(f"{v.email}: receipt {o.receipt} but no submitted version in the database")
                     o.kind = "error"
                     continue
-                manifest = sealed.manifest_for_system(version, purpose="benchmark check")
-                listed = [f for f in manifest["files"] if f["sha256"] == o.sha256]
                 stored = [f for f in files if f.sha256 == o.sha256]
-                on_disk = None
-                if stored:
-                    on_disk = "missing"
-                    if stream := sealed.open_file_for_system(sub, stored[0].id, purpose="benchmark check"):
-                        with stream:
-                            on_disk = hashlib.sha256(stream.read()).hexdigest()
-                if version.receipt_number != o.receipt or not listed or not stored or on_disk != o.sha256 \
-                        or not version.submitted_at < closes or not sealed.manifest_matches_hash(version):
+                on_disk, listed, manifest_ok = None, bool(stored), bool(version.sha256)
+                if readable:
+                    facts["decrypted"] += 1
+                    manifest = sealed.manifest_for_system(version, purpose="benchmark check")
+                    listed = any(f["sha256"] == o.sha256 for f in manifest["files"])
+                    manifest_ok = sealed.manifest_matches_hash(version)
+                    if stored:
+                        on_disk = "missing"
+                        if stream := sealed.open_file_for_system(sub, stored[0].id, purpose="benchmark check"):
+                            with stream:
+                                on_disk = hashlib.sha256(stream.read()).hexdigest()
+                    disk_ok = on_disk == o.sha256
+                else:
+                    facts["sealed"] += 1
+                    disk_ok = False
+                    if stored:
+                        row = db.session.get(StoredFile, stored[0].file_id)
+                        path = stored_path(row.storage_key)
+                        if path.is_file():
+                            with open(path, "rb") as raw:  # encrypted: the sealed file's header, not the PDF's
+                                head = raw.read(4)
+                            disk_ok = head == crypto.FILE_MAGIC and path.stat().st_size == sealed_size(row.size)
+                if version.receipt_number != o.receipt or not listed or not stored or not disk_ok \
+                        or not version.submitted_at < closes or not manifest_ok:
                     problems.append(f"{v.email}: database does not match the receipt (receipt {version.receipt_number} vs "
-                                    f"{o.receipt}, manifest lists file: {bool(listed)}, stored: {bool(stored)}, "
-                                    f"disk sha ok: {on_disk == o.sha256}, before closing: {version.submitted_at < closes})")
+                                    f"{o.receipt}, manifest lists file: {listed}, stored: {bool(stored)}, "
+                                    f"file on disk ok: {disk_ok}, manifest hash ok: {manifest_ok}, "
+                                    f"before closing: {version.submitted_at < closes}, decryptable: {readable})")
                     o.kind = "error"
             elif o.kind == "refused":
                 if not late or any(a.received_at < closes for a in late):
@@ -758,9 +817,9 @@ def verify(flask_app, exercise_id: int, outcomes: list[Outcome]) -> tuple[list[s
         leftovers = list((files_root() / "tmp").glob("*"))
         if leftovers:
             problems.append(f"{len(leftovers)} temporary upload file(s) left behind in storage/tmp")
-        facts = {"late_attempts": db.session.scalar(sa.select(sa.func.count(LateAttempt.id))
-                                                    .where(LateAttempt.exercise_id == exercise_id)),
-                 "closes_at": closes}
+        facts.update({"late_attempts": db.session.scalar(sa.select(sa.func.count(LateAttempt.id))
+                                                         .where(LateAttempt.exercise_id == exercise_id)),
+                      "closes_at": closes})
         db.session.remove()
     return problems, facts
 
@@ -1003,6 +1062,7 @@ def run(args, tmp: Path, env: dict, cleanup: Cleanup) -> int:
     with RssSampler(server, 0.25) as rush_rss:
         outcomes, closes_at, rush_locks = rush_phase(args, flask_app, server, seeded, size)
     rss_after = server.rss_kb()
+    closed = close_as_the_beat_does(flask_app)
     problems, facts = verify(flask_app, seeded.rush_id, outcomes)
     big_peak, big_lasting, big_seconds = streaming_check(server, args.big_mb)
     chain = audit_chain(flask_app)
@@ -1031,8 +1091,10 @@ def run(args, tmp: Path, env: dict, cleanup: Cleanup) -> int:
           f"(receipt renders queued, no worker drains them during the run: {queued} messages left in the queue)")
     print(f"rush: {n} vendors x {args.size_mb:g} MB, {len(outcomes) - len(late_sched)} starting in the last "
           f"{args.window:g} s before closing, {len(late_sched)} starting 1-2 s after")
-    print(f"  accepted {len(accepted)} (every one checked: receipt, submitted version, manifest and file on disk "
-          f"with the client's SHA-256)")
+    print(f"  accepted {len(accepted)} (every one checked against the database and the disk; {closed} exercise closed as "
+          f"the beat does, so {facts['sealed']} checked sealed: receipt, version before closing, stored file with the "
+          f"client's SHA-256 and size, encrypted file on disk; {facts['decrypted']} decrypted: manifest against the "
+          f"receipt's SHA-256, file hashed again)")
     print(f"  refused late {len(refused)} ({len(refused) - len(straddled)} started after closing, {len(straddled)} "
           f"started before closing but reached submit after it); LateAttempt rows: {facts['late_attempts']}")
     print(f"  lost {len(lost)}; other errors after closing {len(errors) - len([o for o in errors if o.started_at < closes_wall])}")

@@ -182,9 +182,9 @@ class PriceContent:
 # --- reading ------------------------------------------------------------------------------------
 
 def _attachments(submission: Submission) -> list[tuple[SubmissionFile, StoredFile]]:
-    return list(db.session.execute(
-        sa.select(SubmissionFile, StoredFile).join(StoredFile, SubmissionFile.file_id == StoredFile.id)
-        .where(SubmissionFile.submission_id == submission.id).order_by(SubmissionFile.id)).tuples())
+    # SubmissionFile.file is loaded in the same query (lazy="joined"): selecting StoredFile as well would join it twice
+    return [(item, item.file) for item in db.session.scalars(
+        sa.select(SubmissionFile).where(SubmissionFile.submission_id == submission.id).order_by(SubmissionFile.id))]
 
 
 def _file_meta(stored: StoredFile, key: bytes | None) -> dict:

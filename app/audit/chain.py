@@ -16,7 +16,7 @@ from flask import has_request_context, request
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from app.audit.models import GENESIS, AuditEvent, canonical_hash
+from app.audit.models import GENESIS, AuditEvent, canonical, canonical_hash
 from app.audit.sealing import seal_of
 from app.db import now_utc
 from app.extensions import db
@@ -103,7 +103,66 @@ def _drop_unappended(session: Session, transaction: SessionTransaction) -> None:
 def _append(session: Session, events: list[AuditEvent]) -> None:
     """Chain the events after the current head, under the chain's lock, and insert them."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(_ADVISORY_LOCK_KEY)))
+        _append_postgresql(session, events)
+        return
+    last = session.execute(
+        sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    seq, prev = (last.id, last.hash) if last else (0, GENESIS)
+    for event in events:
+        seq += 1
+        event.id, event.prev_hash = seq, prev
+        event.hash = prev = event.compute_hash()
+    session.add_all(events)
+    session.flush()
+
+
+_ID_SENTINEL = -7_320_001_999  # stands for the event's id in its canonical text until the head is known
+_INSERT_COLUMNS = ("occurred_at", "actor_id", "actor_label", "action", "object_type", "object_id", "details",
+                   "ip_address", "seal_scope", "seal_party")
+_table = AuditEvent.__table__
+_head = sa.select(_table.c.id, _table.c.hash).order_by(_table.c.id.desc()).limit(1).cte("head")
+_head_or_genesis = sa.select(
+    sa.func.coalesce(sa.select(_head.c.id).scalar_subquery(), 0).label("id"),
+    sa.func.coalesce(sa.select(_head.c.hash).scalar_subquery(), GENESIS).label("hash")).cte("h")
+_new_id = _head_or_genesis.c.id + 1
+_CHAINED_INSERT = (
+    _table.insert().from_select(
+        ["id", *_INSERT_COLUMNS, "prev_hash", "hash"],
+        sa.select(_new_id, *(sa.bindparam(c, type_=_table.c[c].type) for c in _INSERT_COLUMNS), _head_or_genesis.c.hash,
+                  sa.func.encode(sa.func.sha256(sa.func.convert_to(
+                      _head_or_genesis.c.hash + sa.bindparam("canonical_before_id", type_=sa.Text)
+                      + sa.cast(_new_id, sa.Text) + sa.bindparam("canonical_after_id", type_=sa.Text), "UTF8")), "hex")))
+    .returning(_table.c.id, _table.c.prev_hash, _table.c.hash))
+
+
+def _append_postgresql(session: Session, events: list[AuditEvent]) -> None:
+    """PostgreSQL: take the chain's lock, then insert the first event with one statement that reads the head, links
+    and hashes it in the database (sha256 of the previous hash and the canonical text: the same bytes as
+    canonical_hash), and the others, chained from it in Python, with one more INSERT. The lock is held for two round
+    trips (three for several events) and the commit, with no unit-of-work flush in between. The INSERT's snapshot is
+    taken after the lock is granted, so it sees the head the last holder committed."""
+    session.execute(sa.select(sa.func.pg_advisory_xact_lock(_ADVISORY_LOCK_KEY)))
+    first, rest = events[0], events[1:]
+    first.id, first.prev_hash = _ID_SENTINEL, ""
+    before, marker, after = canonical(first).partition(f'"id":{_ID_SENTINEL}')
+    if not marker or str(_ID_SENTINEL) in before + after:  # cannot be split unambiguously: all in Python
+        _append_in_python(session, events)
+        return
+    row = session.execute(_CHAINED_INSERT, {
+        **{c: getattr(first, c) for c in _INSERT_COLUMNS},
+        "canonical_before_id": before + '"id":', "canonical_after_id": after}).one()
+    first.id, first.prev_hash, first.hash = row.id, row.prev_hash, row.hash  # the events stay out of the session
+    seq, prev = row.id, row.hash
+    for event in rest:
+        seq += 1
+        event.id, event.prev_hash = seq, prev
+        event.hash = prev = event.compute_hash()
+    if rest:
+        session.execute(_table.insert(), [{c.name: getattr(e, c.key) for c in _table.columns} for e in rest])
+
+
+def _append_in_python(session: Session, events: list[AuditEvent]) -> None:
     last = session.execute(
         sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).first()

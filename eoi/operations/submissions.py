@@ -114,10 +114,40 @@ def get_or_create_submission(exercise: Exercise, *, actor: User) -> Submission:
     return submission
 
 
+_LOCKED_KEY = "tenderbox_locked_submissions"  # session.info: (transaction, ids of submissions locked in it)
+
+
+def _locked_in_this_transaction(submission_id: int) -> bool:
+    session = db.session()
+    transaction, ids = session.info.get(_LOCKED_KEY, (None, ()))
+    return transaction is not None and transaction is session.get_transaction() and submission_id in ids
+
+
+def _select_for_update(*where) -> Submission | None:
+    """Load a submission under its row lock (PostgreSQL; SQLite already serialises writers), its state fresh, and
+    remember that this transaction holds the lock."""
+    submission = db.session.scalars(sa.select(Submission).where(*where)
+                                    .with_for_update().execution_options(populate_existing=True)).one_or_none()
+    if submission is not None:
+        session = db.session()
+        transaction, ids = session.info.get(_LOCKED_KEY, (None, frozenset()))
+        ids = ids if transaction is session.get_transaction() else frozenset()
+        session.info[_LOCKED_KEY] = (session.get_transaction(), ids | {submission.id})
+    return submission
+
+
+def lock_submission_of(exercise: Exercise, vendor_id: int | None) -> Submission | None:
+    """The company's submission in the exercise, loaded under its row lock: a request that is about to change it
+    (the proposal page's actions) reads and locks it in one statement, and the operations do not lock it again."""
+    return _select_for_update(Submission.exercise_id == exercise.id, Submission.vendor_id == vendor_id)
+
+
 def _lock(submission: Submission) -> Submission:
-    """Row lock on PostgreSQL (SQLite already serialises writers), so concurrent saves and submits queue."""
-    return db.session.scalars(sa.select(Submission).where(Submission.id == submission.id)
-                              .with_for_update().execution_options(populate_existing=True)).one()
+    """Row lock on PostgreSQL (SQLite already serialises writers), so concurrent saves and submits queue; a
+    submission already locked (and so read fresh) in this transaction is not selected again."""
+    if _locked_in_this_transaction(submission.id):
+        return submission
+    return _select_for_update(Submission.id == submission.id)
 
 
 def _reopen_if_withdrawn(submission: Submission, actor: User) -> None:

@@ -28,9 +28,9 @@ from eoi.forms.vendor import (ClarificationForm, DraftForm, PriceForm, Subscript
                               answer_field_name, price_field_name)
 from eoi.models import Addendum, Exercise, Submission
 from eoi.operations import (acknowledge_addendum, add_submission_file, ask_clarification, completeness_problems,
-                            get_or_create_submission, reconfirm_submission, register_interest, remove_submission_file,
-                            save_on_screen, set_subscriptions, submit_submission, unacknowledged_addenda,
-                            withdraw_submission)
+                            get_or_create_submission, lock_submission_of, reconfirm_submission, register_interest,
+                            remove_submission_file, save_on_screen, set_subscriptions, submit_submission,
+                            unacknowledged_addenda, withdraw_submission)
 from eoi.operations.submissions import DraftConflict, SubmissionError, fingerprint
 from eoi.permissions import (can_acknowledge_addenda, can_edit_submission, can_take_part, can_withdraw_submission,
                              must_reconfirm, owns_submission)
@@ -59,8 +59,9 @@ def _exercise_for_vendor(exercise_id: int) -> Exercise:
     return exercise
 
 
-def _own_submission(exercise: Exercise) -> Submission:
-    submission = queries.submission_of(exercise, current_user.vendor_id)
+def _own_submission(exercise: Exercise, *, for_update: bool = False) -> Submission:
+    """The company's submission (404 if none); for_update: under its row lock, for a request that changes it."""
+    submission = (lock_submission_of if for_update else queries.submission_of)(exercise, current_user.vendor_id)
     if submission is None or not owns_submission(current_user, submission):
         raise NotFound()
     return submission
@@ -436,7 +437,7 @@ def _proposal_action(exercise_id: int, action: str, act=None):
 
     act(exercise, submission, form, result) -> (message, url or None) does the action after the save."""
     exercise = _exercise_for_vendor(exercise_id)
-    submission = _own_submission(exercise)
+    submission = _own_submission(exercise, for_update=True)
     draft = DraftForm.for_sections(exercise.sections, _locale())
     prices = PriceForm.for_items(exercise.price_items, meta={"csrf": False}) if exercise.has_price_envelope else None
     slot = ErrorSlot()
@@ -470,6 +471,8 @@ def _proposal_action(exercise_id: int, action: str, act=None):
             received.append((section, add_submission_file(submission, upload, actor=_user(), section=section)))
     slot.target, slot.next_step, slot.label = "submit", _("What you typed is kept below but is not saved yet."), None
     message, url = act(exercise, submission, draft, result) if act else (None, None)
+    # Where the page goes back to, taken before the commit expires the sections (no reload after it)
+    files_at = f"files-{_file_key(received[0][0])}" if received else None
     commit()
     submission = result.submission
     if autosave:
@@ -506,7 +509,7 @@ def _proposal_action(exercise_id: int, action: str, act=None):
         flash(_("Your draft is saved: nothing had changed since the last save."), "success")
     if url:
         return redirect(url)
-    at = request.form.get("at") or (f"files-{_file_key(received[0][0])}" if received else "answers")
+    at = request.form.get("at") or files_at or "answers"
     return redirect(url_for("eoi.submission_edit", exercise_id=exercise_id, at=at, _anchor="message"))
 
 
