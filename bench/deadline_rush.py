@@ -67,6 +67,7 @@ from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
+PLAINTEXT = False  # --plaintext: encryption replaced by pass-throughs (bench/plaintext_crypto.py)
 MB = 1024 * 1024
 PASSWORD = "Deadline-rush-bench-2006"
 REFUSED = "Refused: received at"  # eoi.operations.submissions.require_open (vendors use English)
@@ -101,6 +102,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=2006)
     p.add_argument("--quick", action="store_true", help="smoke run: 20 vendors, 10 s window")
     p.add_argument("--keep", action="store_true", help="keep the database and temp dir (debugging)")
+    p.add_argument("--plaintext", action="store_true",
+                   help="measure without encryption: eoi.crypto's ciphers replaced by pass-throughs in this process "
+                        "and in gunicorn's workers (bench/plaintext_crypto.py; never in the application)")
+    p.add_argument("--compare-encryption", action="store_true",
+                   help="run twice, encrypted then --plaintext, and print both lines and the throughput encryption "
+                        "costs (issue 9: at most 15 %%)")
     args = p.parse_args()
     if args.quick:
         args.vendors, args.window, args.lead = min(args.vendors, 20), min(args.window, 10.0), min(args.lead, 4.0)
@@ -314,6 +321,8 @@ class Server:
                "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning"]
         if self.args.worker_class == "gthread":
             cmd += ["--threads", str(self.args.threads)]
+        if self.args.plaintext:
+            cmd += ["-c", str(Path(__file__).with_name("plaintext_crypto.py"))]
         cmd.append("wsgi:app")
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **self.env}, stdout=self._log,
@@ -796,7 +805,10 @@ def verify(flask_app, exercise_id: int, outcomes: list[Outcome]) -> tuple[list[s
                         if path.is_file():
                             with open(path, "rb") as raw:  # encrypted: the sealed file's header, not the PDF's
                                 head = raw.read(4)
-                            disk_ok = head == crypto.FILE_MAGIC and path.stat().st_size == sealed_size(row.size)
+                            if PLAINTEXT:  # --plaintext: the PDF itself
+                                disk_ok = head == b"%PDF" and path.stat().st_size == row.size
+                            else:
+                                disk_ok = head == crypto.FILE_MAGIC and path.stat().st_size == sealed_size(row.size)
                 if version.receipt_number != o.receipt or not listed or not stored or not disk_ok \
                         or not version.submitted_at < closes or not manifest_ok:
                     problems.append(f"{v.email}: database does not match the receipt (receipt {version.receipt_number} vs "
@@ -1023,6 +1035,9 @@ def run(args, tmp: Path, env: dict, cleanup: Cleanup) -> int:
 
     os.environ.update(env)  # app.config reads the environment at import time
     sys.path.insert(0, str(ROOT))
+    if args.plaintext:
+        from plaintext_crypto import install  # bench/ is this script's directory
+        install()
     from app import create_app
     logging.getLogger("alembic").setLevel(logging.WARNING)
     flask_app = create_app({"ARGON2_FAST": True})
@@ -1129,8 +1144,40 @@ def run(args, tmp: Path, env: dict, cleanup: Cleanup) -> int:
     return 1 if lost or errors or ratio_errors or ratio_problems or problems or "BROKEN" in chain else 0
 
 
+def compare_encryption() -> int:
+    """The same benchmark twice on this machine, encrypted then without encryption, one after the other: both
+    summary lines, then how much of the full-submission throughput encryption costs (measured on the ratio to bare
+    uploads, which neither run encrypts, so that the machine's drift between the two runs cancels out)."""
+    argv = [a for a in sys.argv[1:] if a != "--compare-encryption"]
+    lines, codes = {}, []
+    for mode, extra in (("encrypted", []), ("plaintext", ["--plaintext"])):
+        log(f"=== {mode} run ===")
+        proc = subprocess.Popen([sys.executable, __file__, *argv, *extra], stdout=subprocess.PIPE, text=True)
+        for line in proc.stdout:
+            print(line, end="", flush=True)
+            if line.startswith("deadline-rush:"):
+                lines[mode] = line.strip()
+        codes.append(proc.wait())
+    if len(lines) != 2:
+        log("failed: a run gave no summary line")
+        return 1
+    ratio = {m: float(re.search(r"ratio=([0-9.]+)", line).group(1)) for m, line in lines.items()}
+    lost = {m: int(re.search(r"lost=(\d+)", line).group(1)) for m, line in lines.items()}
+    loss = 1 - ratio["encrypted"] / ratio["plaintext"] if ratio["plaintext"] else float("nan")
+    print(f"deadline-rush encrypted: {lines['encrypted']}")
+    print(f"deadline-rush plaintext: {lines['plaintext']}")
+    print(f"deadline-rush-sealing: encrypted_ratio={ratio['encrypted']:.3f} plaintext_ratio={ratio['plaintext']:.3f} "
+          f"throughput_loss={loss:.1%} lost_encrypted={lost['encrypted']} lost_plaintext={lost['plaintext']}",
+          flush=True)
+    return max(codes)
+
+
 def main() -> int:
+    if "--compare-encryption" in sys.argv[1:]:
+        return compare_encryption()
     args = parse_args()
+    global PLAINTEXT
+    PLAINTEXT = args.plaintext
     try:
         pick_redis_db(args)
     except Exception as exc:  # noqa: BLE001
