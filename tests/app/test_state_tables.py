@@ -180,6 +180,23 @@ def _kpi_report(world: World):
                                 figures={k.id: Decimal("99.9") for k in contract.kpis})
 
 
+def _scored_panel(world: World):
+    """A panel whose chair and member have submitted every sheet: ready for the chair's sign-off."""
+    from tests.factories import create_opened_exercise, create_panel, declare_all, score_and_submit
+    exercise, submissions, _officer = create_opened_exercise(vendors=1)
+    panel, chair, members, _clerk = create_panel(exercise, world.officer, members=1, secretary=False)
+    for user in (chair, *members):
+        declare_all(panel, user)
+        score_and_submit(panel, user, submissions[0])
+    world.made["chair"] = chair
+    return panel
+
+
+def _sign_off(panel, *, actor):
+    from scoring.operations.results import sign_off_technical
+    return sign_off_technical(panel, actor=actor)
+
+
 def _cops():
     from contracts import operations
     return operations
@@ -238,6 +255,7 @@ SEEDS: dict[str, Callable[[World], Any]] = {
     "Opening": _opening,
     "DeadlineIncident": _incident,
     "ScoreSheet": _score_sheet,
+    "Panel": _scored_panel,
     "Contract": _contract,
     "KpiReport": _kpi_report,
     "Decision": _decision,
@@ -314,6 +332,7 @@ DRIVERS: dict[tuple[str, str | None, str], Callable[[World, Any], None]] = {
     ("ScoreSheet", "draft", "submitted"): _submit_sheet,
     ("ScoreSheet", "reopened", "submitted"): _submit_sheet,
     ("ScoreSheet", "submitted", "reopened"): _reopen_sheet,
+    ("Panel", "scoring", "signed_off"): lambda w, p: _sign_off(p, actor=w.made["chair"]),
     ("Contract", "draft", "signed"): _issue_and_sign,
     ("Contract", "signed", "active"): lambda w, c: _cops().activate_contract(c, actor=w.officer),
     ("Contract", "active", "completed"): lambda w, c: _cops().complete_contract(c, actor=w.officer),
