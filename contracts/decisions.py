@@ -56,7 +56,9 @@ def ranked_submission_ids(exercise: Exercise) -> list[int]:
 def recommendation_for(exercise: Exercise) -> list[int]:
     """The submission ids the panel recommends: an EOI's shortlist in rank order, or a tender's one tenderer (a list
     of one, empty when no proposal passes or there are no results yet). Reads scoring's `results["recommended"]`
-    (EOI: list of ids; tender: an id or None) and, where scoring does not give it, the technical ranking."""
+    (a list of ids in rank order where only the technical evaluation counts; for a tender with a price envelope the
+    first by combined score, or None before the price opening) and, where scoring does not give it, the technical
+    ranking."""
     results = _panel_results(exercise)
     if results is None:
         return []
@@ -65,10 +67,11 @@ def recommendation_for(exercise: Exercise) -> list[int]:
     else:
         ranked = [int(r.proposal) for r in results["results"] if r.passed]
         recommended = ranked if exercise.kind == ExerciseKind.eoi else (ranked[0] if ranked else None)
-    if recommended is None:
+    if recommended is None:  # a tender with a price envelope: none until the prices are opened
         return []
-    if isinstance(recommended, (list, tuple)):
-        return [int(i) for i in recommended]
+    if isinstance(recommended, (list, tuple)):  # an EOI, or a tender without a price envelope (technical only)
+        ids = [int(i) for i in recommended]
+        return ids if exercise.kind == ExerciseKind.eoi else ids[:1]
     return [int(recommended)]
 
 

@@ -115,4 +115,6 @@ def letters_link_panel(exercise: Exercise) -> dict | None:
 
 
 def award_notice_panel(exercise: Exercise) -> dict | None:
+    if not exercise.is_opened:  # no letter before the opening: the public page spends no query on it
+        return None
     return ops.award_notice(exercise)
