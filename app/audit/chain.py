@@ -104,17 +104,8 @@ def _append(session: Session, events: list[AuditEvent]) -> None:
     """Chain the events after the current head, under the chain's lock, and insert them."""
     if session.get_bind().dialect.name == "postgresql":
         _append_postgresql(session, events)
-        return
-    last = session.execute(
-        sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
-    seq, prev = (last.id, last.hash) if last else (0, GENESIS)
-    for event in events:
-        seq += 1
-        event.id, event.prev_hash = seq, prev
-        event.hash = prev = event.compute_hash()
-    session.add_all(events)
-    session.flush()
+    else:
+        _append_in_python(session, events)
 
 
 _ID_SENTINEL = -7_320_001_999  # stands for the event's id in its canonical text until the head is known
