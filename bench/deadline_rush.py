@@ -321,7 +321,7 @@ class Server:
                "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning"]
         if self.args.worker_class == "gthread":
             cmd += ["--threads", str(self.args.threads)]
-        if self.args.plaintext:
+        if getattr(self.args, "plaintext", False):
             cmd += ["-c", str(Path(__file__).with_name("plaintext_crypto.py"))]
         cmd.append("wsgi:app")
         self._log = open(self.log_path, "wb")
