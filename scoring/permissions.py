@@ -8,7 +8,8 @@ from eoi.models import Exercise, Submission
 from eoi.permissions import can_edit_setup, can_manage_exercise
 from eoi.states import ExerciseState
 from scoring.models import Assignment, Panel, PanelMember, PanelRole
-from scoring.queries import (assignment_for, declarations_of, seat_of, sheet_state, vendors_of)
+from scoring.queries import (assignment_for, declaration_for, declarations_of, seat_of, sheet_state,
+                             undeclared_vendor_count)
 from scoring.states import ScoreSheetState
 
 _PANEL_STATES = frozenset({ExerciseState.published, ExerciseState.closed, ExerciseState.opened,
@@ -58,13 +59,12 @@ def can_declare(user, panel: Panel) -> bool:
 
 def has_declared_all(member: PanelMember) -> bool:
     """Invariant 5: a member sees no proposal content until it has declared for every vendor of the exercise."""
-    declared = declarations_of(member)
-    return all(v.id in declared for v in vendors_of(member.panel))
+    return undeclared_vendor_count(member) == 0
 
 
 def is_clear_of(member: PanelMember, vendor_id: int) -> bool:
     """The member declared no conflict with this vendor (and has declared for every vendor)."""
-    declaration = declarations_of(member).get(vendor_id)
+    declaration = declaration_for(member, vendor_id)
     return declaration is not None and not declaration.has_conflict and has_declared_all(member)
 
 

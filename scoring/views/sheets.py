@@ -60,13 +60,14 @@ def weighted_total(criteria: list[Criterion], values: dict[int, int | None]) -> 
 
 def _assignment(assignment_id: int) -> Assignment:
     assignment = db.session.get(Assignment, assignment_id)
+    readable = assignment is not None and can_read_proposal(current_user, assignment)
     if assignment is not None and assignment.member.user_id == current_user.id and assignment.member.active \
-            and not can_read_proposal(current_user, assignment):
+            and not readable:
         raise ProposalWithheld(redirect_to=url_for("scoring.panel_work", panel_id=assignment.member.panel_id)) \
             .record_after_rollback(lambda: record(current_user, "panel.access_refused", assignment.submission.exercise,
                                                   assignment_id=assignment.id, what="proposal"))
     # 404 for anything else the member may not read: a removed member or another's sheet learns nothing
-    if assignment is None or not can_read_proposal(current_user, assignment):
+    if not readable:
         raise NotFound()
     return assignment
 
@@ -127,10 +128,13 @@ def sheet_save(assignment_id: int):
         submit_sheet(assignment, actor=current_user)
         commit(_("Your score sheet was submitted. You can now see the panel's other scores for this proposal."))
         return redirect(url_for("scoring.sheet", assignment_id=assignment.id))
+    # read before the commit expires them (reloading every criterion would double an autosave's statements)
+    answer = {"version": saved.version, "total": str(weighted_total(criteria, _form_values(form, criteria))),
+              "saved_at": saved.updated_at}
     commit()
     if autosave:
-        return jsonify(ok=True, version=saved.version, total=str(weighted_total(criteria, _form_values(form, criteria))),
-                       message=_("Saved at %(time)s.", time=hk_datetime(saved.updated_at)))
+        return jsonify(ok=True, version=answer["version"], total=answer["total"],
+                       message=_("Saved at %(time)s.", time=hk_datetime(answer["saved_at"])))
     from flask import flash
     flash(_("Your scores were saved."), "success")
     return redirect(url_for("scoring.sheet", assignment_id=assignment.id))
