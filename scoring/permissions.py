@@ -8,8 +8,8 @@ from eoi.models import Exercise, Submission
 from eoi.permissions import can_edit_setup, can_manage_exercise
 from eoi.states import ExerciseState
 from scoring.models import Assignment, Panel, PanelMember, PanelRole
-from scoring.queries import (assignment_for, declaration_for, declarations_of, seat_of, sheet_state,
-                             undeclared_vendor_count)
+from scoring.queries import (assignment_for, declarations_of, declared_clear_of, has_declared_for_all, seat_of,
+                             sheet_state)
 from scoring.states import ScoreSheetState
 
 _PANEL_STATES = frozenset({ExerciseState.published, ExerciseState.closed, ExerciseState.opened,
@@ -59,13 +59,12 @@ def can_declare(user, panel: Panel) -> bool:
 
 def has_declared_all(member: PanelMember) -> bool:
     """Invariant 5: a member sees no proposal content until it has declared for every vendor of the exercise."""
-    return undeclared_vendor_count(member) == 0
+    return has_declared_for_all(member)
 
 
 def is_clear_of(member: PanelMember, vendor_id: int) -> bool:
     """The member declared no conflict with this vendor (and has declared for every vendor)."""
-    declaration = declaration_for(member, vendor_id)
-    return declaration is not None and not declaration.has_conflict and has_declared_all(member)
+    return declared_clear_of(member, vendor_id)
 
 
 def _own_assignment(user, assignment: Assignment) -> bool:
@@ -79,8 +78,10 @@ def can_read_proposal(user, assignment: Assignment) -> bool:
     (and declaring for every vendor); a removed member, an excluded assignment or a withdrawn proposal: never."""
     if not _own_assignment(user, assignment):
         return False
-    submission = assignment.submission
-    return (submission.exercise.is_opened and submission.stands and can_declare(user, assignment.member.panel)
+    submission, exercise = assignment.submission, assignment.submission.exercise
+    # _own_assignment made sure the assignment's member is the user's active scoring seat: can_declare's checks
+    # without looking the seat up again
+    return (exercise.is_opened and exercise.state in _PANEL_STATES and submission.stands
             and is_clear_of(assignment.member, submission.vendor_id))
 
 

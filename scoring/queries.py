@@ -89,18 +89,25 @@ def declarations_of(member: PanelMember) -> dict[int, ConflictDeclaration]:
         sa.select(ConflictDeclaration).where(ConflictDeclaration.member_id == member.id))}
 
 
-def declaration_for(member: PanelMember, vendor_id: int) -> ConflictDeclaration | None:
-    return db.session.scalar(sa.select(ConflictDeclaration).where(ConflictDeclaration.member_id == member.id,
-                                                                  ConflictDeclaration.vendor_id == vendor_id))
-
-
-def undeclared_vendor_count(member: PanelMember) -> int:
-    """How many vendors of the panel's proposals the member has not declared for, in one statement (a guard on
-    every request of a member: loading the vendors of 1,000 proposals each time is what it must not do)."""
+def _undeclared_vendors(member: PanelMember):
+    """Standing proposals of the panel's exercise whose vendor the member has not declared for (a guard on every
+    request of a member, so a statement: loading the vendors of 1,000 proposals each time is what it must not do)."""
     declared = sa.select(ConflictDeclaration.id).where(ConflictDeclaration.member_id == member.id,
                                                        ConflictDeclaration.vendor_id == Submission.vendor_id)
-    return db.session.scalar(sa.select(sa.func.count(sa.distinct(Submission.vendor_id))).where(
-        Submission.exercise_id == member.panel.exercise_id, Submission.standing(), ~declared.exists()))
+    return sa.select(Submission.id).where(Submission.exercise_id == member.panel.exercise_id, Submission.standing(),
+                                          ~declared.exists())
+
+
+def has_declared_for_all(member: PanelMember) -> bool:
+    return not db.session.scalar(sa.select(_undeclared_vendors(member).exists()))
+
+
+def declared_clear_of(member: PanelMember, vendor_id: int) -> bool:
+    """The member declared no conflict with this vendor and has declared for every vendor: one statement."""
+    clear = sa.select(ConflictDeclaration.id).where(ConflictDeclaration.member_id == member.id,
+                                                    ConflictDeclaration.vendor_id == vendor_id,
+                                                    ConflictDeclaration.has_conflict.is_(False))
+    return bool(db.session.scalar(sa.select(sa.and_(clear.exists(), ~_undeclared_vendors(member).exists()))))
 
 
 def declarations_of_panel(panel: Panel) -> list[ConflictDeclaration]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import sqlalchemy.orm as so
+
 from flask import jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,7 +26,7 @@ from eoi import sealed
 from eoi.models import Submission
 from scoring import bp
 from scoring.forms import ConsensusForm, ReasonForm, sheet_form
-from scoring.models import Assignment, Criterion, Panel, ScoreSheet
+from scoring.models import Assignment, Criterion, Panel, PanelMember, ScoreSheet
 from scoring.states import ScoreSheetState
 
 from scoring.operations import record_consensus, reopen_sheet, save_scores, submit_sheet
@@ -59,7 +61,10 @@ def weighted_total(criteria: list[Criterion], values: dict[int, int | None]) -> 
 
 
 def _assignment(assignment_id: int) -> Assignment:
-    assignment = db.session.get(Assignment, assignment_id)
+    # the member, panel, proposal and exercise every check reads, in the same round trip
+    assignment = db.session.get(Assignment, assignment_id, options=[
+        so.joinedload(Assignment.member).joinedload(PanelMember.panel),
+        so.joinedload(Assignment.submission).joinedload(Submission.exercise)])
     readable = assignment is not None and can_read_proposal(current_user, assignment)
     if assignment is not None and assignment.member.user_id == current_user.id and assignment.member.active \
             and not readable:
