@@ -23,8 +23,9 @@ from app.extensions import db
 from eoi.models import Submission
 from scoring.charts import ChartCriterion, distribution_svg, heatmap_svg, quartiles
 from scoring.models import Criterion, Panel
-from scoring.queries import (consensus_of_panel, criteria_of, declarations_of_panel, panel_moderation, proposal_labels,
-                             proposals_of, results_of, settings_of, submitted_score_rows, technical_criteria_of)
+from scoring.queries import (anonymous_proposal_names, consensus_of_panel, criteria_of, declarations_of_panel,
+                             panel_moderation, proposal_labels, proposals_of, results_of, settings_of,
+                             submitted_score_rows, technical_criteria_of)
 
 REPORT_KIND = "evaluation_report"
 BLIND_REPORT_KIND = "evaluation_report_blind"
@@ -64,10 +65,9 @@ def svg_data_uri(svg: bytes) -> str:
 
 def proposal_names_for(panel: Panel, language: str, *, blind: bool) -> dict[int, str]:
     """Submission id -> how the report names it: "A — vendor", or "Proposal A" when the reader may not see identities."""
-    labels = proposal_labels(panel)
     if blind:
-        with force_locale(language):
-            return {sid: _("Proposal %(letter)s", letter=letter) for sid, letter in labels.items()}
+        return anonymous_proposal_names(panel, language)
+    labels = proposal_labels(panel)
     return {s.id: f"{labels[s.id]} — {s.vendor.display_name(language)}" for s in proposals_of(panel)}
 
 
@@ -132,12 +132,8 @@ def report_context(panel: Panel, language: str, *, blind: bool) -> dict:
     names = proposal_names_for(panel, language, blind=blind)
     technical = technical_criteria_of(exercise)
     sections, distribution = _sections(panel, language, names, technical)
-    results = results_of(panel, language)
+    results = results_of(panel, language, names=names)
     sentences = list(results.get("sentences") or [])
-    if blind:  # results_of names the vendors in its sentences: put the letters in their place
-        for s in proposals_of(panel):
-            for shown in {s.vendor.display_name(language), s.vendor.name_en, s.vendor.name_zh} - {""}:
-                sentences = [sentence.replace(shown, names[s.id]) for sentence in sentences]
     ranked = results.get("results") or []
     first = next((r for r in ranked if r.passed), None)
     vendor_names = {s.vendor_id: names[s.id] for s in proposals_of(panel)}

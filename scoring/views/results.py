@@ -46,8 +46,9 @@ def _visible_panel(panel_id: int) -> Panel:
 def results(panel_id: int):
     panel = _visible_panel(panel_id)
     sign_off = can_sign_off(current_user, panel)
-    return render_template("scoring/results.html", panel=panel, exercise=panel.exercise, view=results_of(panel, _lang()),
-                           names=proposal_names(panel, current_user), confirm=ConfirmForm(),
+    names = proposal_names(panel, current_user)
+    return render_template("scoring/results.html", panel=panel, exercise=panel.exercise,
+                           view=results_of(panel, _lang(), names=names), names=names, confirm=ConfirmForm(),
                            can_sign_off=sign_off, sign_off_problems=sign_off_problems(panel) if sign_off else [],
                            can_open_prices=can_follow_price_opening(current_user, panel),
                            formula_title=FORMULA_TITLES(), tie_breaks={
