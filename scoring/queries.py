@@ -290,14 +290,19 @@ def _sentence_names(panel: Panel, lang: str, names: dict[int, str] | None) -> di
 def price_totals_of(panel: Panel) -> dict[int, "Decimal"]:
     """Submission id -> its total price (each price line's unit price × the line's quantity) for the tenders whose
     price envelope was opened (the technically compliant ones, after the chair's sign-off); {} before."""
-    from eoi import sealed
     exercise = panel.exercise
     if exercise.price_opened_at is None:
         return {}
     items = list(exercise.price_items)
     proposals = {s.id: s for s in proposals_of(panel)}
-    return {sid: sealed.prices_for_system(proposals[sid], purpose="combined scores").total(items)
-            for sid in panel.compliant if sid in proposals}
+    return {sid: price_total_of(proposals[sid], items) for sid in panel.compliant if sid in proposals}
+
+
+def price_total_of(submission: Submission, items) -> "Decimal":
+    """One opened tender's total price: each price line's unit price × the line's quantity. Raises
+    eoi.sealed.SealedContent while its envelope is sealed, DamagedContent when a price line fails its check."""
+    from eoi import sealed
+    return sealed.prices_for_system(submission, purpose="combined scores").total(items)
 
 
 def combined_of(panel: Panel, results, settings) -> dict:

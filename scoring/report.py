@@ -48,13 +48,14 @@ HEADINGS = {
 }
 
 
-def bilingual(key: str, language: str) -> Markup:
-    """A heading in the report's language with the other language beneath it (smaller)."""
+def bilingual(key: str, language: str, headings: dict = HEADINGS) -> Markup:
+    """A heading (headings[key], a lazy string) in the document's language with the other language beneath it
+    (smaller): the evaluation report's and the price opening record's."""
     other = "en" if language.startswith("zh") else "zh_Hant"
     with force_locale(other):
-        second = str(HEADINGS[key])
+        second = str(headings[key])
     with force_locale(language):
-        first = str(HEADINGS[key])
+        first = str(headings[key])
     return Markup('{}<span class="other-language" lang="{}">{}</span>').format(
         first, "en" if other == "en" else "zh-Hant", second)
 
