@@ -42,6 +42,7 @@ HEADINGS = {
     "proposals": _l("Scores by proposal"),
     "distribution": _l("Distribution of the scores per criterion"),
     "ranking": _l("Ranking"),
+    "combined": _l("Combined scores"),
     "robustness": _l("Can this result be defended?"),
     "recommendation": _l("Recommendation"),
     "justifications": _l("Members' justifications"),
@@ -138,16 +139,30 @@ def report_context(panel: Panel, language: str, *, blind: bool) -> dict:
     ranked = results.get("results") or []
     first = next((r for r in ranked if r.passed), None)
     vendor_names = {s.vendor_id: names[s.id] for s in proposals_of(panel)}
-    return {
+    settings = settings_of(exercise)
+    return {**_combined_context(results, settings, names),
         "panel": panel, "exercise": exercise, "language": language, "blind": blind,
         "members": list(panel.members), "declarations": declarations_of_panel(panel), "vendor_names": vendor_names,
-        "criteria": criteria_of(exercise), "technical": technical, "settings": settings_of(exercise),
+        "criteria": criteria_of(exercise), "technical": technical, "settings": settings,
         "sections": sections, "names": names, "results": results, "ranked": ranked, "sentences": sentences,
         "recommended": first, "recommended_name": names.get(int(first.proposal)) if first else None,
         "distribution": svg_data_uri(criteria_distribution(technical, distribution, language)) if distribution else "",
         "distribution_table": [(c, quartiles(distribution.get(c.id, []))) for c in technical],
         "heading": lambda key: bilingual(key, language),
     }
+
+
+def _combined_context(results: dict, settings, names: dict[int, str]) -> dict:
+    """A tender's combined scores as the results page has them (results_of: scoring.queries.combined_of), and the
+    recommended tenderer's row: {"combined": rows or None while the prices are sealed, "recommended_tender":
+    the first place's CombinedResult, "recommended_tender_name", "formula_title"}."""
+    from scoring.forms import PRICE_FORMULA_TITLES
+    combined = results.get("combined")
+    chosen = results.get("recommended") if combined else None
+    row = next((c for c in combined if int(c.proposal) == chosen), None) if chosen is not None else None
+    return {"combined": combined, "recommended_tender": row,
+            "recommended_tender_name": names.get(int(row.proposal)) if row is not None else None,
+            "formula_title": PRICE_FORMULA_TITLES.get(settings.price_formula, settings.price_formula)}
 
 
 def build_report(doc: Document) -> DocumentSpec:
