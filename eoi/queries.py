@@ -53,9 +53,10 @@ def unanswered_question_count(exercise: Exercise) -> int:
         Clarification.exercise_id == exercise.id, Clarification.published_at.is_(None)))
 
 
-def latest_opening_record(exercise: Exercise) -> Document | None:
+def latest_opening_record(exercise: Exercise, kind: str = "opening_record") -> Document | None:
+    """The exercise's latest opening record (kind: another area's record of an opening, e.g. the price opening's)."""
     return db.session.scalar(sa.select(Document).where(
-        Document.kind == "opening_record", Document.subject_type == "Exercise", Document.subject_id == exercise.id)
+        Document.kind == kind, Document.subject_type == "Exercise", Document.subject_id == exercise.id)
         .order_by(Document.id.desc()).limit(1))
 
 
@@ -139,9 +140,9 @@ def completed_opening(exercise: Exercise, envelope: OpeningEnvelope = OpeningEnv
     return opening if opening is not None and opening.state == OpeningState.completed else None
 
 
-def opening_verification(exercise: Exercise) -> list[dict]:
-    """What the technical opening decrypted and checked, one entry per standing proposal (issue 9)."""
-    opening = completed_opening(exercise)
+def opening_verification(exercise: Exercise, envelope: OpeningEnvelope = OpeningEnvelope.technical) -> list[dict]:
+    """What the opening of envelope decrypted and checked, one entry per proposal it opened (issue 9)."""
+    opening = completed_opening(exercise, envelope)
     return json.loads(opening.verification) if opening is not None and opening.verification else []
 
 

@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     from scoring import labels
     from scoring.operations import criteria_problems, price_gate
     from scoring.views import criteria_link_panel, criteria_panel
+    from scoring.documents import PRICE_RECORD_KIND, build_price_opening_record, price_opening_record_name
     from scoring.report import BLIND_REPORT_KIND, REPORT_KIND, build_report, report_name
     from scoring.views.panels import home_queue, panel_link_panel
     from scoring.views.report import home_reports
@@ -34,6 +35,8 @@ def init_app(app: Flask) -> None:
     registry.add_document_builder(REPORT_KIND, _l("Evaluation report"), build_report, report_name)
     registry.add_document_builder(BLIND_REPORT_KIND, _l("Evaluation report (proposals by letter)"), build_report,
                                   report_name)
+    registry.add_document_builder(PRICE_RECORD_KIND, _l("Price opening record"), build_price_opening_record,
+                                  price_opening_record_name)
 
 
 from scoring import models, operations, views  # noqa: E402,F401

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import nullcontext
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -76,6 +77,15 @@ def proposal_labels(panel: Panel) -> dict[int, str]:
     for n, submission in enumerate(proposals_of(panel)):
         labels[submission.id] = chr(ord("A") + n % 26) + (str(n // 26) if n >= 26 else "")
     return labels
+
+
+def anonymous_proposal_names(panel: Panel, language: str | None = None) -> dict[int, str]:
+    """Submission id -> "Proposal A", ...: how a proposal is named to a reader from whom the panel hides the
+    vendors' identities (in language, or the request's)."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+    with force_locale(language) if language else nullcontext():
+        return {sid: _("Proposal %(letter)s", letter=letter) for sid, letter in proposal_labels(panel).items()}
 
 
 def vendors_of(panel: Panel) -> list[Vendor]:
@@ -238,11 +248,15 @@ def moderation_of(panel: Panel, submission: Submission, threshold=None) -> dict:
             "all_submitted": bool(sheets) and len(submitted) == len(sheets)}
 
 
-def results_of(panel: Panel, lang: str = "en") -> dict:
+def results_of(panel: Panel, lang: str = "en", *, names: dict[int, str] | None = None) -> dict:
     """The technical results of the panel's proposals from the submitted sheets and the consensus scores
     (scoring.aggregation.technical_results: weighted totals, pass/fail against the pass marks, ranking with its
     tie-break) and the robustness of the first place (scoring.robustness: agreement per criterion, leaving out
-    one member, the smallest weight shift) in plain sentences. {"error": ...} when the criteria cannot be used."""
+    one member, the smallest weight shift) in plain sentences. {"error": ...} when the criteria cannot be used.
+
+    names: submission id -> what the reader calls each proposal (scoring.views.panels.proposal_names: its letter
+    when the panel hides identities from this reader); the sentences name proposals with it. Without it they use
+    the anonymous letters, so no caller names a vendor to a reader who may not see it by forgetting to pass it."""
     from decimal import Decimal
 
     from scoring.aggregation import CriterionSpec, MemberScore, ProposalSpec, build_table, technical_results
@@ -269,15 +283,15 @@ def results_of(panel: Panel, lang: str = "en") -> dict:
         return {"error": str(exc), "recommended": None if panel.exercise.has_price_envelope else []}
     if not scores:
         return {"error": "no submitted sheet yet", "recommended": None if panel.exercise.has_price_envelope else []}
-    names = {str(m.user_id): m.user.name for m in panel.members}
+    member_names = {str(m.user_id): m.user.name for m in panel.members}
     settings = settings_of(panel.exercise)
     overall = settings.overall_pass_mark
     report = robustness(table, overall_pass_mark=overall)
     results = technical_results(table, overall_pass_mark=overall)
     view = {"results": results, "overall_pass_mark": overall, "criteria": criteria,
             "submissions": {str(s.id): s for s in proposals},
-            "sentences": robustness_sentences(report, lang, member_names=names,
-                                              proposal_names={str(s.id): s.vendor.display_name(lang) for s in proposals}),
+            "sentences": robustness_sentences(report, lang, member_names=member_names,
+                                              proposal_names=_sentence_names(panel, lang, names)),
             "agreement": report.agreement}
     if not panel.exercise.has_price_envelope:
         # EOI: the shortlist to propose is every proposal that passes, in rank order
@@ -289,17 +303,27 @@ def results_of(panel: Panel, lang: str = "en") -> dict:
     return view
 
 
+def _sentence_names(panel: Panel, lang: str, names: dict[int, str] | None) -> dict[str, str]:
+    names = anonymous_proposal_names(panel, lang) if names is None else names
+    return {str(sid): name for sid, name in names.items()}
+
+
 def price_totals_of(panel: Panel) -> dict[int, "Decimal"]:
     """Submission id -> its total price (each price line's unit price × the line's quantity) for the tenders whose
     price envelope was opened (the technically compliant ones, after the chair's sign-off); {} before."""
-    from eoi import sealed
     exercise = panel.exercise
     if exercise.price_opened_at is None:
         return {}
     items = list(exercise.price_items)
     proposals = {s.id: s for s in proposals_of(panel)}
-    return {sid: sealed.prices_for_system(proposals[sid], purpose="combined scores").total(items)
-            for sid in panel.compliant if sid in proposals}
+    return {sid: price_total_of(proposals[sid], items) for sid in panel.compliant if sid in proposals}
+
+
+def price_total_of(submission: Submission, items) -> "Decimal":
+    """One opened tender's total price: each price line's unit price × the line's quantity. Raises
+    eoi.sealed.SealedContent while its envelope is sealed, DamagedContent when a price line fails its check."""
+    from eoi import sealed
+    return sealed.prices_for_system(submission, purpose="combined scores").total(items)
 
 
 def combined_of(panel: Panel, results, settings) -> dict:

@@ -23,8 +23,9 @@ from app.extensions import db
 from eoi.models import Submission
 from scoring.charts import ChartCriterion, distribution_svg, heatmap_svg, quartiles
 from scoring.models import Criterion, Panel
-from scoring.queries import (consensus_of_panel, criteria_of, declarations_of_panel, panel_moderation, proposal_labels,
-                             proposals_of, results_of, settings_of, submitted_score_rows, technical_criteria_of)
+from scoring.queries import (anonymous_proposal_names, consensus_of_panel, criteria_of, declarations_of_panel,
+                             panel_moderation, proposal_labels, proposals_of, results_of, settings_of,
+                             submitted_score_rows, technical_criteria_of)
 
 REPORT_KIND = "evaluation_report"
 BLIND_REPORT_KIND = "evaluation_report_blind"
@@ -41,19 +42,21 @@ HEADINGS = {
     "proposals": _l("Scores by proposal"),
     "distribution": _l("Distribution of the scores per criterion"),
     "ranking": _l("Ranking"),
+    "combined": _l("Combined scores"),
     "robustness": _l("Can this result be defended?"),
     "recommendation": _l("Recommendation"),
     "justifications": _l("Members' justifications"),
 }
 
 
-def bilingual(key: str, language: str) -> Markup:
-    """A heading in the report's language with the other language beneath it (smaller)."""
+def bilingual(key: str, language: str, headings: dict = HEADINGS) -> Markup:
+    """A heading (headings[key], a lazy string) in the document's language with the other language beneath it
+    (smaller): the evaluation report's and the price opening record's."""
     other = "en" if language.startswith("zh") else "zh_Hant"
     with force_locale(other):
-        second = str(HEADINGS[key])
+        second = str(headings[key])
     with force_locale(language):
-        first = str(HEADINGS[key])
+        first = str(headings[key])
     return Markup('{}<span class="other-language" lang="{}">{}</span>').format(
         first, "en" if other == "en" else "zh-Hant", second)
 
@@ -64,10 +67,9 @@ def svg_data_uri(svg: bytes) -> str:
 
 def proposal_names_for(panel: Panel, language: str, *, blind: bool) -> dict[int, str]:
     """Submission id -> how the report names it: "A — vendor", or "Proposal A" when the reader may not see identities."""
-    labels = proposal_labels(panel)
     if blind:
-        with force_locale(language):
-            return {sid: _("Proposal %(letter)s", letter=letter) for sid, letter in labels.items()}
+        return anonymous_proposal_names(panel, language)
+    labels = proposal_labels(panel)
     return {s.id: f"{labels[s.id]} — {s.vendor.display_name(language)}" for s in proposals_of(panel)}
 
 
@@ -132,25 +134,35 @@ def report_context(panel: Panel, language: str, *, blind: bool) -> dict:
     names = proposal_names_for(panel, language, blind=blind)
     technical = technical_criteria_of(exercise)
     sections, distribution = _sections(panel, language, names, technical)
-    results = results_of(panel, language)
+    results = results_of(panel, language, names=names)
     sentences = list(results.get("sentences") or [])
-    if blind:  # results_of names the vendors in its sentences: put the letters in their place
-        for s in proposals_of(panel):
-            for shown in {s.vendor.display_name(language), s.vendor.name_en, s.vendor.name_zh} - {""}:
-                sentences = [sentence.replace(shown, names[s.id]) for sentence in sentences]
     ranked = results.get("results") or []
     first = next((r for r in ranked if r.passed), None)
     vendor_names = {s.vendor_id: names[s.id] for s in proposals_of(panel)}
-    return {
+    settings = settings_of(exercise)
+    return {**_combined_context(results, settings, names),
         "panel": panel, "exercise": exercise, "language": language, "blind": blind,
         "members": list(panel.members), "declarations": declarations_of_panel(panel), "vendor_names": vendor_names,
-        "criteria": criteria_of(exercise), "technical": technical, "settings": settings_of(exercise),
+        "criteria": criteria_of(exercise), "technical": technical, "settings": settings,
         "sections": sections, "names": names, "results": results, "ranked": ranked, "sentences": sentences,
         "recommended": first, "recommended_name": names.get(int(first.proposal)) if first else None,
         "distribution": svg_data_uri(criteria_distribution(technical, distribution, language)) if distribution else "",
         "distribution_table": [(c, quartiles(distribution.get(c.id, []))) for c in technical],
         "heading": lambda key: bilingual(key, language),
     }
+
+
+def _combined_context(results: dict, settings, names: dict[int, str]) -> dict:
+    """A tender's combined scores as the results page has them (results_of: scoring.queries.combined_of), and the
+    recommended tenderer's row: {"combined": rows or None while the prices are sealed, "recommended_tender":
+    the first place's CombinedResult, "recommended_tender_name", "formula_title"}."""
+    from scoring.forms import PRICE_FORMULA_TITLES
+    combined = results.get("combined")
+    chosen = results.get("recommended") if combined else None
+    row = next((c for c in combined if int(c.proposal) == chosen), None) if chosen is not None else None
+    return {"combined": combined, "recommended_tender": row,
+            "recommended_tender_name": names.get(int(row.proposal)) if row is not None else None,
+            "formula_title": PRICE_FORMULA_TITLES.get(settings.price_formula, settings.price_formula)}
 
 
 def build_report(doc: Document) -> DocumentSpec:

@@ -11,12 +11,14 @@ from flask_babel import lazy_gettext as _l
 from app.audit import record
 from app.auth.models import User
 from app.db import now_utc
+from app.documents.service import queue_document
 from app.guards import ActionRefused
 from app.hooks import PriceGate
 from app.states import transition
 from eoi.models import Exercise, Submission
 from eoi.operations import confirm_opening, start_opening
 from eoi.states import OpeningEnvelope
+from scoring.documents import PRICE_RECORD_KIND
 from scoring.models import Panel
 from scoring.permissions import can_sign_off
 from scoring.queries import (assignments_of_panel, moderation_of, panel_of, proposals_of, results_of, sheet_state)
@@ -110,8 +112,11 @@ def start_price_opening(panel: Panel, *, actor: User, passphrase: str):
 
 def confirm_price_opening(panel: Panel, *, actor: User, passphrase: str) -> Exercise:
     """A second, different named officer confirms: the compliant tenders' price keys are rebuilt and every price
-    line checked against the receipts; the others' stay sealed."""
-    return confirm_opening(panel.exercise, actor=actor, passphrase=passphrase, envelope=OpeningEnvelope.price)
+    line checked against the receipts; the others' stay sealed. The price opening record (scoring.documents) is
+    queued, rendered once this commits."""
+    exercise = confirm_opening(panel.exercise, actor=actor, passphrase=passphrase, envelope=OpeningEnvelope.price)
+    queue_document(PRICE_RECORD_KIND, exercise, language="en", vendor_id=None, actor=actor)
+    return exercise
 
 
 def require_price_readable(panel: Panel, submission: Submission, *, actor: User) -> None:

@@ -24,7 +24,7 @@ from scoring.operations import (add_interest, add_panel_member, assign_proposals
 from scoring.permissions import (can_assign_proposals, can_declare, can_follow_panel, can_form_panel, can_moderate,
                                  can_read_report, can_remind_panel, can_see_results, can_see_vendor_identity,
                                  has_declared_all)
-from scoring.queries import (active_members, assignments_of, declarations_of, declarations_of_panel,
+from scoring.queries import (active_members, anonymous_proposal_names, assignments_of, declarations_of, declarations_of_panel,
                              interests_of_user, interests_of_vendor, likely_conflicts, panel_candidates, panel_of, progress_of,
                              proposal_labels, proposals_of, scoring_members, seat_of, seats_of, vendors_of)
 
@@ -45,7 +45,7 @@ def proposal_names(panel: Panel, user) -> dict[int, str]:
     if can_see_vendor_identity(user, panel):
         locale = str(get_locale() or "en")
         return {s.id: f"{labels[s.id]} — {s.vendor.display_name(locale)}" for s in proposals_of(panel)}
-    return {sid: _("Proposal %(letter)s", letter=letter) for sid, letter in labels.items()}
+    return anonymous_proposal_names(panel)
 
 
 def _manage_page(exercise: Exercise, panel: Panel | None, *, form=None, add_form=None, assign_form=None, status=200):

@@ -19,9 +19,10 @@ from eoi import sealed
 from eoi.forms.officer import OpeningConfirmForm
 from eoi.models import Submission
 from eoi.permissions import can_take_part_in_opening
-from eoi.queries import live_opening, opening_officers_of
+from eoi.queries import latest_opening_record, live_opening, opening_officers_of, opening_verification
 from eoi.states import OpeningEnvelope, OpeningState
 from scoring import bp
+from scoring.documents import PRICE_RECORD_KIND
 from scoring.models import Panel
 from scoring.operations import (confirm_price_opening, require_price_readable, sign_off_problems, sign_off_technical,
                                 start_price_opening)
@@ -46,14 +47,23 @@ def _visible_panel(panel_id: int) -> Panel:
 def results(panel_id: int):
     panel = _visible_panel(panel_id)
     sign_off = can_sign_off(current_user, panel)
-    return render_template("scoring/results.html", panel=panel, exercise=panel.exercise, view=results_of(panel, _lang()),
-                           names=proposal_names(panel, current_user), confirm=ConfirmForm(),
+    names = proposal_names(panel, current_user)
+    return render_template("scoring/results.html", panel=panel, exercise=panel.exercise,
+                           view=results_of(panel, _lang(), names=names), names=names, confirm=ConfirmForm(),
                            can_sign_off=sign_off, sign_off_problems=sign_off_problems(panel) if sign_off else [],
                            can_open_prices=can_follow_price_opening(current_user, panel),
+                           price_record=_price_record_for(panel),
                            formula_title=FORMULA_TITLES(), tie_breaks={
                                "criterion": _("equal total: higher score on the heaviest differing criterion"),
                                "received_at": _("equal total and scores: received earlier"),
                                "key": _("equal in every respect: by reference")})
+
+
+def _price_record_for(panel: Panel):
+    """The price opening record, for the officers who follow the price opening (staff documents: app.documents)."""
+    if not can_follow_price_opening(current_user, panel):
+        return None
+    return latest_opening_record(panel.exercise, PRICE_RECORD_KIND)
 
 
 def FORMULA_TITLES() -> dict[str, str]:  # noqa: N802 (read like a constant, translated per request)
@@ -97,17 +107,14 @@ def price_opening(panel_id: int):
     names = proposal_names(panel, current_user)
     compliant = [(sid, names.get(sid, "")) for sid in panel.compliant]
     sealed_ones = [(s.id, names[s.id]) for s in proposals_of(panel) if s.id not in panel.compliant]
-    view = results_of(panel, _lang()) if exercise.price_opened_at is not None else None
-    verification = []
-    if opening is not None and opening.state == OpeningState.completed and opening.verification:
-        import json
-        verification = json.loads(opening.verification)
+    view = results_of(panel, _lang(), names=names) if exercise.price_opened_at is not None else None
     return render_template(
         "scoring/price_opening.html", panel=panel, exercise=exercise, opening_state=opening, form=OpeningConfirmForm(),
         is_named=named, opening_officers=opening_officers_of(exercise), compliant=compliant, kept_sealed=sealed_ones,
         can_start=ready and named and not started, started_by_me=started and opening.started_by_id == current_user.id,
         can_confirm=ready and named and started and opening.started_by_id != current_user.id,
-        view=view, verification=verification, settings=settings_of(exercise), formula_title=FORMULA_TITLES())
+        view=view, verification=opening_verification(exercise, OpeningEnvelope.price), settings=settings_of(exercise),
+        formula_title=FORMULA_TITLES(), price_record=latest_opening_record(exercise, PRICE_RECORD_KIND))
 
 
 def _price_refusal_target(panel: Panel) -> str:

@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import subprocess
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -264,3 +265,53 @@ def test_a_conflicted_chair_gets_no_chart_of_that_proposal(app, login):
         score_and_submit(panel, user, submissions[1])
     response = login(chair).get(f"/scoring/panels/{panel.id}/proposals/{submissions[1].id}/charts/heatmap.svg")
     assert response.status_code in (302, 403, 404) and b"<svg" not in response.data
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
+def test_a_tenders_report_says_prices_are_sealed_then_gives_the_combined_scores_of_the_results_page(app, login,
+                                                                                                    tmp_path):
+    from scoring.operations import sign_off_technical
+    from scoring.queries import results_of
+    from tests.scoring.test_results import SCORES, _open_prices
+    from tests.factories import create_opened_tender
+    exercise, submissions, officer, second = create_opened_tender()
+    panel, chair, members, _clerk = create_panel(exercise, officer, members=2)
+    c1, c2 = technical_criteria_of(exercise)
+    for user in (chair, *members):
+        declare_all(panel, user)
+        for submission, (a, b) in zip(submissions, SCORES):
+            score_and_submit(panel, user, submission, values={c1.id: a, c2.id: b})
+    db.session.commit()
+    client = login(officer)
+
+    def report_text() -> str:
+        doc = _queue_report(client, panel)
+        assert doc.is_ready, doc.failure_reason
+        return " ".join(_pdf_text(client.get(f"/scoring/panels/{panel.id}/report/{doc.id}.pdf").data, tmp_path).split())
+
+    sealed_text = report_text()
+    assert "Combined scores" in sealed_text and "綜合評分" in sealed_text  # the bilingual heading
+    assert "The price envelopes are still sealed" in sealed_text and "HK$" not in sealed_text
+    assert "The recommended tenderer is named once" in sealed_text
+
+    sign_off_technical(panel, actor=chair)
+    db.session.commit()
+    _open_prices(panel, officer, second)
+    view = results_of(panel)
+    recommended = next(c for c in view["combined"] if int(c.proposal) == view["recommended"])
+    opened_text = report_text()
+    assert "The price envelopes are still sealed" not in opened_text
+    assert "Combined score = technical score × 70% + price score × 30%" in opened_text
+    assert "(70%)" in opened_text and "(30%)" in opened_text  # the split in the table's headings
+    for c in view["combined"]:  # the same figures as the results page, from the same query
+        assert app.jinja_env.filters["number"](c.technical) in opened_text
+        if c.passed:
+            for figure in (app.jinja_env.filters["hkd"](c.price), app.jinja_env.filters["number"](c.price_points),
+                           app.jinja_env.filters["number"](c.combined)):
+                assert figure in opened_text
+    assert "HK$600.00" in opened_text and "HK$480.00" in opened_text and "HK$720.00" not in opened_text
+    assert "Not technically compliant: price envelope kept" in opened_text  # (the layout wraps "sealed")
+    name = submissions[0].vendor.name_en
+    assert int(recommended.proposal) == submissions[0].id and recommended.combined == Decimal("77.2")
+    assert re.search(rf"The recommended tenderer is A — {re.escape(name)}, first on the combined score with 77\.2",
+                     opened_text)

@@ -118,3 +118,45 @@ def test_results_page_in_traditional_chinese_and_the_eoi_shortlist(app, login):
     assert f"由{chair.name}簽署確認" in page and "建議入圍名單" in page
     assert page.index(submissions[0].vendor.name_zh) < page.rindex(submissions[1].vendor.name_zh)
     assert client.get(f"/scoring/panels/{panel.id}/prices").status_code == 403  # an EOI has no price envelope
+
+
+def _first_place_hangs_on_one_member(hide_identities: bool):
+    """An EOI scored so that leaving out either member changes the first place: the robustness sentence then names
+    the proposal that would be first instead."""
+    from scoring.queries import technical_criteria_of
+    from tests.factories import create_opened_exercise, create_panel, declare_all, score_and_submit
+    exercise, submissions, officer = create_opened_exercise(vendors=2, criteria=((50, 10), (50, 10)))
+    panel, chair, members, _ = create_panel(exercise, officer, members=2, hide_identities=hide_identities)
+    c1, c2 = technical_criteria_of(exercise)
+    for user, (a, b) in zip((chair, *members), ((10, 0), (0, 6), (0, 6))):
+        declare_all(panel, user)
+        score_and_submit(panel, user, submissions[0], values={c1.id: a, c2.id: a})
+        score_and_submit(panel, user, submissions[1], values={c1.id: b, c2.id: b})
+    db.session.commit()
+    return panel, chair, officer, submissions
+
+
+def _robustness_section(page: str) -> str:
+    start = page.index("Can this result be defended?")
+    return page[start:page.index("</ul>", start)]
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hant"])
+def test_a_chair_of_a_hidden_identity_panel_reads_no_vendor_name_in_the_robustness_sentences(app, login, language):
+    panel, chair, officer, submissions = _first_place_hangs_on_one_member(hide_identities=True)
+    client = login(chair)
+    client.get(f"/language/{language}")
+    page = _text(client.get(f"/scoring/panels/{panel.id}/results"))
+    section = _robustness_section(page) if language == "en" else page
+    letter = "Proposal A" if language == "en" else "建議書 A"
+    assert letter in section  # positive control: the sentence does name the proposal that would be first
+    for s in submissions:
+        for name in (s.vendor.name_en, s.vendor.name_zh):
+            assert name not in page, f"{name} leaked to the chair of a panel that hides identities"
+
+
+def test_an_officer_reads_the_vendor_names_in_the_robustness_sentences(app, login):
+    panel, chair, officer, submissions = _first_place_hangs_on_one_member(hide_identities=True)
+    section = _robustness_section(_text(login(officer).get(f"/scoring/panels/{panel.id}/results")))
+    assert "would not be first without the scores of" in section
+    assert submissions[0].vendor.name_en in section
