@@ -359,3 +359,28 @@ def test_one_letter_per_decision_and_vendor_is_the_databases_rule(app):
     with pytest.raises(sa.exc.IntegrityError):
         add(96, decision.id)
     db.session.rollback()
+
+
+def test_the_migration_gives_existing_letters_their_decision_and_its_downgrade_keeps_the_first_letters(app):
+    """Down to one letter per exercise and vendor (the replacement letter goes), up again: each letter is given the
+    decision whose approval issued it, not the later replacement award."""
+    from flask_migrate import downgrade, upgrade
+    exercise, subs, officer = _scored(ExerciseKind.tender)
+    approver = create_staff(Role.approver)
+    first = record_decision(exercise, actor=officer, submission_ids=[subs[0].id], justification="Best.")
+    approve_decision(first, actor=approver)
+    db.session.commit()
+    decline_award(first, actor=officer, reason="Withdrew.")
+    second = record_decision(exercise, actor=officer, submission_ids=[subs[1].id], justification="Next-ranked.")
+    approve_decision(second, actor=approver)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Letter)) == 4
+    first_id = first.id
+    db.session.remove()
+    downgrade(revision="a7c3e5f1d2b9")
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM letters")).scalar() == 3
+    upgrade()
+    rows = db.session.execute(sa.select(Letter.number, Letter.decision_id, Letter.replaces_id)
+                              .order_by(Letter.number)).all()
+    assert [tuple(r) for r in rows] == [(1, first_id, None), (2, first_id, None), (3, first_id, None)]
