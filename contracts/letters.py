@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from app.audit import record
@@ -159,7 +160,8 @@ class DueLetter:
 
 def _latest_letters(exercise: Exercise) -> dict[int, Letter]:
     """Each vendor's latest letter on the exercise (the one in force, unless its award was declined)."""
-    letters = db.session.scalars(sa.select(Letter).where(Letter.exercise_id == exercise.id).order_by(Letter.number))
+    letters = db.session.scalars(sa.select(Letter).where(Letter.exercise_id == exercise.id).order_by(Letter.number)
+                                 .options(so.joinedload(Letter.decision), so.joinedload(Letter.vendor)))
     return {letter.vendor_id: letter for letter in letters}
 
 

@@ -338,6 +338,8 @@ def test_a_replacement_award_after_a_decline_writes_to_the_new_awardee_only(app,
     notice = public.get(f"/exercises/{exercise.id}").get_data(as_text=True).split("Award notice")[1]
     notice = notice.split("</section>")[0]
     assert b.vendor.name_en in notice and a.vendor.name_en not in notice
+    officer_page = login(officer).get(f"/contracts/letters/exercises/{exercise.id}").get_data(as_text=True)
+    assert f"Replaces {regret_b.reference}" in officer_page and "Issue 1 letters" not in officer_page
 
 
 def test_one_letter_per_decision_and_vendor_is_the_databases_rule(app):
@@ -384,3 +386,29 @@ def test_the_migration_gives_existing_letters_their_decision_and_its_downgrade_k
     rows = db.session.execute(sa.select(Letter.number, Letter.decision_id, Letter.replaces_id)
                               .order_by(Letter.number)).all()
     assert [tuple(r) for r in rows] == [(1, first_id, None), (2, first_id, None), (3, first_id, None)]
+
+
+def test_letters_deferred_at_a_replacement_approval_are_issued_from_the_officers_page(app, login, monkeypatch):
+    import contracts.letters
+    exercise, subs, officer = _scored(ExerciseKind.tender)
+    a, b, c = subs
+    approver = create_staff(Role.approver)
+    first = record_decision(exercise, actor=officer, submission_ids=[a.id], justification="Best.")
+    approve_decision(first, actor=approver)
+    db.session.commit()
+    decline_award(first, actor=officer, reason="Rejected: its insurance lapsed.")
+    second = record_decision(exercise, actor=officer, submission_ids=[b.id], justification="Next-ranked.")
+    with monkeypatch.context() as patch:  # as if the results were unavailable at the approval
+        patch.setattr(contracts.letters, "issue_letters", lambda *args, **kwargs: (_ for _ in ()).throw(
+            LettersRefused("results unavailable")))
+        approve_decision(second, actor=approver)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Letter)) == 3
+    client = login(officer)
+    url = f"/contracts/letters/exercises/{exercise.id}"
+    assert "Issue 1 letters" in client.get(url).get_data(as_text=True)
+    page = client.post(url, follow_redirects=True).get_data(as_text=True)
+    assert "1 letters are being prepared" in page and "Issue 1 letters" not in page
+    award = db.session.scalar(sa.select(Letter).where(Letter.decision_id == second.id))
+    assert (award.vendor_id, award.kind, award.replaces.kind) == (b.vendor_id, LetterKind.award, LetterKind.regret)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Letter)) == 4
