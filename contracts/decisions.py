@@ -4,7 +4,9 @@ recommendation with a justification; an approver who took no part in the evaluat
 award makes way for the next-ranked tenderer. Operations take actor=, audit, flush and never commit; refusals raise
 DecisionRefused with the reason (and `field`), the segregation and challenge refusals are audited after the rollback.
 
-Letters (issue 11 item 2) hook in at `_on_decision_approved`; `decision_outcomes` says who gets which letter."""
+Letters (issue 11 item 2) hook in at `_on_decision_approved`; `decision_outcomes` says each company's outcome, and
+contracts.letters.letters_due which of them a decision's letters still owe (a replacement award writes only to the
+companies whose outcome changed)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -170,6 +172,14 @@ def declined_submission_ids(exercise: Exercise) -> set[int]:
                                          Decision.state == DecisionState.declined)))
 
 
+def declined_vendor_ids(exercise: Exercise) -> set[int]:
+    """The companies whose award on the exercise was declined or rejected (their award letter stays on record, they
+    get no further letter: contracts.letters.letters_due)."""
+    return set(db.session.scalars(sa.select(Submission.vendor_id).where(
+        Submission.id.in_(sa.select(DecisionEntry.submission_id).join(Decision).where(
+            Decision.exercise_id == exercise.id, Decision.state == DecisionState.declined)))))
+
+
 def proposal_for(exercise: Exercise) -> list[int]:
     """What a new decision is pre-filled with: the recommendation, or after a declined award the next-ranked
     passing tenderer that has not declined."""
@@ -300,13 +310,16 @@ def _on_decision_approved(decision: Decision, actor: User) -> None:
     """What follows an approval: the outcomes are fixed and the letters go out (award or shortlist letters, a
     regret letter with its debrief to every other company). Without the panel's results to debrief from, the
     approval stands and the letters wait: the reason is recorded, and an officer issues them from the letters
-    page once the results exist."""
+    page once the results exist. The letters belong to this decision: after a declined award, approving the
+    next-ranked tenderer's award writes only to the companies whose outcome changed (contracts.letters.letters_due:
+    the new awardee's award letter replaces its regret letter; nobody gets a second identical regret letter)."""
     from contracts.letters import LettersRefused, issue_letters  # letters build on decisions' outcomes
 
     outcomes = decision_outcomes(decision)
     record(actor, "decision.outcomes_fixed", decision, outcomes=outcomes)
     try:  # issue_letters checks everything before it writes: a refusal leaves nothing of the letters behind
-        issue_letters(decision.exercise, outcomes, actor=actor, reference=f"{decision.exercise.reference}/L")
+        issue_letters(decision.exercise, outcomes, actor=actor, reference=f"{decision.exercise.reference}/L",
+                      decision=decision)
     except LettersRefused as refusal:
         record(actor, "letters.deferred", decision, reason=str(refusal))
 

@@ -24,6 +24,7 @@ ACTIONS = {
     "kpi_report.refiled": _l("KPI report filed again"),
     "letters.issued": _l("Letters to the vendors issued"),
     "letters.deferred": _l("Letters not issued at approval (the reason is recorded)"),
+    "letters.replaced": _l("Letters issued for a changed decision, replacing earlier letters"),
 }
 OBJECTS = {
     "Contract": _l("Contract"),

@@ -42,7 +42,8 @@ def _letters_url(exercise: Exercise) -> str:
 @role_required(Role.officer, Role.approver, Role.admin)
 def exercise_letters(exercise_id: int):
     """The letters of an exercise: before issuing, who would get which letter (from the ranking); after, the batch's
-    progress (the page reloads itself every few seconds while letters are being prepared, no script needed)."""
+    progress (the page reloads itself every few seconds while letters are being prepared, no script needed), and
+    the letters the approved decision still owes (a replacement award whose letters were deferred)."""
     exercise = _exercise(exercise_id)
     batch = ops.batch_of(exercise)
     ranking = ops.ranking_of(exercise)
@@ -60,6 +61,7 @@ def exercise_letters(exercise_id: int):
     response = make_response(render_template(
         "contracts/letters_exercise.html", exercise=exercise, batch=batch, ranking=ranking, rows=rows,
         progress=progress, letters=letters, locale=locale, form=ConfirmForm(), decision=decision,
+        due=ops.letters_due(exercise, outcomes, decision) if batch and outcomes and not ranking.error else [],
         can_issue=can.can_issue_letters(current_user, exercise)))
     if progress is not None and not progress.done:
         response.headers["Refresh"] = "3"  # the progress bar moves without any script
@@ -76,10 +78,12 @@ def issue_exercise_letters(exercise_id: int):
         if decision is None:
             raise ops.LettersRefused(_l("Letters are issued once an approver has approved the decision on this "
                                         "exercise."))
-        batch = ops.issue_letters(exercise, decision_outcomes(decision), actor=current_user,
-                                  reference=f"{exercise.reference}/L")
+        outcomes = decision_outcomes(decision)
+        due = ops.letters_due(exercise, outcomes, decision)
+        ops.issue_letters(exercise, outcomes, actor=current_user, reference=f"{exercise.reference}/L",
+                          decision=decision)
         commit(_("%(n)s letters are being prepared and signed; each company is told when its letter is issued.",
-                 n=len(batch.letters)))
+                 n=len(due)))
     return redirect(_letters_url(exercise))
 
 

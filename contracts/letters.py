@@ -3,16 +3,17 @@ regret letters, with a debrief of that vendor's own scores, to every other one; 
 language, rendered by the document task (app.documents), downloaded by that vendor only, announced in-app and by
 email, and followed by the public award notice.
 
-`issue_letters(exercise, outcomes, actor=, reference=)` takes the outcome per vendor from its caller (today
-`default_outcomes`, from the technical ranking; with decisions, `decision_outcomes(decision)` on approval) and is
-idempotent: the Letter rows are the truth, issuing again adds only the vendors that have no letter yet, and a render
-task delivered twice finds its document claimed or ready (app.documents.service.claim_document).
+`issue_letters(exercise, outcomes, actor=, reference=, decision=)` takes the outcome per vendor from its caller
+(`decision_outcomes(decision)` at the decision's approval, contracts/decisions.py `_on_decision_approved`, or from the
+letters page; `default_outcomes`, from the technical ranking, in the harness and the benchmark) and writes the
+letters `letters_due` says are owed. A letter belongs to the decision that caused it (one per decision and vendor,
+enforced by the database), so issuing is idempotent: the Letter rows are the truth, issuing again adds nothing, and a
+render task delivered twice finds its document claimed or ready (app.documents.service.claim_document).
 
-Hooking it to decisions: `_on_decision_approved(decision, actor)` calls
-    issue_letters(decision.exercise, decision_outcomes(decision), actor=actor,
-                  reference=f"{decision.exercise.reference}/L")
-(an approver may issue), and the letters page (contracts/letter_views.py) takes the approved decision's outcomes
-instead of `default_outcomes`, refusing before approval."""
+A replacement award (the recommended tenderer declined or was rejected, contracts.decisions.decline_award, and the
+next-ranked tenderer's award was approved) writes only to the vendors whose outcome changed: the new awardee gets an
+award letter that names the regret letter it replaces; see `letters_due` for who gets nothing new. Every letter stays
+on record and downloadable; the public award notice names the award that stands."""
 from __future__ import annotations
 
 import hashlib
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from app.audit import record
@@ -134,10 +136,11 @@ def debrief_of(ranking: Ranking, vendor_id: int, outcomes: dict[int, str]) -> di
 
 
 def letter_digest(exercise: Exercise, vendor: Vendor, kind: str, language: str, reference: str,
-                  debrief: dict | None) -> str:
-    """SHA-256 of what a letter says (canonical JSON), printed in its footer so a paper copy can be checked."""
+                  debrief: dict | None, replaces: str | None = None) -> str:
+    """SHA-256 of what a letter says (canonical JSON), printed in its footer so a paper copy can be checked; a
+    replacing letter's content names the letter it replaces (a first letter's digest is as before)."""
     content = {"reference": reference, "exercise": exercise.reference, "vendor": vendor.br_number, "kind": kind,
-               "language": language, "debrief": debrief}
+               "language": language, "debrief": debrief} | ({"replaces": replaces} if replaces else {})
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -147,11 +150,56 @@ def batch_of(exercise: Exercise) -> LetterBatch | None:
     return db.session.scalar(sa.select(LetterBatch).where(LetterBatch.exercise_id == exercise.id))
 
 
-def issue_letters(exercise: Exercise, outcomes: dict[int, str], *, actor: User, reference: str | None = None
-                  ) -> LetterBatch:
-    """One letter per vendor of outcomes (vendor id -> "award" | "shortlist" | "regret"), each queued for rendering
-    and signing in the vendor's language, its users notified. Idempotent: the batch and the letters already written
-    stay as they are; only vendors without a letter get one. Refused without results, for an unknown outcome, or
+@dataclass(frozen=True)
+class DueLetter:
+    """A letter owed to a vendor: its outcome, and the vendor's earlier letter it replaces (None for a first one)."""
+    vendor_id: int
+    kind: str
+    replaces: Letter | None = None
+
+
+def _latest_letters(exercise: Exercise) -> dict[int, Letter]:
+    """Each vendor's latest letter on the exercise (the one in force, unless its award was declined)."""
+    letters = db.session.scalars(sa.select(Letter).where(Letter.exercise_id == exercise.id).order_by(Letter.number)
+                                 .options(so.joinedload(Letter.decision), so.joinedload(Letter.vendor)))
+    return {letter.vendor_id: letter for letter in letters}
+
+
+def letters_due(exercise: Exercise, outcomes: dict[int, str], decision=None) -> list[DueLetter]:
+    """The letters issuing `outcomes` (for `decision`, or without one) would write, from the letters on record:
+
+    - a vendor with no letter on the exercise gets one;
+    - without a decision, a vendor with any letter gets nothing more (one letter per exercise and vendor);
+    - a vendor that already has its letter for this decision gets nothing more (idempotent per decision and vendor);
+    - a vendor whose outcome did not change gets nothing: its letter in force says the same, so an unsuccessful
+      tenderer is not sent a second regret letter when the award passes to the next-ranked one (its debrief stays
+      as written, with the successful score of the award first decided);
+    - a tenderer whose award was declined or rejected gets nothing: its award letter stays on record and the
+      decision records the lapse (contracts.decisions.decline_award); it is not told it "was not successful";
+    - a vendor whose outcome changed (the next-ranked tenderer, from regret to award) gets a letter of its new
+      outcome that replaces its earlier one."""
+    from contracts.decisions import declined_vendor_ids  # decisions call issue_letters at approval
+
+    latest = _latest_letters(exercise)
+    declined = declined_vendor_ids(exercise) if decision is not None else set()
+    due = []
+    for vendor_id, kind in outcomes.items():
+        current = latest.get(vendor_id)
+        if vendor_id in declined:
+            continue
+        if current is None:
+            due.append(DueLetter(vendor_id, kind))
+        elif decision is not None and current.decision_id != decision.id and current.kind.value != kind:
+            due.append(DueLetter(vendor_id, kind, current))
+    return due
+
+
+def issue_letters(exercise: Exercise, outcomes: dict[int, str], *, actor: User, reference: str | None = None,
+                  decision=None) -> LetterBatch:
+    """The letters owed for outcomes (vendor id -> "award" | "shortlist" | "regret"; `letters_due` says which), each
+    belonging to `decision` (the approved decision that causes them; None in the harness and the benchmark), queued
+    for rendering and signing in the vendor's language, its users notified. Idempotent per decision and vendor: the
+    batch and the letters already written stay as they are. Refused without results, for an unknown outcome, or
     for a vendor that did not take part."""
     # an officer from the letters page; the approver whose approval of the decision issues them (decisions)
     require_role(actor, Role.officer, Role.approver, error=LettersRefused,
@@ -175,27 +223,31 @@ def issue_letters(exercise: Exercise, outcomes: dict[int, str], *, actor: User, 
         db.session.add(batch)
         db.session.flush()
         record(actor, "letters.issued", batch, exercise_id=exercise.id, letters=len(outcomes))
-    existing = {letter.vendor_id for letter in batch.letters}
     number = max((letter.number for letter in batch.letters), default=0)
     vendors = {v.id: v for v in db.session.scalars(sa.select(Vendor).where(Vendor.id.in_(list(outcomes))))}
     added = []
-    for vendor_id in sorted(set(outcomes) - existing, key=lambda v: (ranking.results[v].rank, v)):
-        vendor, kind = vendors[vendor_id], outcomes[vendor_id]
+    for due in sorted(letters_due(exercise, outcomes, decision),
+                      key=lambda d: (ranking.results[d.vendor_id].rank, d.vendor_id)):
+        vendor, kind = vendors[due.vendor_id], due.kind
         number += 1
         language = vendor_language(vendor)
-        debrief = debrief_of(ranking, vendor_id, outcomes) if kind == LetterKind.regret.value else None
-        letter = Letter(batch=batch, exercise_id=exercise.id, vendor_id=vendor_id, number=number,
+        debrief = debrief_of(ranking, due.vendor_id, outcomes) if kind == LetterKind.regret.value else None
+        letter = Letter(batch=batch, exercise_id=exercise.id, vendor_id=due.vendor_id, number=number,
+                        decision_id=getattr(decision, "id", None), replaces=due.replaces,
                         kind=LetterKind(kind), language=language,
                         debrief=json.dumps(debrief, ensure_ascii=False) if debrief else None,
                         content_sha256="", issued_at=now_utc())
         letter.content_sha256 = letter_digest(exercise, vendor, kind, language, f"{batch.reference}/{number:04d}",
-                                              debrief)
+                                              debrief, replaces=due.replaces.reference if due.replaces else None)
         db.session.add(letter)
         db.session.flush()
-        letter.document_id = queue_document("letter", letter, language=language, vendor_id=vendor_id,
+        letter.document_id = queue_document("letter", letter, language=language, vendor_id=due.vendor_id,
                                             actor=actor).id
         added.append(letter)
     db.session.flush()
+    if added and decision is not None and any(letter.replaces_id for letter in added):
+        record(actor, "letters.replaced", batch, decision_id=decision.id,
+               letters={letter.reference: letter.replaces.reference for letter in added if letter.replaces})
     _notify(exercise, added)
     return batch
 
@@ -258,12 +310,21 @@ def debrief(letter: Letter) -> dict | None:
 
 
 def award_notice(exercise: Exercise) -> dict | None:
-    """The public notice once letters are issued: the awarded vendor (a tender) or the shortlist (an EOI), and the
-    date. None before."""
+    """The public notice once letters are issued: the award that stands (a tender) or the shortlist (an EOI), and the
+    date of their letters. A letter in force is each vendor's latest; an award whose decision was declined no longer
+    stands, so after a decline the notice names the replacement awardee once its letter is issued, and shows
+    nothing in between. None before any letter."""
+    from contracts.states import DecisionState
+
     batch = batch_of(exercise)
     if batch is None:
         return None
     kind = LetterKind.award if exercise.kind == ExerciseKind.tender else LetterKind.shortlist
-    vendors = [letter.vendor for letter in batch.letters if letter.kind == kind]
+    successful = [letter for letter in _latest_letters(exercise).values() if letter.kind == kind]
+    standing = [letter for letter in successful
+                if letter.decision is None or letter.decision.state != DecisionState.declined]
+    if successful and not standing:
+        return None  # the award lapsed: no notice until the next-ranked tenderer's award letter is issued
     return {"batch": batch, "kind": kind,
-            "vendors": sorted(vendors, key=lambda v: v.name_en.casefold())}
+            "issued_at": max((letter.issued_at for letter in standing), default=batch.issued_at),
+            "vendors": sorted((letter.vendor for letter in standing), key=lambda v: v.name_en.casefold())}

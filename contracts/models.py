@@ -351,6 +351,7 @@ class Decision(db.Model):
     `standstill_days` (vendors may challenge it) before it becomes final. `previous` is the declined decision this
     one replaces with the next-ranked tenderer."""
     __tablename__ = "decisions"
+    __public_content__ = True  # a declined award leaves the public award notice (contracts.letters.award_notice)
     TRANSITIONS = DECISION_TRANSITIONS
     __table_args__ = (
         sa.CheckConstraint("state NOT IN ('approved', 'final', 'declined') OR "

@@ -1,7 +1,8 @@
 """The annual performance report of a contract year: each KPI's target against the figures reported per period,
 met/missed, service credits, trend flags, charts (the same pygal SVG as the contract page) with data tables, and
 the review status of the year's KPI reports. Rendered, signed and hashed by the document task (contracts.init_app
-registers the builder)."""
+registers the builder); an issued report is checked on the public verification page (contracts/verification.py) by
+its file or its reference."""
 from __future__ import annotations
 
 import base64
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -97,7 +99,7 @@ def build_performance_report(doc: Document) -> DocumentSpec:
         charts = {item.kpi.id: chart_data_uri(item, doc.language) for item in performance.kpis if item.history.points}
     return DocumentSpec("pdf/performance_report.html", {
         "report": report, "contract": report.contract, "performance": performance, "states": KpiReportState,
-        "charts": charts},
+        "charts": charts, "verify_url": current_app.config["PUBLIC_URL"].rstrip("/") + "/contracts/verify"},
         sign_reason=f"Annual performance report {report.reference}")
 
 

@@ -1,5 +1,5 @@
-"""The public verification of issued contracts and letters: a PDF file (by its SHA-256 against the record, and its PAdES
-signature with pyHanko's validator) or a reference printed on it."""
+"""The public verification of issued contracts, letters and annual performance reports: a PDF file (by its SHA-256
+against the record, and its PAdES signature with pyHanko's validator) or a reference printed on it."""
 from __future__ import annotations
 
 import hashlib
@@ -12,20 +12,29 @@ from app.documents.models import Document, DocumentStatus
 from app.documents.signing import SignatureCheck, check_signature
 from app.extensions import db
 from contracts.letter_models import Letter, LetterBatch
-from contracts.models import Contract, ContractVersion
+from contracts.models import Contract, ContractVersion, PerformanceReport
 
 _REFERENCE = re.compile(r"^\s*(?P<contract>[A-Za-z0-9/\-]{3,40}?)(?:/v(?P<number>\d{1,4}))?\s*$")
+#: An annual performance report's reference: its contract's and the contract year, e.g. PPP/BT/2008/01/PR1.
+_REPORT_REFERENCE = re.compile(r"^\s*(?P<contract>[A-Za-z0-9/\-]{3,40}?)/PR(?P<year>\d{1,3})\s*$")
 
 
 @dataclass
 class Verification:
     """`verdict`: original (this is the signed file we issued), altered (it claims a signature but is not the file
-    we issued, or its signature fails), unknown (no record and no signature), found / not_found for a reference."""
+    we issued, or its signature fails), unknown (no record and no signature), found / not_found for a reference.
+    The record it matched is one of `version` (a contract), `letter` or `report` (an annual performance report)."""
     verdict: str
     version: ContractVersion | None = None
     sha256: str | None = None
     signature: SignatureCheck | None = None
     letter: Letter | None = None
+    report: PerformanceReport | None = None
+
+    @property
+    def reference(self) -> str:
+        record = self.letter or self.report or self.version
+        return record.reference if record is not None else ""
 
     @property
     def is_original(self) -> bool:
@@ -48,24 +57,34 @@ class Verification:
         return self.is_original or self.is_found
 
 
-def _issued(query):
-    return query.join(Document, Document.id == ContractVersion.document_id).where(
-        Document.status == DocumentStatus.ready)
+def _issued(query, model=ContractVersion):
+    """Only records whose document was issued: rendered, signed and stored with its SHA-256."""
+    return query.join(Document, Document.id == model.document_id).where(Document.status == DocumentStatus.ready)
 
 
 def _issued_letter(query):
-    return query.join(Document, Document.id == Letter.document_id).where(Document.status == DocumentStatus.ready)
+    return _issued(query, Letter)
+
+
+def _record_of(digest: str) -> dict:
+    """The issued contract version, letter or performance report whose stored file has this SHA-256 (at most one)."""
+    for key, model in (("version", ContractVersion), ("letter", Letter), ("report", PerformanceReport)):
+        found = db.session.scalar(_issued(sa.select(model), model).where(Document.sha256 == digest))
+        if found is not None:
+            return {key: found}
+    return {}
 
 
 def verify_pdf(data: bytes) -> Verification:
+    """Whether an uploaded PDF is the signed original of a document we issued: its SHA-256 is on record and its
+    signature, by our certificate, validates and covers the whole file; one changed byte fails both."""
     digest = hashlib.sha256(data).hexdigest()
-    version = db.session.scalar(_issued(sa.select(ContractVersion)).where(Document.sha256 == digest))
-    letter = None if version else db.session.scalar(_issued_letter(sa.select(Letter)).where(Document.sha256 == digest))
+    found = _record_of(digest)
     signature = check_signature(data)
-    known = version is not None or letter is not None
-    if known and signature.is_signed_original:
-        return Verification("original", version, digest, signature, letter)
-    return Verification("altered" if signature.signed or known else "unknown", version, digest, signature, letter)
+    if found and signature.is_signed_original:
+        return Verification("original", sha256=digest, signature=signature, **found)
+    return Verification("altered" if signature.signed or found else "unknown", sha256=digest, signature=signature,
+                        **found)
 
 
 def _letter_by_reference(text: str) -> Letter | None:
@@ -77,9 +96,24 @@ def _letter_by_reference(text: str) -> Letter | None:
                              .where(LetterBatch.reference == batch_reference, Letter.number == int(number)))
 
 
+def _report_by_reference(text: str) -> PerformanceReport | None:
+    """The latest issued annual performance report of that contract year (a year's report may be prepared again as
+    more KPI reports come in; each file is checked by upload)."""
+    match = _REPORT_REFERENCE.match(text or "")
+    if not match:
+        return None
+    return db.session.scalar(
+        _issued(sa.select(PerformanceReport), PerformanceReport)
+        .join(Contract, Contract.id == PerformanceReport.contract_id)
+        .where(Contract.reference == match["contract"], PerformanceReport.year == int(match["year"]))
+        .order_by(PerformanceReport.requested_at.desc(), PerformanceReport.id.desc()).limit(1))
+
+
 def verify_reference(text: str) -> Verification:
     if (letter := _letter_by_reference(text)) is not None:
         return Verification("found", None, letter.document.sha256, letter=letter)
+    if (report := _report_by_reference(text)) is not None:
+        return Verification("found", None, report.document.sha256, report=report)
     match = _REFERENCE.match(text or "")
     if not match:
         return Verification("not_found")

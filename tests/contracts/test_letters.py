@@ -19,7 +19,8 @@ from app.documents.signing import check_signature
 from app.extensions import db
 from app.notifications import Notification
 from contracts.letter_models import Letter, LetterBatch, LetterKind
-from contracts.decisions import approve_decision, recommendation_for, record_decision
+from contracts.decisions import (approve_decision, decision_outcomes, decline_award, proposal_for,
+                                 recommendation_for, record_decision)
 from contracts.letters import (LettersRefused, debrief_of, default_outcomes, issue_letters, ranking_of,
                                vendor_language)
 from eoi.states import ExerciseKind
@@ -271,3 +272,143 @@ def test_vendor_language_is_what_most_of_its_users_saved(app):
     assert vendor_language(user.vendor) == "zh_Hant"
     other = create_vendor_user(locale="en")
     assert vendor_language(other.vendor) == "en"
+
+
+def _letter_emails(vendor) -> int:
+    """Letter messages in the outbox for a company's users."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
+        Notification.user_id.in_([u.id for u in vendor.users]), Notification.subject.like("Letter issued%")))
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_a_replacement_award_after_a_decline_writes_to_the_new_awardee_only(app, login):
+    """A (80) is awarded and declines; B (60, next-ranked) is awarded by a second decision. B's award letter belongs
+    to that decision and replaces its regret letter; A keeps its award letter, C is not sent a second regret letter;
+    issuing again adds nothing; every letter stays downloadable; the public notice names B."""
+    exercise, subs, officer = _scored(ExerciseKind.tender)
+    a, b, c = subs
+    approver = create_staff(Role.approver)
+    first = record_decision(exercise, actor=officer, submission_ids=[a.id], justification="Best proposal.")
+    approve_decision(first, actor=approver)
+    db.session.commit()
+    batch = db.session.scalar(sa.select(LetterBatch).where(LetterBatch.exercise_id == exercise.id))
+    assert wait_for(lambda: _ready(batch))
+    regret_b = next(letter for letter in batch.letters if letter.vendor_id == b.vendor_id)
+    assert regret_b.kind == LetterKind.regret and regret_b.decision_id == first.id
+    assert _letter_emails(b.vendor) == len(b.vendor.users)
+    public = app.test_client()
+    assert a.vendor.name_en in public.get(f"/exercises/{exercise.id}").get_data(as_text=True).split("Award notice")[1]
+
+    assert decline_award(first, actor=officer, reason="The tenderer withdrew its offer in writing.") == [b.id]
+    db.session.commit()
+    assert "Award notice" not in public.get(f"/exercises/{exercise.id}").get_data(as_text=True)  # the award lapsed
+
+    second = record_decision(exercise, actor=officer, submission_ids=proposal_for(exercise),
+                             justification="Next-ranked after the withdrawal.")
+    approve_decision(second, actor=approver)
+    db.session.commit()
+    letters = db.session.scalars(sa.select(Letter).where(Letter.exercise_id == exercise.id)
+                                 .order_by(Letter.number)).all()
+    assert [(letter.vendor_id, letter.kind.value, letter.decision_id) for letter in letters] == [
+        (a.vendor_id, "award", first.id), (b.vendor_id, "regret", first.id), (c.vendor_id, "regret", first.id),
+        (b.vendor_id, "award", second.id)]
+    award_b = letters[-1]
+    assert award_b.replaces_id == regret_b.id and award_b.reference == f"{batch.reference}/0004"
+    assert _letter_emails(b.vendor) == 2 * len(b.vendor.users)  # the award letter is announced by email too
+    assert _letter_emails(a.vendor) == len(a.vendor.users) and _letter_emails(c.vendor) == len(c.vendor.users)
+    assert wait_for(lambda: _ready(batch))
+    text = " ".join(_pdftotext(read_verified(award_b.document)).split())
+    assert "decided to award the contract" in text and f"replaces our letter {regret_b.reference}" in text
+    assert check_signature(read_verified(award_b.document)).is_signed_original
+
+    # issuing again, from the approval hook or the officer's page, adds no letter and no message
+    issue_letters(exercise, decision_outcomes(second), actor=officer, reference="ignored", decision=second)
+    db.session.commit()
+    login(officer).post(f"/contracts/letters/exercises/{exercise.id}")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Letter)) == 4
+    assert _letter_emails(b.vendor) == 2 * len(b.vendor.users)
+
+    # B sees both letters and downloads each, the older regret letter included; the notice names B alone
+    client = login(b.vendor.users[0])
+    mine = client.get("/contracts/letters").get_data(as_text=True)
+    assert regret_b.reference in mine and award_b.reference in mine and f"Replaces {regret_b.reference}" in mine
+    for letter in (regret_b, award_b):
+        response = client.get(f"/contracts/letters/{letter.id}.pdf")
+        assert response.status_code == 200 and response.data == read_verified(letter.document)
+    notice = public.get(f"/exercises/{exercise.id}").get_data(as_text=True).split("Award notice")[1]
+    notice = notice.split("</section>")[0]
+    assert b.vendor.name_en in notice and a.vendor.name_en not in notice
+    officer_page = login(officer).get(f"/contracts/letters/exercises/{exercise.id}").get_data(as_text=True)
+    assert f"Replaces {regret_b.reference}" in officer_page and "Issue 1 letters" not in officer_page
+
+
+def test_one_letter_per_decision_and_vendor_is_the_databases_rule(app):
+    exercise, subs, officer = _scored(ExerciseKind.tender)
+    batch = issue_letters(exercise, default_outcomes(exercise), actor=officer)  # harness: without a decision
+    db.session.commit()
+
+    def add(number, decision_id=None):
+        db.session.add(Letter(batch_id=batch.id, exercise_id=exercise.id, vendor_id=subs[1].vendor_id, number=number,
+                              decision_id=decision_id, kind=LetterKind.award, language="en", content_sha256="x"))
+        db.session.flush()
+
+    with pytest.raises(sa.exc.IntegrityError):  # a second undecided letter to one vendor: the partial unique index
+        add(98)
+    db.session.rollback()
+    decision = record_decision(exercise, actor=officer, submission_ids=[subs[1].id], justification="Harness.")
+    db.session.commit()
+    add(97, decision.id)
+    with pytest.raises(sa.exc.IntegrityError):
+        add(96, decision.id)
+    db.session.rollback()
+
+
+def test_the_migration_gives_existing_letters_their_decision_and_its_downgrade_keeps_the_first_letters(app):
+    """Down to one letter per exercise and vendor (the replacement letter goes), up again: each letter is given the
+    decision whose approval issued it, not the later replacement award."""
+    from flask_migrate import downgrade, upgrade
+    exercise, subs, officer = _scored(ExerciseKind.tender)
+    approver = create_staff(Role.approver)
+    first = record_decision(exercise, actor=officer, submission_ids=[subs[0].id], justification="Best.")
+    approve_decision(first, actor=approver)
+    db.session.commit()
+    decline_award(first, actor=officer, reason="Withdrew.")
+    second = record_decision(exercise, actor=officer, submission_ids=[subs[1].id], justification="Next-ranked.")
+    approve_decision(second, actor=approver)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Letter)) == 4
+    first_id = first.id
+    db.session.remove()
+    downgrade(revision="a7c3e5f1d2b9")
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM letters")).scalar() == 3
+    upgrade()
+    rows = db.session.execute(sa.select(Letter.number, Letter.decision_id, Letter.replaces_id)
+                              .order_by(Letter.number)).all()
+    assert [tuple(r) for r in rows] == [(1, first_id, None), (2, first_id, None), (3, first_id, None)]
+
+
+def test_letters_deferred_at_a_replacement_approval_are_issued_from_the_officers_page(app, login, monkeypatch):
+    import contracts.letters
+    exercise, subs, officer = _scored(ExerciseKind.tender)
+    a, b, c = subs
+    approver = create_staff(Role.approver)
+    first = record_decision(exercise, actor=officer, submission_ids=[a.id], justification="Best.")
+    approve_decision(first, actor=approver)
+    db.session.commit()
+    decline_award(first, actor=officer, reason="Rejected: its insurance lapsed.")
+    second = record_decision(exercise, actor=officer, submission_ids=[b.id], justification="Next-ranked.")
+    with monkeypatch.context() as patch:  # as if the results were unavailable at the approval
+        patch.setattr(contracts.letters, "issue_letters", lambda *args, **kwargs: (_ for _ in ()).throw(
+            LettersRefused("results unavailable")))
+        approve_decision(second, actor=approver)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Letter)) == 3
+    client = login(officer)
+    url = f"/contracts/letters/exercises/{exercise.id}"
+    assert "Issue 1 letters" in client.get(url).get_data(as_text=True)
+    page = client.post(url, follow_redirects=True).get_data(as_text=True)
+    assert "1 letters are being prepared" in page and "Issue 1 letters" not in page
+    award = db.session.scalar(sa.select(Letter).where(Letter.decision_id == second.id))
+    assert (award.vendor_id, award.kind, award.replaces.kind) == (b.vendor_id, LetterKind.award, LetterKind.regret)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Letter)) == 4

@@ -143,3 +143,34 @@ def test_the_form_offers_the_year_of_the_latest_report(app):
     assert last_reported_year(contract) is None
     _year_of_reports(contract)  # year 2's January is the latest
     assert last_reported_year(contract) == 2
+
+
+def test_the_issued_report_is_verified_on_the_public_page_by_file_and_by_reference(app):
+    """The report PDF is stored with its SHA-256 and signed: its file is the signed original on the verification
+    page, one changed byte fails, and its reference is found with the stored hash."""
+    import io
+    contract = create_contract(state="active")
+    _year_of_reports(contract)
+    report = cops.request_performance_report(contract, actor=_officer(contract), year=1)
+    db.session.commit()
+    assert wait_for(lambda: db.session.get(PerformanceReport, report.id).ready), report.document.failure_reason
+    report = db.session.get(PerformanceReport, report.id)
+    pdf = read_verified(report.document)
+    assert "Verify at http://localhost/contracts/verify" in " ".join(_pdf_text(pdf).split())
+    public = app.test_client()
+
+    def check(data: bytes) -> str:
+        return public.post("/contracts/verify", data={"file": (io.BytesIO(data), "report.pdf")},
+                           content_type="multipart/form-data").get_data(as_text=True)
+
+    page = check(pdf)
+    assert f"This is the signed original of {report.reference}." in page and report.document.sha256 in page
+    assert "Annual performance report" in page and contract.reference in page
+    changed = bytearray(pdf)
+    changed[len(pdf) // 3] ^= 0x01
+    page = check(bytes(changed))
+    assert "This file is not a signed original we issued" in page and "signed original of" not in page
+    found = public.get(f"/contracts/verify?reference={report.reference}").get_data(as_text=True)
+    assert f"{report.reference} is on record." in found and report.document.sha256 in found
+    missing = public.get(f"/contracts/verify?reference={contract.reference}/PR7").get_data(as_text=True)
+    assert "No issued contract, letter or report has this reference." in missing
