@@ -74,6 +74,8 @@ class Hooks:
     #: document kind -> name(doc) -> the parts of its download name for people, e.g. ("OSP/T/BT/01", "receipt",
     #: "R0014-01"); app.documents.service.download_name joins them with the language (issue 8, item 13)
     document_names: dict[str, Callable] = field(default_factory=dict)
+    #: document kind -> readers(user, doc) -> bool, for staff documents narrower than every staff member
+    document_readers: dict[str, Callable] = field(default_factory=dict)
     #: beat entry name -> periodic task
     periodic_tasks: dict[str, PeriodicTask] = field(default_factory=dict)
     #: name -> panel on the home page of the users of some roles, in registration order
@@ -98,11 +100,16 @@ class Hooks:
     def add_exercise_panel(self, name: str, panel: ExercisePanel) -> None:
         self.exercise_panels[name] = panel
 
-    def add_document_builder(self, kind: str, title, builder: Callable, name: Callable | None = None) -> None:
+    def add_document_builder(self, kind: str, title, builder: Callable, name: Callable | None = None,
+                             readers: Callable | None = None) -> None:
+        """readers(user, doc) -> bool narrows who may download a staff document of this kind (the evaluation
+        report: only those who may read it on its page); without it, every officer, administrator and approver."""
         self.document_builders[kind] = builder
         self.document_titles[kind] = title
         if name is not None:
             self.document_names[kind] = name
+        if readers is not None:
+            self.document_readers[kind] = readers
 
     def add_home_panel(self, name: str, panel: HomePanel) -> None:
         self.home_panels[name] = panel

@@ -32,11 +32,33 @@ def init_app(app: Flask) -> None:
     registry.add_home_panel("scoring.queue", HomePanel(frozenset({Role.panel}), "scoring/_home_queue.html", home_queue))
     registry.add_home_panel("scoring.reports", HomePanel(frozenset({Role.approver}), "scoring/_home_reports.html",
                                                          home_reports))
-    registry.add_document_builder(REPORT_KIND, _l("Evaluation report"), build_report, report_name)
+    registry.add_document_builder(REPORT_KIND, _l("Evaluation report"), build_report, report_name,
+                                  readers=report_readers)
     registry.add_document_builder(BLIND_REPORT_KIND, _l("Evaluation report (proposals by letter)"), build_report,
-                                  report_name)
+                                  report_name, readers=report_readers)
     registry.add_document_builder(PRICE_RECORD_KIND, _l("Price opening record"), build_price_opening_record,
-                                  price_opening_record_name)
+                                  price_opening_record_name, readers=price_record_readers)
+
+
+def report_readers(user, doc) -> bool:
+    """The evaluation report through any route: who may read it on its page, in the version meant for them."""
+    from app.extensions import db
+    from scoring.models import Panel
+    from scoring.permissions import can_read_report, report_kind_for
+    panel = db.session.get(Panel, doc.subject_id) if doc.subject_type == "Panel" else None
+    return panel is not None and can_read_report(user, panel) and doc.kind == report_kind_for(user, panel)
+
+
+def price_record_readers(user, doc) -> bool:
+    """The price opening record: the officers who manage the exercise and approvers (no administrator)."""
+    from app.auth.models import Role
+    from app.extensions import db
+    from eoi.models import Exercise
+    from eoi.permissions import can_manage_exercise
+    exercise = db.session.get(Exercise, doc.subject_id) if doc.subject_type == "Exercise" else None
+    if exercise is None:
+        return False
+    return can_manage_exercise(user, exercise) or getattr(user, "role", None) == Role.approver
 
 
 from scoring import models, operations, views  # noqa: E402,F401

@@ -85,10 +85,12 @@ def test_the_record_is_linked_for_officers_and_fetched_by_no_vendor_or_panel_mem
     assert link not in login(chair).get(f"/scoring/panels/{panel.id}/results").get_data(as_text=True)
     clerk = next(m.user for m in panel.members if m.role.value == "secretary")
     bidder = submissions[0].vendor.users[0]  # a vendor whose price is on the record
-    outsiders = [chair, members[0], clerk, create_staff(Role.panel), create_vendor_user(), bidder]
+    outsiders = [chair, members[0], clerk, create_staff(Role.panel), create_vendor_user(), bidder,
+                 create_staff(Role.admin)]
     for user in outsiders:
         assert login(user).get(link).status_code == 404, user
     assert login(officer).get(link).status_code == 200  # positive control
+    assert login(create_staff(Role.approver)).get(link).status_code == 200
 
 
 @needs_pdftotext

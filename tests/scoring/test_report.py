@@ -121,6 +121,18 @@ def test_who_may_read_the_report(scored, login):
     assert login(create_staff(Role.panel)).get(url).status_code == 404  # a panel account not on this panel
 
 
+def test_the_general_download_route_gives_the_report_only_to_its_readers(scored, login):
+    """/documents/<id> serves every staff document: the report is narrowed to who may read it on its page."""
+    panel, chair, members, submissions, officer = scored
+    doc = _queue_report(login(officer), panel)
+    assert doc.status == DocumentStatus.ready
+    link = f"/documents/{doc.id}"
+    assert login(officer).get(link).status_code == 200
+    assert login(create_staff(Role.approver)).get(link).status_code == 200
+    for outsider in (create_staff(Role.admin), members[0], panel.secretary_user, create_staff(Role.panel)):
+        assert login(outsider).get(link).status_code == 404, outsider
+
+
 def test_a_conflicted_chair_gets_neither_the_report_nor_its_file(app, login):
     exercise, submissions, officer = create_opened_exercise(vendors=2)
     panel, chair, members, _clerk = create_panel(exercise, officer, members=2)
