@@ -137,6 +137,17 @@ def assignments_of_panel(panel: Panel) -> list[Assignment]:
                                    .order_by(Assignment.member_id, Assignment.submission_id)))
 
 
+def open_sheet_count(panel: Panel) -> int:
+    """Assigned sheets of the panel's active scoring members not submitted yet (not started counts), in one
+    statement."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Assignment.id)).join(PanelMember, PanelMember.id == Assignment.member_id)
+        .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
+        .where(PanelMember.panel_id == panel.id, PanelMember.removed_at.is_(None),
+               PanelMember.role != PanelRole.secretary, Assignment.excluded_at.is_(None),
+               sa.or_(ScoreSheet.id.is_(None), ScoreSheet.state != ScoreSheetState.submitted)))
+
+
 def assignment_for(member: PanelMember, submission: Submission) -> Assignment | None:
     return db.session.scalar(sa.select(Assignment).where(Assignment.member_id == member.id,
                                                          Assignment.submission_id == submission.id))
@@ -283,7 +294,9 @@ def results_of(panel: Panel, lang: str = "en", *, names: dict[int, str] | None =
         return {"error": str(exc), "recommended": None if panel.exercise.has_price_envelope else []}
     if not scores:
         return {"error": "no submitted sheet yet", "recommended": None if panel.exercise.has_price_envelope else []}
-    member_names = {str(m.user_id): m.user.name for m in panel.members}
+    member_names = {str(user_id): name for user_id, name in db.session.execute(
+        sa.select(PanelMember.user_id, User.name).join(User, User.id == PanelMember.user_id)
+        .where(PanelMember.panel_id == panel.id))}
     settings = settings_of(panel.exercise)
     overall = settings.overall_pass_mark
     report = robustness(table, overall_pass_mark=overall)

@@ -218,3 +218,30 @@ def test_an_officer_signs_off_when_the_chair_has_a_conflict(app):
     sign_off_technical(panel, actor=officer)
     db.session.commit()
     assert panel.signed_off_by_id == officer.id and set(panel.compliant) == {s.id for s in submissions}
+
+
+def test_the_sign_off_check_costs_the_same_statements_for_one_proposal_or_three(app):
+    """sign_off_problems reads the whole panel at once: its statements do not grow with the proposals (1,000
+    proposals were once 1,000 rounds of moderation queries)."""
+    from tests.sql_counter import count_statements, fresh_session
+    LAST = [""]
+
+    def statements_for(vendors: int) -> int:
+        exercise, submissions, officer = create_opened_exercise(vendors=vendors, criteria=((50, 10), (50, 10)))
+        panel, chair, members, _ = create_panel(exercise, officer, members=2)
+        c1, c2 = technical_criteria_of(exercise)
+        for user in (chair, *members):
+            declare_all(panel, user)
+            for proposal in submissions:
+                score_and_submit(panel, user, proposal, values={c1.id: 6, c2.id: 5})
+        db.session.commit()
+        panel_id = panel.id
+        fresh_session()
+        from scoring.models import Panel
+        with count_statements() as seen:
+            assert sign_off_problems(db.session.get(Panel, panel_id)) == []
+        LAST[:] = [str(seen)]
+        return len(seen)
+
+    one, three = statements_for(1), statements_for(3)
+    assert one == three <= 16, LAST[0]
