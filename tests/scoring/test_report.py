@@ -284,15 +284,8 @@ def test_a_tenders_report_says_prices_are_sealed_then_gives_the_combined_scores_
                                                                                                     tmp_path):
     from scoring.operations import sign_off_technical
     from scoring.queries import results_of
-    from tests.scoring.test_results import SCORES, _open_prices
-    from tests.factories import create_opened_tender
-    exercise, submissions, officer, second = create_opened_tender()
-    panel, chair, members, _clerk = create_panel(exercise, officer, members=2)
-    c1, c2 = technical_criteria_of(exercise)
-    for user in (chair, *members):
-        declare_all(panel, user)
-        for submission, (a, b) in zip(submissions, SCORES):
-            score_and_submit(panel, user, submission, values={c1.id: a, c2.id: b})
+    from tests.scoring.test_results import _open_prices, scored_tender
+    panel, chair, members, submissions, officer, second = scored_tender()
     db.session.commit()
     client = login(officer)
 

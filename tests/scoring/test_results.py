@@ -35,6 +35,10 @@ def _events(action):
 
 @pytest.fixture
 def tender(app):
+    return scored_tender()
+
+
+def scored_tender():
     """A tender scored by a chair and two members: prices 100, 80, 120 per line; tender 2 fails a pass mark."""
     exercise, submissions, officer, second = create_opened_tender()
     panel, chair, members, _clerk = create_panel(exercise, officer, members=2)
