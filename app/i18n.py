@@ -54,9 +54,13 @@ _DATE_PATTERNS = {
 _FORMAT_ALIASES = {"short": "minutes", "medium": "minutes", "full": "seconds"}
 
 
-def _locale() -> str:
+def page_language() -> str:
+    """The language of this request's page as the catalogues name it: "zh_Hant" or "en"."""
     locale = str(get_locale() or "en")
     return "zh_Hant" if locale.startswith("zh") else "en"
+
+
+
 
 
 def hk_datetime(value: datetime | None, fmt: str = "minutes") -> str:
@@ -64,7 +68,7 @@ def hk_datetime(value: datetime | None, fmt: str = "minutes") -> str:
     long (month in full), seconds (receipts, records), date, time."""
     if value is None:
         return ""
-    locale = _locale()
+    locale = page_language()
     pattern = _DATE_PATTERNS[locale][_FORMAT_ALIASES.get(fmt, fmt)]
     if value.tzinfo is None:  # stored UTC without zone (SQLite)
         from datetime import timezone
@@ -99,7 +103,7 @@ def day(value: date | None) -> str:
     if value is None:
         return ""
     from babel.dates import format_date
-    locale = _locale()
+    locale = page_language()
     return format_date(value, _DATE_PATTERNS[locale]["date"], locale=locale)
 
 
@@ -108,7 +112,7 @@ def month(value: date | None) -> str:
     if value is None:
         return ""
     from babel.dates import format_date
-    locale = _locale()
+    locale = page_language()
     return format_date(value, "MMMM y" if locale == "en" else "y年M月", locale=locale)
 
 
@@ -116,14 +120,7 @@ def hkd(amount: Decimal | int | None) -> str:
     """An amount in Hong Kong dollars with cents: "HK$1,234.50"."""
     if amount is None:
         return ""
-    return format_currency(Decimal(amount), "HKD", format="HK$#,##0.00", locale=_locale(), currency_digits=False)
-
-
-def number(value: Decimal | int | float | None) -> str:
-    """A plain number without trailing zeros or exponent: 70 (never "7E+1"), 2.5, 1,200."""
-    if value is None:
-        return ""
-    return format_decimal(Decimal(str(value)), format="#,##0.###", locale=_locale())
+    return format_currency(Decimal(amount), "HKD", format="HK$#,##0.00", locale=page_language(), currency_digits=False)
 
 
 def percent(value: Decimal | int | float | None) -> str:
@@ -145,8 +142,8 @@ def file_size(size: int | None) -> str:
     while value >= 1024 and unit < len(_SIZE_UNITS) - 1:
         value, unit = value / 1024, unit + 1
     if unit == 0:
-        return f"{format_decimal(value, format='#,##0', locale=_locale())}\u00a0B"  # no break: "77 B" stays whole
-    return f"{format_decimal(value, format='#,##0.#', locale=_locale())}\u00a0{_SIZE_UNITS[unit]}"
+        return f"{format_decimal(value, format='#,##0', locale=page_language())}\u00a0B"  # no break: "77 B" stays whole
+    return f"{format_decimal(value, format='#,##0.#', locale=page_language())}\u00a0{_SIZE_UNITS[unit]}"
 
 
 def pdf_page_footer() -> Markup:

@@ -6,7 +6,7 @@ from io import BytesIO
 
 import sqlalchemy as sa
 from flask import Response, jsonify, redirect, render_template, send_file, url_for
-from flask_babel import get_locale
+from app.i18n import page_language
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
@@ -28,10 +28,6 @@ from scoring.report import (REPORT_KINDS, criteria_distribution, proposal_heatma
 from scoring.views.sheets import _moderated
 
 CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"  # pygal's SVG styles itself inline; it runs no script
-
-
-def _language() -> str:
-    return "zh_Hant" if str(get_locale() or "en").startswith("zh") else "en"
 
 
 def _report_panel(panel_id: int) -> Panel:
@@ -56,7 +52,7 @@ def latest_report(panel: Panel, kind: str, language: str) -> tuple[Document | No
 @role_required(Role.officer, Role.approver, Role.panel)
 def report(panel_id: int):
     panel = _report_panel(panel_id)
-    newest, ready = latest_report(panel, report_kind_for(current_user, panel), _language())
+    newest, ready = latest_report(panel, report_kind_for(current_user, panel), page_language())
     return render_template("scoring/report.html", panel=panel, exercise=panel.exercise, newest=newest, ready=ready,
                            progress=_progress(newest), confirm=ConfirmForm(),
                            can_export=can_export_scores(current_user, panel))
@@ -73,7 +69,7 @@ def _progress(doc: Document | None) -> int:
 def report_status(panel_id: int):
     """The newest report's status, polled by the page while it is prepared (report.js)."""
     panel = _report_panel(panel_id)
-    newest, _ready = latest_report(panel, report_kind_for(current_user, panel), _language())
+    newest, _ready = latest_report(panel, report_kind_for(current_user, panel), page_language())
     if newest is None:
         return jsonify(status=None)
     return jsonify(status=newest.status.value, title=newest.status.title, ready=newest.is_ready,
@@ -87,7 +83,7 @@ def report_prepare(panel_id: int):
     target = url_for("scoring.report", panel_id=panel.id)
     on_refusal(redirect_to=target)
     if ConfirmForm().validate_on_submit():
-        queue_document(report_kind_for(current_user, panel), panel, language=_language(), vendor_id=None,
+        queue_document(report_kind_for(current_user, panel), panel, language=page_language(), vendor_id=None,
                        actor=current_user)
         commit(_("The evaluation report is being prepared."))
     return redirect(target)
@@ -117,7 +113,7 @@ def scores_export(panel_id: int, fmt: str):
     panel = db.session.get(Panel, panel_id)
     if panel is None or fmt not in ("csv", "xlsx") or not can_export_scores(current_user, panel):
         raise NotFound()
-    language = _language()
+    language = page_language()
     if fmt == "csv":
         data, mimetype = scores_csv(panel, language), "text/csv; charset=utf-8"
     else:
@@ -160,7 +156,7 @@ def moderation_chart(panel_id: int, submission_id: int, chart: str):
         raise NotFound()
     view = moderation_of(panel, submission)
     data = moderation_chart_data(view)
-    language = _language()
+    language = page_language()
     if chart == "heatmap":
         from scoring.views.panels import proposal_names
         return _svg(proposal_heatmap(view["criteria"], data["members"], data["scores"], language,

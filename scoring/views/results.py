@@ -4,7 +4,7 @@ its opening passphrase, as at the technical opening), which opens only the techn
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
-from flask_babel import get_locale
+from app.i18n import page_language
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
@@ -31,10 +31,6 @@ from scoring.queries import proposals_of, results_of, settings_of
 from scoring.views.panels import proposal_names
 
 
-def _lang() -> str:
-    return "zh_Hant" if str(get_locale() or "en").startswith("zh") else "en"
-
-
 def _visible_panel(panel_id: int) -> Panel:
     panel = db.session.get(Panel, panel_id)
     if panel is None or not can_see_results(current_user, panel):
@@ -49,7 +45,7 @@ def results(panel_id: int):
     sign_off = can_sign_off(current_user, panel)
     names = proposal_names(panel, current_user)
     return render_template("scoring/results.html", panel=panel, exercise=panel.exercise,
-                           view=results_of(panel, _lang(), names=names), names=names, confirm=ConfirmForm(),
+                           view=results_of(panel, page_language(), names=names), names=names, confirm=ConfirmForm(),
                            can_sign_off=sign_off, sign_off_problems=sign_off_problems(panel) if sign_off else [],
                            can_open_prices=can_follow_price_opening(current_user, panel),
                            price_record=_price_record_for(panel),
@@ -107,7 +103,7 @@ def price_opening(panel_id: int):
     names = proposal_names(panel, current_user)
     compliant = [(sid, names.get(sid, "")) for sid in panel.compliant]
     sealed_ones = [(s.id, names[s.id]) for s in proposals_of(panel) if s.id not in panel.compliant]
-    view = results_of(panel, _lang(), names=names) if exercise.price_opened_at is not None else None
+    view = results_of(panel, page_language(), names=names) if exercise.price_opened_at is not None else None
     return render_template(
         "scoring/price_opening.html", panel=panel, exercise=exercise, opening_state=opening, form=OpeningConfirmForm(),
         is_named=named, opening_officers=opening_officers_of(exercise), compliant=compliant, kept_sealed=sealed_ones,

@@ -21,7 +21,7 @@ from app.errors import require
 from app.audit import record
 from app.errors import DomainError
 from app.extensions import db
-from app.i18n import hk_datetime
+from app.i18n import hk_datetime, page_language
 from eoi import sealed
 from eoi.models import Submission
 from scoring import bp
@@ -33,7 +33,7 @@ from scoring.operations import record_consensus, reopen_sheet, save_scores, subm
 
 from scoring.permissions import (can_moderate, can_read_proposal, can_read_report, can_score, can_see_panel_scores,
                                  can_see_results)
-from scoring.queries import moderation_of, scores_by_criterion, seat_of, technical_criteria_of
+from scoring.queries import moderation_of, results_of, scores_by_criterion, seat_of, technical_criteria_of
 from scoring.views.panels import proposal_names
 
 
@@ -189,11 +189,15 @@ def _moderation_page(panel, submission, *, consensus_form=None, reason_form=None
     forms = {c.id: ConsensusForm(prefix=f"c{c.id}") for c in view["criteria"]}
     if consensus_form is not None:
         forms[int(consensus_form._prefix.strip("c-"))] = consensus_form
+    names = proposal_names(panel, current_user)
+    sees_results = can_see_results(current_user, panel)
+    # the ranking's robustness in plain words (issue 10, item 7), as on the results page, in the reader's names
+    robustness = results_of(panel, page_language(), names=names).get("sentences", []) if sees_results else []
     return render_template("scoring/moderation.html", panel=panel, exercise=panel.exercise, submission=submission,
-                           name=proposal_names(panel, current_user)[submission.id],
+                           name=names[submission.id], robustness=robustness,
                            view=view, confirm=ConfirmForm(), consensus_forms=forms,
                            reason_form=reason_form or ReasonForm(),
-                           can_see_results=can_see_results(current_user, panel),
+                           can_see_results=sees_results,
                            can_read_report=can_read_report(current_user, panel), charts=_chart_data(view)), status
 
 

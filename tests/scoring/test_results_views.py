@@ -160,3 +160,18 @@ def test_an_officer_reads_the_vendor_names_in_the_robustness_sentences(app, logi
     section = _robustness_section(_text(login(officer).get(f"/scoring/panels/{panel.id}/results")))
     assert "would not be first without the scores of" in section
     assert submissions[0].vendor.name_en in section
+
+
+def test_the_moderation_page_says_whether_the_ranking_can_be_defended_in_the_readers_names(app, login):
+    """Issue 10, item 7: the robustness sentences on the moderation page too; the chair of a panel hiding
+    identities reads letters there as on the results page, the officer reads names."""
+    panel, chair, officer, submissions = _first_place_hangs_on_one_member(hide_identities=True)
+    url = f"/scoring/panels/{panel.id}/proposals/{submissions[0].id}"
+    chair_page = _text(login(chair).get(url))
+    start = chair_page.index("Can the ranking be defended?")
+    section = chair_page[start:chair_page.index("</ul>", start)]
+    assert "would not be first without the scores of" in section and "Proposal" in section
+    for s in submissions:
+        assert s.vendor.name_en not in chair_page
+    officer_page = _text(login(officer).get(url))
+    assert submissions[0].vendor.name_en in officer_page[officer_page.index("Can the ranking be defended?"):]
