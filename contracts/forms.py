@@ -215,9 +215,10 @@ class RegisterFilterForm(FilterForm):
 
 
 class VerifyForm(BaseForm):
-    reference = StringField(_l("Reference printed on the document (e.g. PPP/BT/2008/01/v2)"),
+    # The page shows the file first (the usual check), then the reference: the "or" goes on the second.
+    reference = StringField(_l("Or the reference printed on the document (e.g. PPP/BT/2008/01/v2)"),
                             validators=[Optional(), Length(max=60)])
-    file = FileField(_l("Or the PDF file"))
+    file = FileField(_l("The PDF file you received"))
 
 
 # --- decisions ----------------------------------------------------------------------------------

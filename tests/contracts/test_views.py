@@ -141,3 +141,10 @@ def test_the_register_filters_and_totals_against_the_programme(app, login):
     assert contract.reference in by_vendor
     assert client.get("/contracts/?state=nonsense").status_code == 200  # an invalid filter is dropped
     assert "New contract" not in page  # approvers read the register; officers create
+
+
+def test_verify_page_is_for_any_document_and_asks_for_the_file_first_then_or_a_reference(app):
+    page = app.test_client().get("/contracts/verify").get_data(as_text=True)
+    assert "<h1>Verify a document</h1>" in page  # letters and performance reports are checked here too
+    file_label, reference_label = page.index("The PDF file you received"), page.index("Or the reference printed")
+    assert file_label < reference_label
