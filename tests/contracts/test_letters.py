@@ -412,3 +412,29 @@ def test_letters_deferred_at_a_replacement_approval_are_issued_from_the_officers
     award = db.session.scalar(sa.select(Letter).where(Letter.decision_id == second.id))
     assert (award.vendor_id, award.kind, award.replaces.kind) == (b.vendor_id, LetterKind.award, LetterKind.regret)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Letter)) == 4
+
+
+def test_a_letter_names_a_verification_address_a_reader_can_type_even_without_public_url(app):
+    """Printed on paper, "/contracts/verify" leads nowhere: the letter carries the full address (the server's own
+    when PUBLIC_URL is not set, as on a demo instance)."""
+    from contracts.documents import build_letter
+    exercise, subs, officer = _scored()
+    batch = issue_letters(exercise, default_outcomes(exercise), actor=officer, reference=f"{exercise.reference}/L")
+    db.session.commit()
+    app.config["PUBLIC_URL"] = ""
+    with app.test_request_context():
+        url = build_letter(batch.letters[0].document).context["verify_url"]
+    assert url.startswith("http://") and url.endswith("/contracts/verify")
+
+
+def test_my_letters_keeps_the_file_size_beside_the_link_on_a_phone(app, login):
+    """Each cell holds one element: on a phone a cell is a two-column grid (label, value) and a second element would
+    fall under the label."""
+    exercise, subs, officer = _scored()
+    batch = issue_letters(exercise, default_outcomes(exercise), actor=officer, reference=f"{exercise.reference}/L")
+    db.session.commit()
+    assert wait_for(lambda: _ready(batch))
+    vendor_user = next(u for u in subs[0].vendor.users)
+    page = login(vendor_user).get("/contracts/letters").get_data(as_text=True)
+    assert re.search(r'<td><span><a href="[^"]+\.pdf">Download the PDF</a>\s*<span class="hint">\([^)]+\)</span></span>',
+                     page)
