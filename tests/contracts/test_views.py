@@ -72,6 +72,8 @@ def test_contractor_files_a_report_and_sees_its_service_credit(app, login):
     page = client.get(f"/contracts/{contract.id}/reports/new")
     assert page.status_code == 200 and "Availability (%)" in page.get_data(as_text=True)
     period = f"{contract.starts_on.year}-03-01"
+    # the months offered read as months ("March 2026"), not "2026-03"
+    assert f'<option value="{period}">March {contract.starts_on.year}</option>' in page.get_data(as_text=True)
     bad = client.post(f"/contracts/{contract.id}/reports/new", data={
         "period": period, f"kpi_{availability.id}": "99,5%", f"kpi_{response_time.id}": "1.5"})
     assert bad.status_code == 400 and f'id="kpi_{availability.id}-error"' in bad.get_data(as_text=True)
@@ -79,6 +81,7 @@ def test_contractor_files_a_report_and_sees_its_service_credit(app, login):
         "period": period, f"kpi_{availability.id}": "98.6", f"kpi_{response_time.id}": "1.5"}, follow_redirects=True)
     body = filed.get_data(as_text=True)
     assert filed.status_code == 200 and "HK$40,000.00" in body and "Missed" in body
+    assert f"Your report for March {contract.starts_on.year} was filed." in body
     # the target reads as one phrase, its number and unit on one line (not "At least the target: 99.5 %")
     assert "At least 99.5\u00a0%" in body and "At most 2\u00a0s" in body and "98.6&nbsp;%" in body
     # the same period again: no longer offered, and refused at the field if sent anyway
