@@ -438,3 +438,21 @@ def test_my_letters_keeps_the_file_size_beside_the_link_on_a_phone(app, login):
     page = login(vendor_user).get("/contracts/letters").get_data(as_text=True)
     assert re.search(r'<td><span><a href="[^"]+\.pdf">Download the PDF</a>\s*<span class="hint">\([^)]+\)</span></span>',
                      page)
+
+
+def test_letters_waiting_for_results_link_the_officer_to_the_step_that_gives_them(app, login):
+    """An approved decision on an exercise without a panel (the demo's 2006 tender): the page says why no letter can
+    be issued and links to forming the panel; once a panel exists, to its results."""
+    exercise, subs, officer = create_opened_exercise(vendors=2)
+    decision = record_decision(exercise, actor=officer, submission_ids=[subs[0].id],
+                               justification="The better operation plan.")
+    approve_decision(decision, actor=create_staff(Role.approver))
+    db.session.commit()
+    page = login(officer).get(f"/contracts/letters/exercises/{exercise.id}").get_data(as_text=True)
+    assert "no assessment panel" in page
+    assert f'href="/scoring/exercises/{exercise.id}/panel">Form the assessment panel</a>' in page
+    panel = create_panel(exercise, officer, members=1)[0]
+    page = login(officer).get(f"/contracts/letters/exercises/{exercise.id}").get_data(as_text=True)
+    assert "not complete" in page and f'href="/scoring/panels/{panel.id}/results">Results</a>' in page
+    approver_page = login(create_staff(Role.approver)).get(f"/contracts/letters/exercises/{exercise.id}")
+    assert "Form the assessment panel" not in approver_page.get_data(as_text=True)
