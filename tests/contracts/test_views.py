@@ -3,6 +3,7 @@ public verification page (a one-byte change fails)."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from decimal import Decimal as D
 
@@ -105,6 +106,8 @@ def test_the_kpi_chart_is_an_svg_with_a_data_table_beside_it(app, login):
     assert b"<script" not in chart.data and "default-src 'none'" in chart.headers["Content-Security-Policy"]
     page = client.get(f"/contracts/{contract.id}").get_data(as_text=True)
     assert "chart.svg" in page and f"February {contract.starts_on.year}" in page and "HK$60,000.00" in page
+    # on a phone the chart scrolls inside its own box (site.css .chart-scroll) at a readable size
+    assert re.search(r'<div class="chart-scroll">.*?\n\s*<img class="chart" src="[^"]+chart\.svg"', page, re.S)
 
 
 def test_preview_then_issue_gives_a_signed_pdf_that_verifies_and_a_changed_byte_fails(app, login):
