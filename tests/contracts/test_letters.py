@@ -183,6 +183,7 @@ def test_every_letter_is_signed_and_verifies_and_a_changed_byte_fails(app):
         bad = public.post("/contracts/verify", data={"file": (io.BytesIO(bytes(changed)), "letter.pdf")},
                           content_type="multipart/form-data").get_data(as_text=True)
         assert "This file is not a signed original we issued" in bad
+        assert "Do not rely on this copy." in bad  # and what to do instead
     by_reference = public.get(f"/contracts/verify?reference={batch.letters[0].reference}").get_data(as_text=True)
     assert "is on record" in by_reference and batch.letters[0].document.sha256 in by_reference
 
