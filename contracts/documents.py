@@ -2,13 +2,14 @@
 unsigned preview an officer looks at before issuing."""
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale
 
 from app.documents.models import Document
 from app.documents.render import render_pdf
 from app.documents.service import DocumentSpec
 from app.extensions import db
+from app.notifications import external_url  # an address a reader of the printed page can type
 from contracts.models import Contract, ContractVersion
 from contracts.operations import TEMPLATE_VERSION, content_digest
 
@@ -17,7 +18,7 @@ def _context(contract: Contract, version: ContractVersion, *, preview: bool) -> 
     return {"contract": contract, "version": version, "versions": [v for v in contract.versions
                                                                     if v.number <= version.number],
             "template_version": version.template_version or TEMPLATE_VERSION, "preview": preview,
-            "verify_url": current_app.config["PUBLIC_URL"].rstrip("/") + "/contracts/verify",
+            "verify_url": external_url("contracts.verify"),
             "content_sha256": version.content_sha256 or content_digest(contract)}
 
 
@@ -42,7 +43,7 @@ def build_letter(doc: Document) -> DocumentSpec:
     letter = db.session.get(Letter, doc.subject_id)
     return DocumentSpec("pdf/letter.html", {
         "letter": letter, "exercise": letter.exercise, "vendor": letter.vendor, "debrief": debrief(letter),
-        "verify_url": current_app.config["PUBLIC_URL"].rstrip("/") + "/contracts/verify"},
+        "verify_url": external_url("contracts.verify")},
         sign_reason=f"Letter {letter.reference} issued")
 
 

@@ -13,6 +13,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.forms import BaseForm, FilterForm
+from app.i18n import month
 from contracts import rules
 from contracts.models import FeeKind, KpiDirection, ReportingFrequency, RiskBearer
 from contracts.states import ContractState
@@ -199,7 +200,7 @@ def kpi_report_form(kpis, periods, *, locale, **kwargs) -> _ReportBase:
         names.append((kpi.id, f"kpi_{kpi.id}"))
     form = KpiReportForm(**kwargs)
     form.kpi_fields = names
-    form.period.choices = [(p.isoformat(), p.strftime("%Y-%m")) for p in periods]
+    form.period.choices = [(p.isoformat(), month(p)) for p in periods]  # "December 2011" / "2011年12月"
     return form
 
 
@@ -215,9 +216,10 @@ class RegisterFilterForm(FilterForm):
 
 
 class VerifyForm(BaseForm):
-    reference = StringField(_l("Reference printed on the document (e.g. PPP/BT/2008/01/v2)"),
+    # The page shows the file first (the usual check), then the reference: the "or" goes on the second.
+    reference = StringField(_l("Or the reference printed on the document (e.g. PPP/BT/2008/01/v2)"),
                             validators=[Optional(), Length(max=60)])
-    file = FileField(_l("Or the PDF file"))
+    file = FileField(_l("The PDF file you received"))
 
 
 # --- decisions ----------------------------------------------------------------------------------

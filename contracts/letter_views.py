@@ -62,10 +62,26 @@ def exercise_letters(exercise_id: int):
         "contracts/letters_exercise.html", exercise=exercise, batch=batch, ranking=ranking, rows=rows,
         progress=progress, letters=letters, locale=locale, form=ConfirmForm(), decision=decision,
         due=ops.letters_due(exercise, outcomes, decision) if batch and outcomes and not ranking.error else [],
-        can_issue=can.can_issue_letters(current_user, exercise)))
+        can_issue=can.can_issue_letters(current_user, exercise),
+        next_step=_results_step(exercise) if ranking.error and not batch else None))
     if progress is not None and not progress.done:
         response.headers["Refresh"] = "3"  # the progress bar moves without any script
     return response
+
+
+def _results_step(exercise: Exercise) -> tuple[str, str] | None:
+    """Letters wait for the panel's results: where this user goes to get them (form the panel, or follow its
+    results), when they may."""
+    from scoring.permissions import can_form_panel, can_see_results
+    from scoring.queries import panel_of
+    panel = panel_of(exercise)
+    if panel is None:
+        if can_form_panel(current_user, exercise):
+            return url_for("scoring.panel_manage", exercise_id=exercise.id), _("Form the assessment panel")
+        return None
+    if can_see_results(current_user, panel):
+        return url_for("scoring.results", panel_id=panel.id), _("Results")
+    return None
 
 
 @bp.post("/letters/exercises/<int:exercise_id>")

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.documents.models import Document
 from app.documents.service import DocumentSpec
 from app.extensions import db
+from app.notifications import external_url
 from contracts import queries, rules
 from contracts.charts import kpi_chart_svg
 from contracts.models import Contract, Kpi, KpiReport, PerformanceReport
@@ -99,7 +99,7 @@ def build_performance_report(doc: Document) -> DocumentSpec:
         charts = {item.kpi.id: chart_data_uri(item, doc.language) for item in performance.kpis if item.history.points}
     return DocumentSpec("pdf/performance_report.html", {
         "report": report, "contract": report.contract, "performance": performance, "states": KpiReportState,
-        "charts": charts, "verify_url": current_app.config["PUBLIC_URL"].rstrip("/") + "/contracts/verify"},
+        "charts": charts, "verify_url": external_url("contracts.verify")},
         sign_reason=f"Annual performance report {report.reference}")
 
 

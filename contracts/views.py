@@ -20,6 +20,7 @@ from app.boundary import commit, on_refusal
 from app.documents.service import download_name, read_verified
 from app.errors import require
 from app.extensions import db
+from app.i18n import hkd, month
 from contracts import bp
 from contracts import operations as ops
 from contracts import permissions as can
@@ -407,7 +408,7 @@ def report_new(contract_id: int):
     report = ops.file_kpi_report(contract, actor=current_user, period_start=date.fromisoformat(form.period.data),
                                  figures=form.figures(), comment=form.comment.data)
     commit(_("Your report for %(period)s was filed. Service credit: %(credit)s.",
-             period=report.period_start.strftime("%Y-%m"), credit=f"HK${report.total_credit:,.2f}"))
+             period=month(report.period_start), credit=hkd(report.total_credit)))
     return redirect(url_for("contracts.report_detail", report_id=report.id))
 
 
@@ -469,7 +470,7 @@ def report_refile(report_id: int):
     if not form.validate_on_submit():
         return _report_page(report, 400, refile_form=form)
     ops.refile_kpi_report(report, actor=current_user, figures=form.figures(), comment=form.comment.data)
-    commit(_("Your corrected report was filed. Service credit: %(credit)s.", credit=f"HK${report.total_credit:,.2f}"))
+    commit(_("Your corrected report was filed. Service credit: %(credit)s.", credit=hkd(report.total_credit)))
     return redirect(url_for("contracts.report_detail", report_id=report.id))
 
 

@@ -79,6 +79,8 @@ def test_officer_records_approver_approves_vendor_challenges(tender, login):
     assert _post(officer, f"/contracts/decisions/{decision.id}/approve").status_code == 403
     detail = approver.get(f"/contracts/decisions/{decision.id}").get_data(as_text=True)
     assert "Approve the decision" in detail
+    letters_link = f'href="/contracts/letters/exercises/{e["exercise"].id}"'
+    assert letters_link not in detail  # no letter before the approval
     assert _post(approver, f"/contracts/decisions/{decision.id}/approve", page=detail).status_code == 302
     db.session.refresh(decision)
     assert decision.state == DecisionState.approved
@@ -123,6 +125,7 @@ def test_officer_records_approver_approves_vendor_challenges(tender, login):
     assert decision.state == DecisionState.final
     detail = officer.get(f"/contracts/decisions/{decision.id}").get_data(as_text=True)
     assert f"/contracts/new?submission={best.id}" in detail
+    assert letters_link in detail  # the approved award's letters are one step away
     form = officer.get(f"/contracts/new?submission={best.id}").get_data(as_text=True)
     assert re.search(rf'<option selected value="{best.id}">|<option value="{best.id}" selected>', form)
 

@@ -183,6 +183,7 @@ def test_every_letter_is_signed_and_verifies_and_a_changed_byte_fails(app):
         bad = public.post("/contracts/verify", data={"file": (io.BytesIO(bytes(changed)), "letter.pdf")},
                           content_type="multipart/form-data").get_data(as_text=True)
         assert "This file is not a signed original we issued" in bad
+        assert "Do not rely on this copy." in bad  # and what to do instead
     by_reference = public.get(f"/contracts/verify?reference={batch.letters[0].reference}").get_data(as_text=True)
     assert "is on record" in by_reference and batch.letters[0].document.sha256 in by_reference
 
@@ -412,3 +413,47 @@ def test_letters_deferred_at_a_replacement_approval_are_issued_from_the_officers
     award = db.session.scalar(sa.select(Letter).where(Letter.decision_id == second.id))
     assert (award.vendor_id, award.kind, award.replaces.kind) == (b.vendor_id, LetterKind.award, LetterKind.regret)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Letter)) == 4
+
+
+def test_a_letter_names_a_verification_address_a_reader_can_type_even_without_public_url(app):
+    """Printed on paper, "/contracts/verify" leads nowhere: the letter carries the full address (the server's own
+    when PUBLIC_URL is not set, as on a demo instance)."""
+    from contracts.documents import build_letter
+    exercise, subs, officer = _scored()
+    batch = issue_letters(exercise, default_outcomes(exercise), actor=officer, reference=f"{exercise.reference}/L")
+    db.session.commit()
+    app.config["PUBLIC_URL"] = ""
+    with app.test_request_context():
+        url = build_letter(batch.letters[0].document).context["verify_url"]
+    assert url.startswith("http://") and url.endswith("/contracts/verify")
+
+
+def test_my_letters_keeps_the_file_size_beside_the_link_on_a_phone(app, login):
+    """Each cell holds one element: on a phone a cell is a two-column grid (label, value) and a second element would
+    fall under the label."""
+    exercise, subs, officer = _scored()
+    batch = issue_letters(exercise, default_outcomes(exercise), actor=officer, reference=f"{exercise.reference}/L")
+    db.session.commit()
+    assert wait_for(lambda: _ready(batch))
+    vendor_user = next(u for u in subs[0].vendor.users)
+    page = login(vendor_user).get("/contracts/letters").get_data(as_text=True)
+    assert re.search(r'<td><span><a href="[^"]+\.pdf">Download the PDF</a>\s*<span class="hint">\([^)]+\)</span></span>',
+                     page)
+
+
+def test_letters_waiting_for_results_link_the_officer_to_the_step_that_gives_them(app, login):
+    """An approved decision on an exercise without a panel (the demo's 2006 tender): the page says why no letter can
+    be issued and links to forming the panel; once a panel exists, to its results."""
+    exercise, subs, officer = create_opened_exercise(vendors=2)
+    decision = record_decision(exercise, actor=officer, submission_ids=[subs[0].id],
+                               justification="The better operation plan.")
+    approve_decision(decision, actor=create_staff(Role.approver))
+    db.session.commit()
+    page = login(officer).get(f"/contracts/letters/exercises/{exercise.id}").get_data(as_text=True)
+    assert "no assessment panel" in page
+    assert f'href="/scoring/exercises/{exercise.id}/panel">Form the assessment panel</a>' in page
+    panel = create_panel(exercise, officer, members=1)[0]
+    page = login(officer).get(f"/contracts/letters/exercises/{exercise.id}").get_data(as_text=True)
+    assert "not complete" in page and f'href="/scoring/panels/{panel.id}/results">Results</a>' in page
+    approver_page = login(create_staff(Role.approver)).get(f"/contracts/letters/exercises/{exercise.id}")
+    assert "Form the assessment panel" not in approver_page.get_data(as_text=True)

@@ -3,6 +3,7 @@ public verification page (a one-byte change fails)."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from decimal import Decimal as D
 
@@ -72,6 +73,8 @@ def test_contractor_files_a_report_and_sees_its_service_credit(app, login):
     page = client.get(f"/contracts/{contract.id}/reports/new")
     assert page.status_code == 200 and "Availability (%)" in page.get_data(as_text=True)
     period = f"{contract.starts_on.year}-03-01"
+    # the months offered read as months ("March 2026"), not "2026-03"
+    assert f'<option value="{period}">March {contract.starts_on.year}</option>' in page.get_data(as_text=True)
     bad = client.post(f"/contracts/{contract.id}/reports/new", data={
         "period": period, f"kpi_{availability.id}": "99,5%", f"kpi_{response_time.id}": "1.5"})
     assert bad.status_code == 400 and f'id="kpi_{availability.id}-error"' in bad.get_data(as_text=True)
@@ -79,6 +82,9 @@ def test_contractor_files_a_report_and_sees_its_service_credit(app, login):
         "period": period, f"kpi_{availability.id}": "98.6", f"kpi_{response_time.id}": "1.5"}, follow_redirects=True)
     body = filed.get_data(as_text=True)
     assert filed.status_code == 200 and "HK$40,000.00" in body and "Missed" in body
+    assert f"Your report for March {contract.starts_on.year} was filed." in body
+    # the target reads as one phrase, its number and unit on one line (not "At least the target: 99.5 %")
+    assert "At least 99.5\u00a0%" in body and "At most 2\u00a0s" in body and "98.6&nbsp;%" in body
     # the same period again: no longer offered, and refused at the field if sent anyway
     again = client.post(f"/contracts/{contract.id}/reports/new", data={
         "period": period, f"kpi_{availability.id}": "99.9", f"kpi_{response_time.id}": "1.5"})
@@ -100,6 +106,8 @@ def test_the_kpi_chart_is_an_svg_with_a_data_table_beside_it(app, login):
     assert b"<script" not in chart.data and "default-src 'none'" in chart.headers["Content-Security-Policy"]
     page = client.get(f"/contracts/{contract.id}").get_data(as_text=True)
     assert "chart.svg" in page and f"February {contract.starts_on.year}" in page and "HK$60,000.00" in page
+    # on a phone the chart scrolls inside its own box (site.css .chart-scroll) at a readable size
+    assert re.search(r'<div class="chart-scroll">.*?\n\s*<img class="chart" src="[^"]+chart\.svg"', page, re.S)
 
 
 def test_preview_then_issue_gives_a_signed_pdf_that_verifies_and_a_changed_byte_fails(app, login):
@@ -141,3 +149,10 @@ def test_the_register_filters_and_totals_against_the_programme(app, login):
     assert contract.reference in by_vendor
     assert client.get("/contracts/?state=nonsense").status_code == 200  # an invalid filter is dropped
     assert "New contract" not in page  # approvers read the register; officers create
+
+
+def test_verify_page_is_for_any_document_and_asks_for_the_file_first_then_or_a_reference(app):
+    page = app.test_client().get("/contracts/verify").get_data(as_text=True)
+    assert "<h1>Verify a document</h1>" in page  # letters and performance reports are checked here too
+    file_label, reference_label = page.index("The PDF file you received"), page.index("Or the reference printed")
+    assert file_label < reference_label
