@@ -85,10 +85,11 @@ def subscribed_cluster_ids(vendor_id: int) -> set[int]:
         ClusterSubscription.vendor_id == vendor_id)))
 
 
-def submission_of(exercise: Exercise, vendor_id: int | None) -> Submission | None:
-    """The company's one submission in the exercise, if it started one."""
+def submission_of(exercise: Exercise, vendor_id: int | None, *options) -> Submission | None:
+    """The company's one submission in the exercise, if it started one (options: loader options for what the caller
+    uses)."""
     return db.session.scalar(sa.select(Submission).where(Submission.exercise_id == exercise.id,
-                                                         Submission.vendor_id == vendor_id))
+                                                         Submission.vendor_id == vendor_id).options(*options))
 
 
 def has_registered_interest(exercise: Exercise, vendor_id: int) -> bool:
