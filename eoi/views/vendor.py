@@ -186,19 +186,18 @@ def _section_files(files) -> dict:
 
 
 def _history(submission: Submission) -> list[tuple]:
-    """(version, status label, receipt Document or None), newest first; the receipts in one query."""
+    """(version, status label, receipt Document or None), newest first; the versions and receipts in one query."""
     if submission.current_version_id is None:  # never submitted: no version exists (submit makes each one current)
         return []
-    receipts = queries.documents_by_id(v.receipt_document_id for v in submission.versions)
     rows = []
-    for version in reversed(submission.versions):
+    for version, receipt in reversed(queries.versions_with_receipts(submission)):
         if version.withdrawn_at is not None:
             status = _("Withdrawn on %(time)s", time=hk_datetime(version.withdrawn_at))
         elif version.id == submission.current_version_id and submission.is_submitted:
             status = _("Current")
         else:
             status = _("Replaced")
-        rows.append((version, status, receipts.get(version.receipt_document_id)))
+        rows.append((version, status, receipt))
     return rows
 
 
