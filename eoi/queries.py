@@ -14,7 +14,7 @@ from app.extensions import db
 from app.notifications import Notification
 from eoi.models import (Acknowledgement, Addendum, Clarification, ClusterSubscription, DeadlineIncident, Exercise,
                         InterestRegistration, Invitation, LateAttempt, Opening, OpeningOfficer, ServiceCluster,
-                        Submission)
+                        Submission, SubmissionVersion)
 from eoi.permissions import PUBLIC_STATES
 from eoi.states import (ExerciseKind, ExerciseState, IncidentState, OpeningEnvelope, OpeningState,
                         SubmissionState)
@@ -85,10 +85,11 @@ def subscribed_cluster_ids(vendor_id: int) -> set[int]:
         ClusterSubscription.vendor_id == vendor_id)))
 
 
-def submission_of(exercise: Exercise, vendor_id: int | None) -> Submission | None:
-    """The company's one submission in the exercise, if it started one."""
+def submission_of(exercise: Exercise, vendor_id: int | None, *options) -> Submission | None:
+    """The company's one submission in the exercise, if it started one (options: loader options for what the caller
+    uses)."""
     return db.session.scalar(sa.select(Submission).where(Submission.exercise_id == exercise.id,
-                                                         Submission.vendor_id == vendor_id))
+                                                         Submission.vendor_id == vendor_id).options(*options))
 
 
 def has_registered_interest(exercise: Exercise, vendor_id: int) -> bool:
@@ -106,10 +107,15 @@ def recent_notifications(user: User, limit: int) -> list[Notification]:
                                    .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
 
 
-def documents_by_id(document_ids) -> dict[int, Document]:
-    """Several documents (a proposal's receipts) in one query."""
-    ids = {i for i in document_ids if i}
-    return {d.id: d for d in db.session.scalars(sa.select(Document).where(Document.id.in_(ids)))} if ids else {}
+def versions_with_receipts(submission: Submission) -> list[tuple[SubmissionVersion, Document | None]]:
+    """A proposal's versions, oldest first, each with its receipt document, in one query; they also become the
+    submission's loaded `versions`, so reading them again costs nothing."""
+    rows = db.session.execute(
+        sa.select(SubmissionVersion, Document)
+        .outerjoin(Document, Document.id == SubmissionVersion.receipt_document_id)
+        .where(SubmissionVersion.submission_id == submission.id).order_by(SubmissionVersion.number)).all()
+    so.attributes.set_committed_value(submission, "versions", [version for version, _doc in rows])
+    return [tuple(row) for row in rows]
 
 
 def user_by_id(user_id: int | None) -> User | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
@@ -87,10 +88,7 @@ class DraftForm(BaseForm):
 
     @classmethod
     def for_sections(cls, sections, locale: str, **kwargs) -> "DraftForm":
-        form_class = type("SectionDraftForm", (cls,), {
-            answer_field_name(s.id): TextAreaField(s.title(locale), validators=[Length(max=MAX_ANSWER)])
-            for s in sections})
-        form = form_class(**kwargs)
+        form = _draft_form_class(cls, tuple((s.id, s.title(locale)) for s in sections))(**kwargs)
         form.sections = list(sections)
         return form
 
@@ -100,6 +98,23 @@ class DraftForm(BaseForm):
     def answers(self) -> dict[int, str]:
         """Only the sections that were sent: a partial post never blanks the others."""
         return {s.id: f.data or "" for s, f in self.answer_fields() if f.raw_data}
+
+
+# The per-exercise form classes are built once per process for the same fields (their labels included): building a
+# WTForms class costs more than filling one in, and the proposal page and each of its actions need one.
+@lru_cache(maxsize=256)
+def _draft_form_class(cls, sections: tuple[tuple[int, str], ...]):
+    return type("SectionDraftForm", (cls,), {
+        answer_field_name(section_id): TextAreaField(title, validators=[Length(max=MAX_ANSWER)])
+        for section_id, title in sections})
+
+
+@lru_cache(maxsize=256)
+def _price_form_class(cls, items: tuple[tuple[int, int], ...]):
+    return type("ItemPriceForm", (cls,), {
+        price_field_name(item_id): StringField(_l("Unit price of line %(n)s (HKD)", n=position),
+                                               validators=[Length(max=30), _price_amount])
+        for item_id, position in items})
 
 
 def price_field_name(item_id: int) -> str:
@@ -119,11 +134,7 @@ class PriceForm(BaseForm):
 
     @classmethod
     def for_items(cls, items, **kwargs) -> "PriceForm":
-        form_class = type("ItemPriceForm", (cls,), {
-            price_field_name(i.id): StringField(_l("Unit price of line %(n)s (HKD)", n=i.position),
-                                                validators=[Length(max=30), _price_amount])
-            for i in items})
-        form = form_class(**kwargs)
+        form = _price_form_class(cls, tuple((i.id, i.position) for i in items))(**kwargs)
         form.items = list(items)
         return form
 

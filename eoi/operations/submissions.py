@@ -286,13 +286,13 @@ def completeness_problems(submission: Submission, *, content: TechnicalContent |
     exercise = submission.exercise
     if content is None:
         content = sealed.content_for_system(submission, purpose="completeness check")
-    priced = None
+    priced, items = None, ()  # without a price envelope the schedule is not checked, so not loaded
     if exercise.has_price_envelope:
         if prices is None:
             prices = sealed.prices_for_system(submission, purpose="completeness check")
-        priced = set(prices.lines)
+        priced, items = set(prices.lines), exercise.price_items
     return rules.completeness_problems(exercise.sections, content.answers, {f.section_id for f in content.files},
-                                       exercise.price_items, priced, locale=get_locale())
+                                       items, priced, locale=get_locale())
 
 
 def _sealed_for_submit(submission: Submission) -> tuple[TechnicalContent, PriceContent]:

@@ -56,8 +56,9 @@ def _vendor_panel(exercise: Exercise) -> dict:
     }
 
 
-def load_public_exercise(exercise_id: int) -> Exercise:
-    exercise = db.session.get(Exercise, exercise_id)
+def load_public_exercise(exercise_id: int, *options) -> Exercise:
+    """The exercise if the user may view it (404 otherwise); options: loader options for what the caller uses."""
+    exercise = db.session.get(Exercise, exercise_id, options=options)
     if exercise is None or not can_view_exercise(current_user, exercise):
         raise NotFound()
     return exercise

@@ -5,6 +5,7 @@ submission cannot even be addressed; a file id that is not in the company's own 
 """
 from __future__ import annotations
 
+import sqlalchemy.orm as so
 from flask import current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -51,17 +52,23 @@ def _user():
     return current_user._get_current_object()
 
 
-def _exercise_for_vendor(exercise_id: int) -> Exercise:
-    """The exercise, if this vendor may take part in it (404 otherwise: an uninvited tender is not theirs)."""
-    exercise = load_public_exercise(exercise_id)
+def _exercise_for_vendor(exercise_id: int, *, with_sections: bool = False) -> Exercise:
+    """The exercise, if this vendor may take part in it (404 otherwise: an uninvited tender is not theirs);
+    with_sections: its sections read by the same statement (the proposal page and its actions use them)."""
+    exercise = load_public_exercise(exercise_id, *((so.joinedload(Exercise.sections),) if with_sections else ()))
     if not can_take_part(current_user, exercise):
         raise NotFound()
     return exercise
 
 
-def _own_submission(exercise: Exercise, *, for_update: bool = False) -> Submission:
-    """The company's submission (404 if none); for_update: under its row lock, for a request that changes it."""
-    submission = (lock_submission_of if for_update else queries.submission_of)(exercise, current_user.vendor_id)
+def _own_submission(exercise: Exercise, *, for_update: bool = False, with_vendor: bool = False) -> Submission:
+    """The company's submission (404 if none); for_update: under its row lock, for a request that changes it;
+    with_vendor: the company read by the same statement (the receipt names it)."""
+    if for_update:
+        submission = lock_submission_of(exercise, current_user.vendor_id)
+    else:
+        submission = queries.submission_of(exercise, current_user.vendor_id,
+                                           *((so.joinedload(Submission.vendor),) if with_vendor else ()))
     if submission is None or not owns_submission(current_user, submission):
         raise NotFound()
     return submission
@@ -179,19 +186,18 @@ def _section_files(files) -> dict:
 
 
 def _history(submission: Submission) -> list[tuple]:
-    """(version, status label, receipt Document or None), newest first; the receipts in one query."""
+    """(version, status label, receipt Document or None), newest first; the versions and receipts in one query."""
     if submission.current_version_id is None:  # never submitted: no version exists (submit makes each one current)
         return []
-    receipts = queries.documents_by_id(v.receipt_document_id for v in submission.versions)
     rows = []
-    for version in reversed(submission.versions):
+    for version, receipt in reversed(queries.versions_with_receipts(submission)):
         if version.withdrawn_at is not None:
             status = _("Withdrawn on %(time)s", time=hk_datetime(version.withdrawn_at))
         elif version.id == submission.current_version_id and submission.is_submitted:
             status = _("Current")
         else:
             status = _("Replaced")
-        rows.append((version, status, receipts.get(version.receipt_document_id)))
+        rows.append((version, status, receipt))
     return rows
 
 
@@ -341,7 +347,7 @@ def submission_start(exercise_id: int):
 @bp.get("/exercises/<int:exercise_id>/submission")
 @role_required(Role.vendor)
 def submission_edit(exercise_id: int):
-    exercise = _exercise_for_vendor(exercise_id)
+    exercise = _exercise_for_vendor(exercise_id, with_sections=True)
     submission = queries.submission_of(exercise, current_user.vendor_id)
     if submission is None:
         return render_template("eoi/vendor/submission_start.html", exercise=exercise, is_open=exercise.is_open,
@@ -436,7 +442,7 @@ def _proposal_action(exercise_id: int, action: str, act=None):
     typed still in it and the problems summarised at the top; success goes back to where the vendor was.
 
     act(exercise, submission, form, result) -> (message, url or None) does the action after the save."""
-    exercise = _exercise_for_vendor(exercise_id)
+    exercise = _exercise_for_vendor(exercise_id, with_sections=True)
     submission = _own_submission(exercise, for_update=True)
     draft = DraftForm.for_sections(exercise.sections, _locale())
     prices = PriceForm.for_items(exercise.price_items, meta={"csrf": False}) if exercise.has_price_envelope else None
@@ -624,7 +630,7 @@ def submission_submit(exercise_id: int):
 @role_required(Role.vendor)
 def submission_receipt(exercise_id: int):
     exercise = _exercise_for_vendor(exercise_id)
-    submission = _own_submission(exercise)
+    submission = _own_submission(exercise, with_vendor=True)
     history = _history(submission)  # first: it loads every version and receipt, which the lines below then reuse
     version = submission.current_version or (submission.versions[-1] if submission.versions else None)
     if version is None:
