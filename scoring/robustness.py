@@ -260,6 +260,10 @@ def _points(value: Decimal) -> str:
     return text
 
 
+#: Krippendorff (2004): alpha >= 0.800 for reliable conclusions, 0.667 <= alpha < 0.800 for tentative ones only.
+LOW_ALPHA = 0.667
+
+
 def robustness_sentences(report: RobustnessReport, lang: str = "en", *,
                          criterion_names: Optional[Mapping[str, str]] = None,
                          member_names: Optional[Mapping[str, str]] = None,
@@ -289,6 +293,12 @@ def robustness_sentences(report: RobustnessReport, lang: str = "en", *,
         agreement = "評審小組的一致程度（Krippendorff's alpha，等距尺度）：" + "；".join(parts) + "。"
     else:
         agreement = "Panel agreement (Krippendorff's alpha, interval): " + "; ".join(parts) + "."
+    # Krippendorff's own reading: below 0.667 the scores do not support even tentative conclusions
+    low = [cname(a.criterion, a.criterion) for a in report.agreement if a.alpha is not None and a.alpha < LOW_ALPHA]
+    if low:
+        agreement += (f"「{'」、「'.join(low)}」的一致程度偏低（低於 0.667）：依賴此排名前，評審小組應先討論這些評分。" if zh
+                      else f" Agreement is low (below 0.667) on {', '.join(low)}: the panel should discuss these "
+                           f"scores before the ranking is relied on.")
 
     if report.first is None:
         return [agreement, "沒有建議書達到及格分數，因此沒有排名第一的建議書。" if zh

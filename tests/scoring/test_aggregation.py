@@ -342,11 +342,16 @@ def test_robustness_sentences_in_english_and_chinese():
                      "would change it.")
     zh = robustness_sentences(report, "zh_Hant")
     assert "方案" in zh[0] and "把 20 分比重由「創新」轉移至「方案」便會改變此結果" in zh[1]
+    low = [a for a in report.agreement if a.alpha is not None and a.alpha < 0.667]
+    # low agreement is said in plain words, never left as a bare figure; high agreement gets no warning
+    assert ("Agreement is low (below 0.667)" in en[0]) == bool(low)
+    assert ("一致程度偏低" in zh[0]) == bool(low)
 
     stable = table_from_scores(LOO_CRITERIA, props("P1", "P2"),
                                {"P1": {"a": D(9), "b": D(9)}, "P2": {"a": D(8), "b": D(8)}})
     en = robustness_sentences(robustness(stable))
     assert "Panel agreement" in en[0] and "not defined (fewer than two members scored it)" in en[0]
+    assert "Agreement is low" not in en[0]  # an undefined alpha is not a low one
     assert en[1] == ("With fewer than two members, leaving one out cannot be tested; no shift of weight from "
                      "one criterion to another, up to its whole weight, would change it.")
     two = _panel({"m1": {"P1": (9, 9), "P2": (8, 8)}, "m2": {"P1": (9, 8), "P2": (7, 8)}},
