@@ -150,6 +150,8 @@ def _detail_page(decision: Decision, status: int = 200, **forms):
                            outcomes=dec.decision_outcomes(decision), approval_refusal=refusal,
                            tenders=tenders, answer_forms=answer_forms, invitable=invitable,
                            contracts=dec.contracts_from(decision),
+                           # everyone who reaches this page may open the letters page (same roles)
+                           letters_link=decision.state in (DecisionState.approved, DecisionState.final),
                            **forms), status
 
 

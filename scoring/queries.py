@@ -299,8 +299,11 @@ def results_of(panel: Panel, lang: str = "en", *, names: dict[int, str] | None =
         .where(PanelMember.panel_id == panel.id))}
     settings = settings_of(panel.exercise)
     overall = settings.overall_pass_mark
-    report = robustness(table, overall_pass_mark=overall)
-    results = technical_results(table, overall_pass_mark=overall)
+    try:
+        report = robustness(table, overall_pass_mark=overall)
+        results = technical_results(table, overall_pass_mark=overall)
+    except ValueError as exc:  # a proposal not yet scored on every criterion: no ranking to state yet
+        return {"error": str(exc), "recommended": None if panel.exercise.has_price_envelope else []}
     view = {"results": results, "overall_pass_mark": overall, "criteria": criteria,
             "submissions": {str(s.id): s for s in proposals},
             "sentences": robustness_sentences(report, lang, member_names=member_names,
