@@ -281,17 +281,22 @@ def _letter_emails(vendor) -> int:
         Notification.user_id.in_([u.id for u in vendor.users]), Notification.subject.like("Letter issued%")))
 
 
+def _awarded_to_the_first():
+    """A scored tender whose award to the first-ranked tenderer (A) is approved, its letters issued on commit."""
+    exercise, subs, officer = _scored(ExerciseKind.tender)
+    approver = create_staff(Role.approver)
+    first = record_decision(exercise, actor=officer, submission_ids=[subs[0].id], justification="Best proposal.")
+    approve_decision(first, actor=approver)
+    db.session.commit()
+    return exercise, subs, officer, approver, first
+
+
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 def test_a_replacement_award_after_a_decline_writes_to_the_new_awardee_only(app, login):
     """A (80) is awarded and declines; B (60, next-ranked) is awarded by a second decision. B's award letter belongs
     to that decision and replaces its regret letter; A keeps its award letter, C is not sent a second regret letter;
     issuing again adds nothing; every letter stays downloadable; the public notice names B."""
-    exercise, subs, officer = _scored(ExerciseKind.tender)
-    a, b, c = subs
-    approver = create_staff(Role.approver)
-    first = record_decision(exercise, actor=officer, submission_ids=[a.id], justification="Best proposal.")
-    approve_decision(first, actor=approver)
-    db.session.commit()
+    exercise, (a, b, c), officer, approver, first = _awarded_to_the_first()
     batch = db.session.scalar(sa.select(LetterBatch).where(LetterBatch.exercise_id == exercise.id))
     assert wait_for(lambda: _ready(batch))
     regret_b = next(letter for letter in batch.letters if letter.vendor_id == b.vendor_id)
@@ -391,12 +396,7 @@ def test_the_migration_gives_existing_letters_their_decision_and_its_downgrade_k
 
 def test_letters_deferred_at_a_replacement_approval_are_issued_from_the_officers_page(app, login, monkeypatch):
     import contracts.letters
-    exercise, subs, officer = _scored(ExerciseKind.tender)
-    a, b, c = subs
-    approver = create_staff(Role.approver)
-    first = record_decision(exercise, actor=officer, submission_ids=[a.id], justification="Best.")
-    approve_decision(first, actor=approver)
-    db.session.commit()
+    exercise, (a, b, c), officer, approver, first = _awarded_to_the_first()
     decline_award(first, actor=officer, reason="Rejected: its insurance lapsed.")
     second = record_decision(exercise, actor=officer, submission_ids=[b.id], justification="Next-ranked.")
     with monkeypatch.context() as patch:  # as if the results were unavailable at the approval
