@@ -113,8 +113,9 @@ def _register_core(app: Flask) -> None:
     registry.add_periodic_task("relay-outbox", "app.relay_outbox", float(app.config["OUTBOX_RELAY_SECONDS"]))
     registry.add_periodic_task("clean-orphans", "app.clean_orphans", float(app.config["CLEAN_ORPHANS_SECONDS"]))
     if app.config.get("BENCH_ROUTES"):  # the benchmark's bare upload endpoint, off unless BENCH_ROUTES=1
-        from app.bench_routes import bp as bench_bp
+        from app.bench_routes import bp as bench_bp, floor as bench_floor
         app.register_blueprint(bench_bp)
+        app.register_blueprint(bench_floor)
 
 
 def _register_areas(app: Flask) -> None:

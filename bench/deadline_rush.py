@@ -105,6 +105,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--plaintext", action="store_true",
                    help="measure without encryption: eoi.crypto's ciphers replaced by pass-throughs in this process "
                         "and in gunicorn's workers (bench/plaintext_crypto.py; never in the application)")
+    p.add_argument("--floor", action="store_true",
+                   help="also measure the framework floor: the same four signed-in requests against the benchmark's "
+                        "minimal routes (app/bench_routes.py: upload with one row and one audit event, a page, a "
+                        "submit with one audit event, a receipt page; no exercise, sealing, version or receipt), and "
+                        "print its ratio to bare uploads")
     p.add_argument("--compare-encryption", action="store_true",
                    help="run twice, encrypted then --plaintext, and print both lines and the throughput encryption "
                         "costs (issue 9: at most 15 %%)")
@@ -928,6 +933,49 @@ def ratio_phase(args, server: Server, seeded: Seeded, size: int) -> tuple[float,
     return bare_rate, full_rate, full_rate / bare_rate, outcomes, lines
 
 
+def floor_flow(vendor: Vendor, body: bytes, content_type: str, sha: str, outcome: Outcome) -> Outcome:
+    """The framework floor of a submission (app/bench_routes.py): upload -> page -> submit -> receipt, signed in."""
+    b = vendor.browser
+    outcome.sha256, outcome.started_at = sha, time.time()
+    start = time.perf_counter()
+    try:
+        up = b.request("POST", "/_bench/floor/files", body, content_type)
+        page = b.follow(up) if up.status == 302 else up
+        sub = b.post_form("/_bench/floor/submit", {"csrf_token": vendor.csrf}) if sha in page.text else page
+        final = b.follow(sub) if sub.status == 302 else sub
+        outcome.steps = [up.seconds, page.seconds, sub.seconds, final.seconds]
+        if final.status == 200 and "FLOOR-R" in final.text:
+            outcome.kind = "accepted"
+        else:
+            outcome.kind, outcome.detail = "error", f"floor flow: {up.status} {page.status} {sub.status} {final.status}"
+    except (OSError, http.client.HTTPException) as exc:
+        outcome.kind, outcome.detail = "error", f"{type(exc).__name__}: {exc}"
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+def floor_phase(args, server: Server, seeded: Seeded, size: int, bare_rate: float) -> tuple[float, list[str]]:
+    """(floor flows per second, report lines), with the ratio phase's clients and attachment size."""
+    n = len(seeded.vendors)
+    prepared = {v.index: prepare_upload(v, seeded.ratio_section, size) for v in seeded.vendors}
+    outcomes = [Outcome(v) for v in seeded.vendors]
+    with CpuMeter(server, args.db_name) as cpu:
+        start = time.perf_counter()
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            list(pool.map(lambda o: floor_flow(o.vendor, *prepared[o.vendor.index], o), outcomes))
+        elapsed = time.perf_counter() - start
+    failed = [o for o in outcomes if o.kind != "accepted"]
+    if failed:
+        raise RuntimeError(f"{len(failed)} floor flows failed; first: {failed[0].detail}")
+    rate = n / elapsed
+    lines = [f"framework floor (same four requests, minimal routes): {n} vendors with {args.concurrency} clients in "
+             f"{elapsed:.1f} s = {rate:.1f}/s, ratio to bare uploads {rate / bare_rate:.3f}",
+             f"  steps: {step_summary(outcomes)}", f"  {cpu.summary()}"]
+    for line in lines:
+        log(line)
+    return rate, lines
+
+
 def rush_phase(args, flask_app, server: Server, seeded: Seeded, size: int) -> tuple[list[Outcome], datetime, list[str]]:
     rng = random.Random(args.seed)
     vendors = list(seeded.vendors)
@@ -1071,6 +1119,7 @@ def run(args, tmp: Path, env: dict, cleanup: Cleanup) -> int:
     rss_start = server.rss_kb()
     bare_rate, full_rate, ratio, ratio_outcomes, ratio_lines = ratio_phase(args, server, seeded, size)
     ratio_problems, _facts = verify(flask_app, seeded.ratio_id, ratio_outcomes)
+    floor_rate, floor_lines = floor_phase(args, server, seeded, size, bare_rate) if args.floor else (None, [])
     ratio_errors = [o for o in ratio_outcomes if o.kind != "accepted"]
 
     rss_before = server.rss_kb()
@@ -1130,6 +1179,11 @@ def run(args, tmp: Path, env: dict, cleanup: Cleanup) -> int:
         print(f"    {o.vendor.email}: {o.detail}")
     for p in ratio_problems[:5]:
         print(f"    check: {p}")
+    for line in floor_lines:
+        print(f"  {line}")
+    if floor_rate:
+        print(f"deadline-rush-floor: bare_rps={bare_rate:.1f} floor_rps={floor_rate:.1f} full_rps={full_rate:.1f} "
+              f"floor_ratio={floor_rate / bare_rate:.3f} ratio={ratio:.3f}")
     print(f"worker RSS (MB) before rush {sorted(round(mb(v)) for v in rss_before.values())}, after "
           f"{sorted(round(mb(v)) for v in rss_after.values())}: growth max {rss_growth:.1f} MB "
           f"(peak during rush +{peak_growth:.1f} MB; since sign-in +{total_growth:.1f} MB)")

@@ -10,6 +10,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 ACTIONS = {
+    # recorded only by the benchmark's floor routes (app/bench_routes.py, BENCH_ROUTES=1)
+    "bench.floor_submit": _l("Benchmark: floor submission"),
+    "bench.floor_upload": _l("Benchmark: floor upload"),
     "storage.full": _l("Upload refused: storage disk full"),
     "auth.password_reset_requested": _l("Password reset requested"),
     "auth.sign_in_failed": _l("Sign-in failed"),
