@@ -7,6 +7,7 @@ original, nothing appended)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import io
 import logging
@@ -19,6 +20,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from flask import current_app
+
+from app.i18n import HK
 
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -126,22 +129,41 @@ def _bytes_reserved(signer) -> int:
     return reserved
 
 
+_STAMP_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"  # how pyHanko hands the signing time to the stamp (its own zone)
+
+
+def hong_kong_stamp_time(ts: str) -> str:
+    """The signing time as pyHanko formats it (_STAMP_TIME_FORMAT, in the server's zone), in Hong Kong time."""
+    return f"{datetime.strptime(ts, _STAMP_TIME_FORMAT).astimezone(HK):%Y-%m-%d %H:%M:%S} HKT (UTC+8)"
+
+
+@functools.cache
+def _stamp_style():
+    """The visible stamp, whose time is the signature's own (/M), shown in Hong Kong time as every date is."""
+    from pyhanko.stamp import TextStampStyle
+
+    class HongKongTimeStampStyle(TextStampStyle):
+        def create_stamp(self, writer, box, text_params):
+            return super().create_stamp(writer, box, {**text_params, "ts": hong_kong_stamp_time(text_params["ts"])})
+
+    return HongKongTimeStampStyle(
+        stamp_text="Digitally signed by %(signer)s\nat %(ts)s\nSHA-256 of the document as rendered:\n%(rendered)s",
+        timestamp_format=_STAMP_TIME_FORMAT, border_width=0)
+
+
 def sign_pdf(pdf: bytes, *, reason: str, location: str = "Hong Kong") -> bytes:
     """Sign pdf (an incremental update, PAdES baseline B): the last page carries a visible stamp with the SHA-256
     of the document as rendered (the signed revision), since no file can print its own final hash."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
-    from pyhanko.stamp import TextStampStyle
 
     rendered_sha256 = hashlib.sha256(pdf).hexdigest()
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     meta = signers.PdfSignatureMetadata(field_name="TenderboxSignature", reason=reason, location=location,
                                         subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256")
-    style = TextStampStyle(stamp_text="Digitally signed by %(signer)s\nat %(ts)s\nSHA-256 of the document as "
-                                      "rendered:\n%(rendered)s", border_width=0)
     field = fields.SigFieldSpec("TenderboxSignature", on_page=-1, box=(51, 40, 544, 100))
     signer = _signer()
-    pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style, new_field_spec=field)
+    pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=_stamp_style(), new_field_spec=field)
     out = io.BytesIO()
     _outside_event_loop(lambda: pdf_signer.sign_pdf(writer, output=out, bytes_reserved=_bytes_reserved(signer),
                                                     appearance_text_params={"rendered": rendered_sha256}))

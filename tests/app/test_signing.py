@@ -42,3 +42,28 @@ def test_a_changed_byte_breaks_the_signature(app):
         signed = bytearray(sign_pdf(render_pdf(HTML), reason="Issued"))
         signed[len(signed) // 4] ^= 0x01
         assert not check_signature(bytes(signed)).is_signed_original
+
+
+def _stamp_lines(pdf: bytes) -> list[str]:
+    """The visible stamp's text lines, from the signature field's appearance stream (PDF literal strings)."""
+    import re
+    field = PdfFileReader(io.BytesIO(pdf)).root["/AcroForm"]["/Fields"][-1]
+    stream = field["/AP"]["/N"].data.decode("latin-1")
+    unescape = lambda s: re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), s)  # noqa: E731
+    return [unescape(s) for s in re.findall(r"\(((?:[^()\\]|\\.)*)\) Tj", stream)]
+
+
+def test_the_visible_stamp_shows_the_signing_time_in_hong_kong_time(app):
+    import re
+    from datetime import datetime, timezone
+
+    from app.i18n import HK
+    with app.app_context():
+        signed = sign_pdf(render_pdf(HTML), reason="Issued")
+    m = str(PdfFileReader(io.BytesIO(signed)).embedded_signatures[-1].sig_object["/M"])  # D:YYYYmmddHHMMSSZ, UTC
+    signed_at = datetime.strptime(m[2:16], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    lines = _stamp_lines(signed)
+    assert lines[0].startswith("Digitally signed by "), lines
+    assert lines[1] == f"at {signed_at.astimezone(HK):%Y-%m-%d %H:%M:%S} HKT (UTC+8)", (lines, m)
+    assert f"{signed_at:%H:%M:%S}" not in lines[1]  # not the UTC time (Hong Kong is 8 hours ahead)
+    assert lines[2] == "SHA-256 of the document as rendered:" and re.fullmatch(r"[0-9a-f]{64}", lines[3]), lines
