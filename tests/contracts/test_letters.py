@@ -149,9 +149,11 @@ def test_regret_letter_shows_only_its_own_vendor_and_a_chinese_letter_is_in_chin
     for other in (a, c):  # no other company's name, BR number or reference
         assert other.vendor.name_en not in text and other.vendor.name_zh not in text
         assert other.vendor.br_number not in text
-    # C's total (70) appears nowhere; the footer's hashes are hex and may hold any digits, and wrap across lines
+    # C's total (70) appears nowhere as a number; the footer's hashes are hex and may hold any digits, and wrap across
+    # lines; names and references carry database ids ("Vendor 1370 Limited"), which are not the number 70
     footer_free = re.sub(r"\b[0-9a-f]{6,}\b", " ", text.split("Reference ")[0])
-    assert "70" not in footer_free
+    assert not re.search(r"(?<![\d.])70(?![\d.])", footer_free), footer_free
+    assert re.search(r"(?<![\d.])60(?![\d.])", footer_free), "positive control: its own total is found as a number"
     stored = json.loads(regret_b.debrief)
     assert set(stored) == {"criteria", "total", "passed", "overall_pass_mark", "below_overall_pass_mark", "rank",
                            "proposals", "successful_total"}
