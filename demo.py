@@ -390,9 +390,9 @@ def _demo_score(vendor_index: int, member_index: int, criterion_index: int) -> i
 
 def _eoi_panel(eoi: Exercise, officer, vendors) -> None:
     """The 2006 EOI fully scored by a five-member panel: one declared conflict, one sheet reopened by the chair
-    and revised, consensus recorded on the first proposal."""
+    and revised, consensus recorded on the first proposal, then signed off by the chair."""
     from scoring.operations import (assign_proposals, declare_conflicts, form_panel, record_consensus, reopen_sheet,
-                                    save_scores, submit_sheet)
+                                    save_scores, sign_off_technical, submit_sheet)
     from scoring.queries import assignment_for, seat_of, technical_criteria_of, vendors_of
     users = [db.session.scalar(sa.select(User).where(User.email == email)) for email in PANEL_EMAILS]
     chair, members = users[0], users[1:]
@@ -434,6 +434,9 @@ def _eoi_panel(eoi: Exercise, officer, vendors) -> None:
         for c in criteria:
             record_consensus(panel, first, c, actor=chair, value=Decimal(_demo_score(0, 0, criteria.index(c))),
                              rationale="Agreed at the moderation meeting of 16 October 2006.")
+    db.session.commit()
+    with simulated_time(_at(2006, 10, 17, 16)):  # the shortlist decision follows the signed-off evaluation
+        sign_off_technical(panel, actor=chair)
     db.session.commit()
 
 
@@ -633,6 +636,7 @@ def _past_tender_awarded(tender: Exercise, shortlist, officer1, officer2, approv
     with simulated_time(_at(2006, 12, 15, 14, 40)):
         ops.confirm_opening(tender, actor=officer2, passphrase=DEMO_OPENING_PASSPHRASES[officer2.email])
     db.session.commit()
+    _past_tender_panel(tender, officer1)
     harbour = next(s for s in standing_submissions(tender) if s.vendor_id == vendors[0][0].vendor_id)
     with simulated_time(_at(2007, 8, 28, 10)):
         decision = dec.record_decision(
@@ -660,6 +664,50 @@ def _past_tender_awarded(tender: Exercise, shortlist, officer1, officer2, approv
         dec.finalise_award(decision, actor=officer1)
     db.session.commit()
     return tender
+
+
+#: The 2006 tender's panel and each member's score for (Harbour Digital, Kowloon Data Centre), with its justification
+PAST_TENDER_SCORES = {
+    "panel.cheung@tenderbox.example": ((8, "Meets every service level with evidence from two bureau services; shares "
+                                           "the migration risk with a parallel run."),
+                                       (6, "Meets the service levels, but leaves the risk of a late migration with "
+                                           "the Government (section 2, risk table).")),
+    "panel.wong@tenderbox.example": ((7, "A credible operation plan; staffing and incident handling well evidenced."),
+                                     (6, "Sound data centres in Hong Kong; the migration plan relies on the "
+                                         "Government's own staff.")),
+    "panel.chow@tenderbox.example": ((8, "The strongest plan: service levels, change control and a costed parallel "
+                                         "run."),
+                                     (5, "Meets the pass mark; the risk table puts the migration delay on the "
+                                         "Government.")),
+}
+
+
+def _past_tender_panel(tender: Exercise, officer) -> None:
+    """The 2006 tender's three-member panel: both tenders scored, no conflict declared, signed off by the chair in
+    January 2007 (its award follows the signed-off evaluation)."""
+    from scoring.operations import (assign_proposals, declare_conflicts, form_panel, save_scores, sign_off_technical,
+                                    submit_sheet)
+    from scoring.queries import assignment_for, seat_of, technical_criteria_of, vendors_of
+    users = [db.session.scalar(sa.select(User).where(User.email == email)) for email in PAST_TENDER_SCORES]
+    with simulated_time(_at(2006, 12, 18, 10)):
+        panel = form_panel(tender, actor=officer, chair=users[0], members=users[1:], deadline=_at(2007, 1, 19, 17))
+        assign_proposals(panel, actor=officer)
+    db.session.commit()
+    criterion = technical_criteria_of(tender)[0]
+    submissions = sorted(standing_submissions(tender), key=lambda s: s.id)  # Harbour Digital's first
+    for m, user in enumerate(users):
+        with simulated_time(_at(2006, 12, 19, 9 + m)):
+            declare_conflicts(seat_of(user, panel), actor=user,
+                              declarations={v.id: (False, "") for v in vendors_of(panel)})
+        for n, (submission, (value, why)) in enumerate(zip(submissions, PAST_TENDER_SCORES[user.email])):
+            with simulated_time(_at(2007, 1, 3 + m, 10 + n)):
+                assignment = assignment_for(seat_of(user, panel), submission)
+                save_scores(assignment, actor=user, version=0, entries={criterion.id: (value, why)})
+                submit_sheet(assignment, actor=user)
+        db.session.commit()
+    with simulated_time(_at(2007, 1, 26, 16)):
+        sign_off_technical(panel, actor=users[0])
+    db.session.commit()
 
 
 def register_demo_cli(app: Flask) -> None:

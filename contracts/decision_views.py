@@ -4,7 +4,7 @@ challenge an award during the standstill. Thin: load -> check -> one operation -
 refusals)."""
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -98,6 +98,9 @@ def decision_new(exercise_id: int):
     existing = dec.live_decision(exercise)
     if existing is not None:
         return redirect(_url(existing))
+    if (outstanding := dec.evaluation_outstanding(exercise)) is not None:  # no form that could only be refused
+        flash(outstanding, "error")
+        return redirect(url_for("eoi.exercise_manage", exercise_id=exercise.id))
     form = DecisionForm(choices=_choices(exercise))
     if not form.is_submitted():
         form.submissions.data = dec.proposal_for(exercise)
@@ -282,4 +285,9 @@ def exercise_decision_panel(exercise) -> dict | None:
     """The decision section of an exercise's manage page: the standing decision, or the link to record one."""
     if not can.can_view_decisions(current_user) or exercise.state not in (*dec.DECIDABLE, ExerciseState.concluded):
         return None
-    return {"decisions": dec.decisions_of(exercise), "may_record": can.can_record_decision(current_user, exercise)}
+    decisions = dec.decisions_of(exercise)
+    may_record = can.can_record_decision(current_user, exercise)
+    # what the officer still waits for, while no decision stands
+    outstanding = (dec.evaluation_outstanding(exercise)
+                   if not may_record and dec.live_decision(exercise) is None else None)
+    return {"decisions": decisions, "may_record": may_record, "outstanding": outstanding}

@@ -49,6 +49,28 @@ def _panel_results(exercise: Exercise) -> dict | None:
     return None if "error" in results else results
 
 
+def evaluation_outstanding(exercise: Exercise) -> str | None:
+    """Why no decision can be recorded on the exercise yet (None once it can): a decision follows the panel's
+    technical evaluation, signed off by its chair, and for a tender with a sealed price envelope the opening of the
+    compliant tenders' prices. Without it an award could be made on proposals nobody evaluated."""
+    from scoring.queries import panel_of
+    if exercise.state not in DECIDABLE:
+        return str(_l("A decision follows the opening and evaluation of the proposals."))
+    panel = panel_of(exercise)
+    if panel is None:
+        return str(_l("A decision follows the panel's evaluation: form the exercise's panel first."))
+    if not panel.is_signed_off:
+        return str(_l("A decision follows the panel's evaluation: its chair has not signed the technical evaluation "
+                      "off yet."))
+    if exercise.has_price_envelope and exercise.price_opened_at is None:
+        if not panel.compliant:
+            return str(_l("No tender passed the technical evaluation, so there is none to award: cancel the tender, "
+                          "with the reason."))
+        return str(_l("A tender's decision follows the opening of the compliant tenders' price envelopes by two of "
+                      "the named officers."))
+    return None
+
+
 def ranked_submission_ids(exercise: Exercise) -> list[int]:
     """The proposals that pass the technical evaluation, best first (the order the next-ranked one is taken from)."""
     results = _panel_results(exercise)
@@ -240,8 +262,8 @@ def record_decision(exercise: Exercise, *, actor: User, submission_ids, justific
     """The officer's decision on an opened exercise (its kind follows the exercise: an EOI's shortlist, a tender's
     award), sent for approval. One decision stands at a time; after a declined award, the next one."""
     _officer(actor)
-    if exercise.state not in DECIDABLE:
-        raise DecisionRefused(_l("A decision follows the opening and evaluation of the proposals."))
+    if (outstanding := evaluation_outstanding(exercise)) is not None:
+        raise DecisionRefused(outstanding)
     if live_decision(exercise) is not None:
         raise DecisionRefused(_l("This exercise already has a decision; it can be replaced only when its tenderer "
                                  "declines or is rejected."))

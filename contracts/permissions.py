@@ -103,8 +103,9 @@ def can_view_decisions(user) -> bool:
 
 
 def can_record_decision(user, exercise) -> bool:
-    from contracts.decisions import DECIDABLE, live_decision
-    return can_manage_contracts(user) and exercise.state in DECIDABLE and live_decision(exercise) is None
+    from contracts.decisions import evaluation_outstanding, live_decision
+    return (can_manage_contracts(user) and evaluation_outstanding(exercise) is None
+            and live_decision(exercise) is None)
 
 
 def can_revise_decision(user, decision) -> bool:

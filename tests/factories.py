@@ -406,6 +406,26 @@ def score_and_submit(panel, user: User, submission: Submission, values: dict[int
     return sheet
 
 
+def sign_off(panel, chair: User):
+    """The chair signs the panel's technical evaluation off (every sheet submitted); returns the panel."""
+    from scoring.operations import sign_off_technical
+    sign_off_technical(panel, actor=chair)
+    db.session.commit()
+    return panel
+
+
+def evaluate(exercise: Exercise, officer: User, submissions, values=None):
+    """A panel (a chair and one member) that scored every proposal (values: per submission, criterion id -> score;
+    default half marks) and whose chair signed the technical evaluation off: what a decision follows.
+    Returns (panel, chair)."""
+    panel, chair, members, _clerk = create_panel(exercise, officer, members=1, secretary=False)
+    for user in (chair, *members):
+        declare_all(panel, user)
+        for i, submission in enumerate(submissions):
+            score_and_submit(panel, user, submission, values=values[i] if values else None)
+    return sign_off(panel, chair), chair
+
+
 # --- contracts ----------------------------------------------------------------------------------
 
 def create_opened_exercise_for(vendor_users: tuple[User, ...], officer: User | None = None) -> Exercise:

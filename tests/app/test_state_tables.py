@@ -203,11 +203,19 @@ def _cops():
 
 
 def _decision(world: World):
-    """An award recorded on an opened restricted tender (two proposals, the world's vendor's first), awaiting
-    approval; the world's approver (not on any panel) approves it."""
+    """An award recorded on an opened restricted tender (two proposals, the world's vendor's first) after the
+    panel's signed-off evaluation, awaiting approval; the world's approver (not on any panel) approves it."""
+    from decimal import Decimal
+
     from contracts import decisions as dec
     from eoi.states import ExerciseKind
-    exercise = _published(world)
+    from scoring.models import Envelope
+    from scoring.operations import add_criterion
+    from tests.factories import evaluate
+    exercise = _exercise(world)
+    add_criterion(exercise, actor=world.officer, name_en="Plan", name_zh="計劃", weight=Decimal(100), max_score=10,
+                  pass_mark=None, envelope=Envelope.technical)
+    _publish(world, exercise)
     submissions = []
     for user in (world.vendor_user, create_vendor_user()):
         submission = _ops().get_or_create_submission(exercise, actor=user)
@@ -217,6 +225,7 @@ def _decision(world: World):
     _close(world, exercise)
     _open(world, exercise)
     exercise.kind = ExerciseKind.tender  # the decision's kind follows the exercise's: an award
+    evaluate(exercise, world.officer, submissions)
     world.made["approver"] = create_staff(Role.approver)
     return dec.record_decision(exercise, actor=world.officer, submission_ids=[submissions[0].id],
                                justification="The best proposal.")

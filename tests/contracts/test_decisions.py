@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from markupsafe import escape
 
 from app.audit import AuditEvent
 from app.auth.models import Role
@@ -23,7 +24,7 @@ from eoi.states import ExerciseKind, ExerciseState
 from scoring.models import EvaluationSettings
 from scoring.queries import technical_criteria_of
 from tests.factories import (create_draft, create_opened_exercise, create_panel, create_staff, create_vendor_user,
-                             declare_all, score_and_submit)
+                             declare_all, score_and_submit, sign_off)
 
 #: per submission (in creation order): scores on the two criteria (max 10 and 5): totals 84, 20 (fails 50), 96
 SCORES = ((8, 4), (2, 1), (9, 5))
@@ -41,6 +42,7 @@ def _evaluated(kind: ExerciseKind):
         declare_all(panel, user)
         for submission, (a, b) in zip(submissions, SCORES):
             score_and_submit(panel, user, submission, values={c1.id: a, c2.id: b})
+    sign_off(panel, chair)  # a decision follows the signed-off evaluation
     return {"exercise": exercise, "submissions": submissions, "officer": officer, "panel": panel, "chair": chair,
             "member": members[0], "secretary": secretary, "approver": create_staff(Role.approver)}
 
@@ -227,3 +229,65 @@ def test_a_declined_award_proposes_the_next_ranked_tenderer(tender):
     second = dec.record_decision(e["exercise"], actor=e["officer"], submission_ids=proposed,
                                  justification="Next-ranked after the withdrawal.")
     assert second.previous_id == decision.id and second.state == DecisionState.submitted
+
+
+def test_a_decision_follows_the_signed_off_evaluation_and_for_a_priced_tender_the_price_opening(app, login):
+    """No panel, a panel still scoring, a tender whose prices are sealed: each refused with what is still to do, the
+    exercise page offers no button but says why, and the form's address sends the officer back with the reason."""
+    from scoring.models import Panel
+    from scoring.operations import confirm_price_opening, start_price_opening
+    from tests.factories import OPENING_PASSPHRASE, create_opened_tender
+    exercise, submissions, officer = create_opened_exercise(vendors=2)
+    client = login(officer)
+
+    def refused_with(text):
+        assert text in _refused(dec.record_decision, exercise, actor=officer, submission_ids=[submissions[0].id],
+                                justification="The better plan.").message
+        page = client.get(f"/manage/exercises/{exercise.id}").get_data(as_text=True)
+        assert str(escape(text)) in page and f"/contracts/decisions/new/{exercise.id}" not in page
+        response = client.get(f"/contracts/decisions/new/{exercise.id}")
+        assert response.status_code == 302 and response.headers["Location"].endswith(f"/manage/exercises/{exercise.id}")
+        assert str(escape(text)) in client.get(response.headers["Location"]).get_data(as_text=True)
+
+    refused_with("form the exercise's panel first")
+    panel, chair, members, _ = create_panel(exercise, officer, members=1)
+    for user in (chair, *members):
+        declare_all(panel, user)
+        for submission in submissions:
+            score_and_submit(panel, user, submission)
+    refused_with("its chair has not signed the technical evaluation off yet")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(dec.Decision)) == 0
+    sign_off(panel, chair)
+    page = client.get(f"/manage/exercises/{exercise.id}").get_data(as_text=True)
+    assert f"/contracts/decisions/new/{exercise.id}" in page  # positive control: now offered, and taken
+    assert dec.record_decision(exercise, actor=officer, submission_ids=[submissions[0].id],
+                               justification="The better plan.").state == DecisionState.submitted
+
+    tender, bids, officer, second = create_opened_tender(prices=(Decimal("100"), Decimal("90")))
+    panel, chair, members, _ = create_panel(tender, officer, members=1)
+    for user in (chair, *members):
+        declare_all(panel, user)
+        for bid in bids:
+            score_and_submit(panel, user, bid)
+    sign_off(panel, chair)
+    assert "opening of the compliant tenders' price envelopes" in _refused(
+        dec.record_decision, tender, actor=officer, submission_ids=[bids[0].id], justification="Best value.").message
+    start_price_opening(panel, actor=officer, passphrase=OPENING_PASSPHRASE)
+    db.session.commit()
+    confirm_price_opening(db.session.get(Panel, panel.id), actor=second, passphrase=OPENING_PASSPHRASE)
+    db.session.commit()
+    assert dec.record_decision(tender, actor=officer, submission_ids=[bids[1].id],
+                               justification="Best value.").entries[0].submission_id == bids[1].id
+
+
+def test_a_tender_that_nobody_passed_is_not_awarded(app):
+    from tests.factories import create_opened_tender
+    tender, bids, officer, _second = create_opened_tender(prices=(Decimal("100"),))
+    panel, chair, members, _ = create_panel(tender, officer, members=1)
+    c1, c2 = technical_criteria_of(tender)
+    for user in (chair, *members):
+        declare_all(panel, user)
+        score_and_submit(panel, user, bids[0], values={c1.id: 1, c2.id: 1})  # below the pass mark of 5
+    sign_off(panel, chair)
+    refusal = _refused(dec.record_decision, tender, actor=officer, submission_ids=[bids[0].id], justification="x")
+    assert "No tender passed the technical evaluation" in refusal.message and "cancel the tender" in refusal.message

@@ -9,7 +9,9 @@ from app.extensions import db
 from contracts.decisions import decision_outcomes, took_part
 from contracts.models import Contract, Decision
 from contracts.states import ChallengeState, DecisionKind, DecisionState
+from contracts.letter_models import Letter
 from eoi.models import Exercise
+from scoring.queries import panel_of
 
 
 def test_demo_shortlist_and_award_after_an_answered_challenge(app):
@@ -26,5 +28,12 @@ def test_demo_shortlist_and_award_after_an_answered_challenge(app):
     assert award.kind == DecisionKind.award and award.state == DecisionState.final
     assert [c.state for c in award.challenges] == [ChallengeState.answered]
     assert award.challenges[0].answered_at < award.final_at and award.final_at >= award.standstill_ends_at
+    # each decision follows its panel's signed-off evaluation, and the 2006 tender's letters went out at approval
+    for decision in (shortlist, award):
+        panel = panel_of(decision.exercise)
+        assert panel.is_signed_off and panel.signed_off_at < decision.recorded_at
+    kinds = sorted(letter.kind.value for letter in db.session.scalars(sa.select(Letter).where(
+        Letter.exercise_id == award.exercise_id)))
+    assert kinds == ["award", "regret"]
     contract = db.session.scalar(sa.select(Contract))
     assert contract.exercise_id == award.exercise_id and contract.vendor_id == award.vendor_ids[0]

@@ -26,7 +26,7 @@ from contracts.letters import (LettersRefused, debrief_of, default_outcomes, iss
 from eoi.states import ExerciseKind
 from scoring.queries import technical_criteria_of
 from tests.factories import (create_opened_exercise, create_panel, create_staff, create_vendor_user, declare_all,
-                             score_and_submit, wait_for)
+                             score_and_submit, sign_off, wait_for)
 
 # Scores of the three scorers (chair and two members) per proposal: {criterion index: (s1, s2, s3)}.
 # C1: weight 60, out of 10, pass mark 6; C2: weight 40, out of 5, pass mark 3.
@@ -44,6 +44,7 @@ def _scored(kind: ExerciseKind = ExerciseKind.eoi, *, chinese: int | None = None
         declare_all(panel, user)
         for submission, (s1, s2) in zip(submissions, SCORES):
             score_and_submit(panel, user, submission, values={c1.id: s1[i], c2.id: s2[i]})
+    sign_off(panel, chair)
     if kind != exercise.kind:
         exercise.kind = kind  # harness shortcut: the same evaluation as a tender
     if chinese is not None:
@@ -443,9 +444,12 @@ def test_my_letters_keeps_the_file_size_beside_the_link_on_a_phone(app, login):
                      page)
 
 
-def test_letters_waiting_for_results_link_the_officer_to_the_step_that_gives_them(app, login):
-    """An approved decision on an exercise without a panel (the demo's 2006 tender): the page says why no letter can
-    be issued and links to forming the panel; once a panel exists, to its results."""
+def test_letters_waiting_for_results_link_the_officer_to_the_step_that_gives_them(app, login, monkeypatch):
+    """An approved decision on an exercise without a panel (recorded before a decision had to follow the signed-off
+    evaluation, as in databases of that time): the page says why no letter can be issued and links to forming the
+    panel; once a panel exists, to its results."""
+    import contracts.decisions
+    monkeypatch.setattr(contracts.decisions, "evaluation_outstanding", lambda exercise: None)
     exercise, subs, officer = create_opened_exercise(vendors=2)
     decision = record_decision(exercise, actor=officer, submission_ids=[subs[0].id],
                                justification="The better operation plan.")
