@@ -42,6 +42,11 @@ class Config:
     # and outside a request (a separate worker, the CLI) DEFAULT_PUBLIC_URL. Never the request's Host header.
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
     DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+    # Open data (OCDS, contracts/open_data.py): the publisher's name, its registered OCID prefix (ask the Open
+    # Contracting Partnership for one; the default marks the data as unregistered) and the data's licence URL.
+    OCDS_PUBLISHER = os.environ.get("OCDS_PUBLISHER", "PPP Procurement Office")
+    OCDS_OCID_PREFIX = os.environ.get("OCDS_OCID_PREFIX", "ocds-tbx000")
+    OCDS_LICENSE = os.environ.get("OCDS_LICENSE", "https://creativecommons.org/licenses/by/4.0/")
 
     # Crash and outage recovery (issue 7). A render claims its document for RENDER_LEASE_SECONDS (longer than the
     # task's hard time limit): a crashed worker's render is taken over once the lease expires. A failed render is

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from io import BytesIO
 
-from flask import Response, abort, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -32,6 +32,7 @@ from contracts.forms import (ContractForm, FeeForm, IssueForm, KpiForm, Mileston
                              kpi_report_form)
 from contracts.models import (Contract, FeeKind, KpiDirection, KpiReport, PerformanceReport, ReportingFrequency,
                               RiskBearer)
+from contracts.open_data import release_package
 from contracts.verification import verify_pdf, verify_reference
 from eoi.models import ServiceCluster, Submission
 
@@ -472,6 +473,21 @@ def report_refile(report_id: int):
     ops.refile_kpi_report(report, actor=current_user, figures=form.figures(), comment=form.comment.data)
     commit(_("Your corrected report was filed. Service credit: %(credit)s.", credit=hkd(report.total_credit)))
     return redirect(url_for("contracts.report_detail", report_id=report.id))
+
+
+# --- public open data (OCDS) -----------------------------------------------------------------------
+
+@bp.get("/open-data/releases.json")
+def open_data():
+    """Every published exercise as an OCDS compiled release, for anyone (what the public pages show, as data)."""
+    response = jsonify(release_package())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/open-data")
+def open_data_page():
+    return render_template("contracts/open_data.html")
 
 
 # --- public verification --------------------------------------------------------------------------

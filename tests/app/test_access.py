@@ -173,6 +173,8 @@ ROUTE_ACCESS: dict[str, Access] = {
     "contracts.report_query": {OFFICER},
     "contracts.report_refile": {VENDOR},  # object check
     "contracts.verify": PUBLIC,
+    "contracts.open_data": PUBLIC,
+    "contracts.open_data_page": PUBLIC,
     "contracts.exercise_letters": {OFFICER, APPROVER, ADMIN},
     "contracts.issue_exercise_letters": {OFFICER},
     "contracts.my_letters": {VENDOR},

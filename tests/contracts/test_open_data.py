@@ -1,0 +1,101 @@
+"""Open data (OCDS 1.1): the release package validates against the standard's schema (tests/data/ocds), holds every
+published exercise and no draft, and publishes only what the public pages show: the number of proposals after the
+opening (never a name or a price before the award notice), the award the notice names, signed contracts' committed
+value in exact HKD."""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from jsonschema import Draft4Validator
+from referencing import Registry
+from referencing.jsonschema import DRAFT4
+
+from app.auth.models import Vendor
+from app.extensions import db
+from contracts.open_data import _amount
+from eoi.models import Exercise
+from tests.factories import create_draft, create_published_exercise, create_submission, create_vendor_user
+
+SCHEMAS = Path(__file__).parents[1] / "data" / "ocds" / "1.1.5"
+URL = "/contracts/open-data/releases.json"
+
+
+def _errors(package: dict) -> list[str]:
+    schemas = {name: json.loads((SCHEMAS / name).read_text()) for name in ("release-package-schema.json",
+                                                                          "release-schema.json")}
+    registry = Registry().with_resources((schema["id"], DRAFT4.create_resource(schema)) for schema in schemas.values())
+    validator = Draft4Validator(schemas["release-package-schema.json"], registry=registry)
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(package)]
+
+
+def _package(client) -> tuple[dict, str]:
+    response = client.get(URL)
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    return response.get_json(), response.get_data(as_text=True)
+
+
+def test_the_demo_as_open_data_validates_and_names_only_the_awarded_company(app, client):
+    from demo import seed_demo
+    seed_demo()
+    draft = create_draft()
+    package, text = _package(client)
+    assert _errors(package) == []
+    # positive control: the validator is live (a status outside the closed codelist fails)
+    broken = copy.deepcopy(package)
+    broken["releases"][0]["tender"]["status"] = "open"
+    assert any("tender/status" in e for e in _errors(broken))
+
+    releases = {r["tender"]["id"]: r for r in package["releases"]}
+    published = set(db.session.scalars(sa.select(Exercise.reference).where(Exercise.id != draft.id)))
+    assert set(releases) == published and draft.reference not in text
+    eoi, awarded, scoring = releases["OSP/EOI/2006/01"], releases["OSP/T/BT/2006"], releases["OSP/T/BT/01"]
+    assert eoi["tender"]["procurementMethod"] == "open" and eoi["tender"]["status"] == "complete"
+    assert eoi["tender"]["numberOfTenderers"] == 12 and "awards" not in eoi
+    assert scoring["tender"]["status"] == "active" and "awards" not in scoring
+    assert scoring["relatedProcesses"][0]["identifier"] == eoi["ocid"]
+    (award,) = awarded["awards"]
+    assert award["status"] == "active" and [s["name"] for s in award["suppliers"]] == ["Harbour Digital Services Limited"]
+    (contract,) = awarded["contracts"]
+    assert contract["awardID"] == award["id"] and contract["value"] == {"amount": 47680000, "currency": "HKD"}
+    assert contract["period"]["startDate"].startswith("2008-01-01") and contract["status"] == "active"
+    # no other company is named anywhere: the shortlist, the bidders and the losers stay off the open data
+    others = [name for name in db.session.scalars(sa.select(Vendor.name_en))
+              if name != "Harbour Digital Services Limited"]
+    assert len(others) == 11 and not [name for name in others if name in text]
+    # each release is dated by its latest public change, its id follows that date
+    assert awarded["date"] == "2008-01-02T01:00:00+00:00" and awarded["id"].endswith("20080102T010000Z")
+
+
+def test_before_the_opening_nothing_of_the_proposals_is_published(app, client):
+    exercise = create_published_exercise(closes_in=timedelta(days=2))
+    vendor_user = create_vendor_user()
+    create_submission(exercise, vendor_user)
+    package, text = _package(client)
+    assert _errors(package) == []
+    (release,) = package["releases"]
+    assert release["tender"]["status"] == "active" and "numberOfTenderers" not in release["tender"]
+    assert vendor_user.vendor.name_en not in text and "awards" not in release and "contracts" not in release
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", release["tender"]["tenderPeriod"]["endDate"])
+
+
+def test_amounts_are_exact_json_numbers_or_refused():
+    assert _amount(Decimal("47680000.00")) == 47680000 and isinstance(_amount(Decimal("47680000.00")), int)
+    assert json.dumps(_amount(Decimal("12345678901.23"))) == "12345678901.23"
+    with pytest.raises(ValueError):
+        _amount(Decimal("1234567890123456.78"))  # 18 digits: a float would round it
+
+
+def test_the_open_data_page_explains_it_in_both_languages(app, client):
+    page = client.get("/contracts/open-data").get_data(as_text=True)
+    assert "Open Contracting Data Standard" in page and f'href="{URL}"' in page
+    assert 'href="/contracts/open-data"' in client.get("/").get_data(as_text=True)  # the footer links to it
+    client.get("/language/zh_Hant?next=/contracts/open-data")
+    chinese = client.get("/contracts/open-data").get_data(as_text=True)
+    assert "開放數據" in chinese and "Open data" not in chinese
