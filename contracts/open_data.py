@@ -124,7 +124,8 @@ def release_of(exercise: Exercise) -> dict:
     changes = [exercise.published_at, exercise.closed_at, exercise.opened_at,
                *((decision.approved_at, decision.final_at) if decision else ()),
                *_award_and_contracts(exercise, decision, release)]
-    release["date"] = max(_when(moment) for moment in changes if moment is not None)
+    # (an exercise cancelled before its publication has no public change but its creation)
+    release["date"] = max((_when(moment) for moment in changes if moment is not None), default=_when(exercise.created_at))
     release["id"] = f"{ocid}-{re.sub(r'[^0-9T]', '', release['date'][:19])}Z"  # e.g. ...-20080102T010000Z
     return release
 

@@ -14,6 +14,18 @@ _OPENING_STATES = frozenset({ExerciseState.published, ExerciseState.closed, Exer
                              ExerciseState.evaluating, ExerciseState.decided, ExerciseState.concluded})
 
 
+def is_public(exercise: Exercise) -> bool:
+    """Published at some time: never a draft, nor a draft cancelled before its publication (its texts stay private)."""
+    return exercise.state in PUBLIC_STATES and (exercise.state != ExerciseState.cancelled
+                                                or exercise.published_at is not None)
+
+
+def public_condition():
+    """is_public as a WHERE clause."""
+    return sa.and_(Exercise.state.in_(PUBLIC_STATES),
+                   sa.or_(Exercise.state != ExerciseState.cancelled, Exercise.published_at.is_not(None)))
+
+
 def is_officer(user) -> bool:
     return getattr(user, "is_authenticated", False) and user.role in MANAGERS
 
@@ -94,13 +106,13 @@ def is_invited(vendor_id: int | None, exercise: Exercise) -> bool:
 def can_view_exercise(user, exercise: Exercise) -> bool:
     """Published exercises are public; drafts only for officers. A restricted tender shows its page to all
     (the fact of the tender is public) but its documents only to invited vendors (see can_download_tender_docs)."""
-    return exercise.state in PUBLIC_STATES or is_officer(user)
+    return is_public(exercise) or is_officer(user)
 
 
 def can_download_exercise_documents(user, exercise: Exercise) -> bool:
     if is_officer(user):
         return True
-    if exercise.state not in PUBLIC_STATES:
+    if not is_public(exercise):
         return False
     if not exercise.is_restricted:
         return True

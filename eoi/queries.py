@@ -15,7 +15,7 @@ from app.notifications import Notification
 from eoi.models import (Acknowledgement, Addendum, Clarification, ClusterSubscription, DeadlineIncident, Exercise,
                         InterestRegistration, Invitation, LateAttempt, Opening, OpeningOfficer, ServiceCluster,
                         Submission, SubmissionVersion)
-from eoi.permissions import PUBLIC_STATES
+from eoi.permissions import public_condition
 from eoi.states import (ExerciseKind, ExerciseState, IncidentState, OpeningEnvelope, OpeningState,
                         SubmissionState)
 
@@ -206,7 +206,7 @@ def _like(text: str) -> str:
 
 def public_exercises(filters: dict[str, str], now):
     """Published (never draft) exercises matching the filters; every value is a bound parameter."""
-    query = sa.select(Exercise).where(Exercise.state.in_(PUBLIC_STATES))
+    query = sa.select(Exercise).where(public_condition())
     if text := filters.get("q"):
         pattern = _like(text)
         query = query.where(sa.or_(Exercise.title_en.ilike(pattern, escape="\\"),

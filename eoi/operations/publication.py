@@ -184,7 +184,8 @@ def cancel_exercise(exercise: Exercise, *, actor: User, reason: str) -> None:
     exercise.cancel_reason = reason.strip()
     transition(exercise, ExerciseState.cancelled, actor=actor, action="exercise.cancelled", reason=reason.strip())
     cancel_started_opening(exercise, actor=actor, reason="The exercise was cancelled.")
-    notify_interested(exercise, "exercise_cancelled")
+    if exercise.published_at is not None:  # a draft nobody outside saw stays unannounced
+        notify_interested(exercise, "exercise_cancelled")
 
 
 def add_exercise_document(exercise: Exercise, upload: SavedUpload, *, title: str, actor: User,

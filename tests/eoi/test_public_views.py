@@ -40,6 +40,35 @@ def test_list_shows_published_exercises_but_never_drafts(client):
     assert client.get(f"/exercises/{draft_id}").status_code == 404
 
 
+def test_a_draft_cancelled_before_its_publication_stays_private(client, login):
+    """Cancelling a draft does not publish it: its texts, its documents and its open data stay with the officers."""
+    from eoi.operations import cancel_exercise, set_subscriptions
+    from tests.factories import create_draft
+    from app.notifications import Notification
+    officer = create_staff(Role.officer)
+    published = create_published_exercise(title_en="Cancelled after publication", officer=officer)
+    draft = create_draft(officer, title_en="Withdrawn plan before publication", clusters=list(published.clusters))
+    subscriber = create_vendor_user()
+    set_subscriptions(subscriber.vendor, {draft.clusters[0].id}, actor=subscriber)
+    cancel_exercise(draft, actor=officer, reason="Not going ahead.")
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
+        Notification.to_email == subscriber.email, Notification.subject.contains(draft.reference))) == 0
+    document = draft.documents[0]
+    assert "Withdrawn plan before publication" not in _titles(client.get("/exercises?state=cancelled"))
+    assert client.get(f"/exercises/{draft.id}").status_code == 404
+    assert client.get(f"/exercises/{draft.id}/documents/{document.id}").status_code == 404
+    assert draft.reference not in client.get("/contracts/open-data/releases.json").get_data(as_text=True)
+    assert login(officer).get(f"/exercises/{draft.id}").status_code == 200  # officers still see it
+    # positive control: a published exercise, once cancelled, stays public with its reason
+    cancel_exercise(published, actor=officer, reason="Funding withdrawn.")
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
+        Notification.to_email == subscriber.email, Notification.subject.contains(published.reference))) == 1
+    assert "Cancelled after publication" in _titles(client.get("/exercises?state=cancelled"))
+    assert client.get(f"/exercises/{published.id}").status_code == 200
+
+
 def test_search_matches_english_chinese_title_and_reference(client):
     create_published_exercise(title_en="Business licensing portal", title_zh="商業牌照入口", reference="OSP-BIZ-7")
     create_published_exercise(title_en="Hospital appointments", title_zh="醫院預約", reference="OSP-MED-9")
