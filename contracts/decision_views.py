@@ -99,7 +99,7 @@ def decision_new(exercise_id: int):
     if existing is not None:
         return redirect(_url(existing))
     if (outstanding := dec.evaluation_outstanding(exercise)) is not None:  # no form that could only be refused
-        flash(outstanding, "error")
+        flash(str(outstanding), "error")
         return redirect(url_for("eoi.exercise_manage", exercise_id=exercise.id))
     form = DecisionForm(choices=_choices(exercise))
     if not form.is_submitted():
@@ -285,9 +285,9 @@ def exercise_decision_panel(exercise) -> dict | None:
     """The decision section of an exercise's manage page: the standing decision, or the link to record one."""
     if not can.can_view_decisions(current_user) or exercise.state not in (*dec.DECIDABLE, ExerciseState.concluded):
         return None
-    decisions = dec.decisions_of(exercise)
     may_record = can.can_record_decision(current_user, exercise)
-    # what the officer still waits for, while no decision stands
-    outstanding = (dec.evaluation_outstanding(exercise)
-                   if not may_record and dec.live_decision(exercise) is None else None)
-    return {"decisions": decisions, "may_record": may_record, "outstanding": outstanding}
+    # what the officer still waits for before recording one (officer's instructions: not for other readers)
+    outstanding = (dec.evaluation_outstanding(exercise) if not may_record and can.can_manage_contracts(current_user)
+                   and dec.live_decision(exercise) is None else None)
+    return {"decisions": dec.decisions_of(exercise), "may_record": may_record,
+            "outstanding": str(outstanding) if outstanding else None}

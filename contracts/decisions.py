@@ -49,25 +49,28 @@ def _panel_results(exercise: Exercise) -> dict | None:
     return None if "error" in results else results
 
 
-def evaluation_outstanding(exercise: Exercise) -> str | None:
-    """Why no decision can be recorded on the exercise yet (None once it can): a decision follows the panel's
-    technical evaluation, signed off by its chair, and for a tender with a sealed price envelope the opening of the
-    compliant tenders' prices. Without it an award could be made on proposals nobody evaluated."""
+def evaluation_outstanding(exercise: Exercise):
+    """Why no decision can be recorded or approved on the exercise (a translatable message), or None once it can:
+    a decision follows the panel's technical evaluation, signed off by its chair; a tender's award goes to a tender
+    that passed it, and with a sealed price envelope follows the opening of the compliant tenders' prices. Without
+    this an award could be made on proposals nobody evaluated."""
     from scoring.queries import panel_of
+    if exercise.state == ExerciseState.cancelled:
+        return _l("The exercise was cancelled: no decision follows it.")
     if exercise.state not in DECIDABLE:
-        return str(_l("A decision follows the opening and evaluation of the proposals."))
+        return _l("A decision follows the opening and evaluation of the proposals.")
     panel = panel_of(exercise)
     if panel is None:
-        return str(_l("A decision follows the panel's evaluation: form the exercise's panel first."))
+        return _l("A decision follows the panel's evaluation: form the exercise's panel first.")
     if not panel.is_signed_off:
-        return str(_l("A decision follows the panel's evaluation: its chair has not signed the technical evaluation "
-                      "off yet."))
+        return _l("A decision follows the panel's evaluation: its chair has not signed the technical evaluation off "
+                  "yet.")
+    if exercise.kind == ExerciseKind.tender and not panel.compliant:
+        return _l("No tender passed the technical evaluation, so there is none to award: cancel the tender, with the "
+                  "reason.")
     if exercise.has_price_envelope and exercise.price_opened_at is None:
-        if not panel.compliant:
-            return str(_l("No tender passed the technical evaluation, so there is none to award: cancel the tender, "
-                          "with the reason."))
-        return str(_l("A tender's decision follows the opening of the compliant tenders' price envelopes by two of "
-                      "the named officers."))
+        return _l("A tender's decision follows the opening of the compliant tenders' price envelopes by two of the "
+                  "named officers.")
     return None
 
 
@@ -120,7 +123,7 @@ def approval_refusal(user, decision: Decision):
         return _l("You took part in the evaluation of this exercise: an approver who did not must approve it.")
     if decision.state != DecisionState.submitted:
         return _l("This decision is not awaiting approval (it is %(state)s).", state=decision.state.title)
-    return None
+    return evaluation_outstanding(decision.exercise)  # e.g. the exercise was cancelled while the decision waited
 
 
 def challenge_refusal(user, decision: Decision):
@@ -235,6 +238,12 @@ def _officer(actor: User) -> None:
     require_role(actor, Role.officer, error=DecisionRefused)
 
 
+def _compliant_ids(exercise: Exercise) -> list[int]:
+    from scoring.queries import panel_of
+    panel = panel_of(exercise)
+    return panel.compliant if panel is not None else []
+
+
 def _entries(exercise: Exercise, submission_ids, kind: DecisionKind) -> list[DecisionEntry]:
     ids = list(dict.fromkeys(int(i) for i in submission_ids))
     standing = {s.id: s for s in standing_submissions(exercise)}
@@ -244,6 +253,9 @@ def _entries(exercise: Exercise, submission_ids, kind: DecisionKind) -> list[Dec
         raise DecisionRefused(_l("An award goes to one tenderer."), field="submissions")
     if any(i not in standing for i in ids):
         raise DecisionRefused(_l("Choose among the proposals that stood at opening."), field="submissions")
+    if kind == DecisionKind.award and ids[0] not in _compliant_ids(exercise):
+        raise DecisionRefused(_l("%(name)s did not pass the technical evaluation: an award goes to a tender that did.",
+                                 name=standing[ids[0]].vendor.name_en), field="submissions")
     if declined := (set(ids) & declined_submission_ids(exercise)):
         raise DecisionRefused(_l("%(names)s declined or was rejected; propose the next-ranked tenderer.",
                                  names=", ".join(standing[i].vendor.name_en for i in sorted(declined))),
@@ -290,6 +302,8 @@ def resubmit_decision(decision: Decision, *, actor: User, submission_ids, justif
     _officer(actor)
     if decision.state != DecisionState.returned:
         raise DecisionRefused(_l("Only a returned decision can be revised."))
+    if (outstanding := evaluation_outstanding(decision.exercise)) is not None:
+        raise DecisionRefused(outstanding)
     entries = _entries(decision.exercise, submission_ids, decision.kind)
     decision.justification = _justification(justification)
     decision.entries.clear()

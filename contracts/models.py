@@ -71,6 +71,7 @@ class ReportingFrequency(str, enum.Enum):
 
 class Contract(db.Model):
     __tablename__ = "contracts"
+    __public_content__ = True  # a signed contract is open data (contracts/open_data.py, app.public_cache)
     TRANSITIONS = CONTRACT_TRANSITIONS
     __table_args__ = (
         sa.CheckConstraint("ends_on > starts_on", name="term_positive"),
@@ -142,6 +143,7 @@ class ContractFee(db.Model):
     """One part of the fee model: a fixed fee, a subscription, a per-transaction fee or a revenue share (a mix is
     several lines). `rate` is in the kind's unit; `committed` is what the line commits over the term (HK$)."""
     __tablename__ = "contract_fees"
+    __public_content__ = True  # a signed contract's value is open data (contracts/open_data.py, app.public_cache)
     __table_args__ = (sa.UniqueConstraint("contract_id", "position"),
                       sa.CheckConstraint("rate >= 0 AND committed >= 0", name="not_negative"))
 

@@ -1,24 +1,24 @@
 """Open data: every published exercise as an Open Contracting Data Standard (OCDS 1.1) compiled release, in one
-release package: the tender (its texts, periods, clusters and public documents, the number of tenderers once the box
-is opened), the award that the public award notice names, and the contracts signed from it with their committed
-value in HKD. It publishes only what the public pages already show: never a draft, never a submission's content or
-price, no tenderer's name before the award notice."""
+release package: the tender (its texts, periods, clusters and public documents), and from the public award notice on
+the number of proposals received, the award the notice names and the contracts signed from it with their committed
+value in HKD. It publishes what the public pages show: never a draft, never a submission's content or price, no
+tenderer's name and no count of proposals before the notice (a restricted tender's invitees would learn whether they
+bid alone)."""
 from __future__ import annotations
 
-import re
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
 
+from app.audit import AuditEvent
 from app.db import now_utc
 from app.extensions import db
 from app.i18n import iso_utc
 from app.notifications import external_url
-from contracts.decisions import approved_decision
+from contracts.decisions import approved_decision, contracts_from
 from contracts.letters import award_notice
-from contracts.models import Contract
 from contracts.states import ContractState, DecisionKind, DecisionState
 from eoi.models import Exercise
 from eoi.queries import public_exercises, standing_submissions
@@ -28,9 +28,13 @@ OCDS_VERSION = "1.1"
 _TENDER_STATUS = {ExerciseState.decided: "complete", ExerciseState.concluded: "complete",
                   ExerciseState.cancelled: "cancelled"}  # otherwise (published to evaluating) "active"
 _AWARD_STATUS = {DecisionState.approved: "pending", DecisionState.final: "active"}  # pending: in its standstill
-_CONTRACT_STATUS = {ContractState.signed: "pending", ContractState.active: "active",
+# OCDS "active": signed by all parties and in force (our "signed" waits only for its service start date)
+_CONTRACT_STATUS = {ContractState.signed: "active", ContractState.active: "active",
                     ContractState.completed: "terminated", ContractState.terminated: "terminated"}
-PUBLISHED_CONTRACT_STATES = tuple(_CONTRACT_STATUS)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # stored UTC (SQLite gives it naive)
 
 
 def _when(moment: datetime | None) -> str | None:
@@ -59,12 +63,30 @@ def _party(vendor) -> dict:
     return {"id": f"vendor-{vendor.id}", "name": vendor.name_en, "roles": ["supplier"]}
 
 
-def _tender(exercise: Exercise) -> dict:
+def _documents(exercise: Exercise) -> list[dict]:
+    """The exercise's current documents. A restricted tender's are for its invitees: listed without an address."""
+    documents = []
+    for d in exercise.documents:
+        if d.superseded:
+            continue
+        published = max(filter(None, (_utc(d.created_at), exercise.published_at and _utc(exercise.published_at))))
+        document = {"id": f"document-{d.id}", "title": d.title, "datePublished": _when(published),
+                    "documentType": "clarifications" if d.addendum_id else "biddingDocuments",
+                    "format": d.file.content_type}
+        if not exercise.is_restricted:
+            document["url"] = external_url("eoi.exercise_document_download", exercise_id=exercise.id,
+                                           document_id=d.id)
+        documents.append(document)
+    return documents
+
+
+def _tender(exercise: Exercise, notice: dict | None) -> dict:
     tender = {
         "id": exercise.reference,
         "title": exercise.title_en,
         "description": exercise.description_en,
         "status": _TENDER_STATUS.get(exercise.state, "active"),
+        "procuringEntity": _buyer(),
         "procurementMethod": "open" if exercise.kind == ExerciseKind.eoi else "selective",
         "procurementMethodDetails": ("Expression of Interest" if exercise.kind == ExerciseKind.eoi
                                      else "Restricted tender, by invitation of the shortlisted companies"),
@@ -73,32 +95,28 @@ def _tender(exercise: Exercise) -> dict:
         "tenderPeriod": {"startDate": _when(exercise.published_at or exercise.publication_at),
                          "endDate": _when(exercise.closes_at)},
         "items": [{"id": cluster.code, "description": cluster.name_en} for cluster in exercise.clusters],
-        "documents": [{"id": f"document-{d.id}", "documentType": "biddingDocuments", "title": d.title,
-                       "url": external_url("eoi.exercise_document_download", exercise_id=exercise.id, document_id=d.id),
-                       "datePublished": _when(d.created_at), "format": d.file.content_type}
-                      for d in exercise.documents if not d.superseded],
+        "documents": _documents(exercise),
     }
     if exercise.clarification_deadline:
         tender["enquiryPeriod"] = {"endDate": _when(exercise.clarification_deadline)}
-    if exercise.opened_at is not None:  # the count only, once the box is open (invariant 1)
+    if notice is not None:  # the count only, and only with the notice (invariant 1; invitees learn nothing early)
         tender["numberOfTenderers"] = len(standing_submissions(exercise))
     return tender
 
 
-def _award_and_contracts(exercise: Exercise, decision, release: dict) -> list[datetime | None]:
-    """Add the award the public notice names (a tender's, once its letters are issued) and the contracts signed from
-    it; returns the moments they changed."""
-    notice = award_notice(exercise) if decision is not None and decision.kind == DecisionKind.award else None
-    if notice is None:
+def _award_and_contracts(exercise: Exercise, notice: dict | None, release: dict) -> list[datetime | None]:
+    """Add the award the public notice names (a tender's) and the contracts signed from that award; returns the
+    moments they changed."""
+    decision = approved_decision(exercise) if notice is not None and exercise.kind == ExerciseKind.tender else None
+    if decision is None or decision.kind != DecisionKind.award:
         return []
     award_id = f"award-{decision.id}"
-    release["awards"] = [{"id": award_id, "title": exercise.title_en, "status": _AWARD_STATUS[decision.state],
-                          "date": _when(decision.approved_at),
+    status = "cancelled" if exercise.state == ExerciseState.cancelled else _AWARD_STATUS[decision.state]
+    release["awards"] = [{"id": award_id, "title": exercise.title_en, "status": status,
+                          "date": _when(notice["issued_at"]),
                           "suppliers": [{"id": f"vendor-{v.id}", "name": v.name_en} for v in notice["vendors"]]}]
     release["parties"].extend(_party(v) for v in notice["vendors"])
-    contracts = db.session.scalars(sa.select(Contract).where(
-        Contract.exercise_id == exercise.id, Contract.state.in_(PUBLISHED_CONTRACT_STATES))
-        .order_by(Contract.id)).all()
+    contracts = [c for c in contracts_from(decision) if c.state in _CONTRACT_STATUS]  # signed ones: not drafts
     if contracts:
         release["contracts"] = [{
             "id": contract.reference, "awardID": award_id, "title": contract.title_en,
@@ -108,25 +126,34 @@ def _award_and_contracts(exercise: Exercise, decision, release: dict) -> list[da
             "value": {"amount": _amount(contract.value), "currency": "HKD"},
             "dateSigned": _when(contract.signed_at),
         } for contract in contracts]
-    return [*(moment for c in contracts for moment in (c.signed_at, c.activated_at, c.closed_at))]
+    return [decision.final_at, *(moment for c in contracts
+                                 for moment in (c.signed_at, c.activated_at, c.closed_at,
+                                                *(v.created_at for v in c.versions)))]
+
+
+def _cancelled_at(exercise: Exercise) -> datetime | None:
+    return db.session.scalar(sa.select(sa.func.max(AuditEvent.occurred_at)).where(
+        AuditEvent.action == "exercise.cancelled", AuditEvent.object_type == "Exercise",
+        AuditEvent.object_id == str(exercise.id)))
 
 
 def release_of(exercise: Exercise) -> dict:
-    """One exercise's compiled release: its current state, dated by its latest public change."""
+    """One exercise's compiled release: its current state, dated (and identified) by its latest public change."""
     ocid = _ocid(exercise)
+    notice = award_notice(exercise)
     release = {"ocid": ocid, "tag": ["compiled"], "initiationType": "tender", "language": "en",
                "buyer": _buyer(), "parties": [_buyer() | {"roles": ["buyer", "procuringEntity"]}],
-               "tender": _tender(exercise)}
-    if exercise.parent is not None:  # a restricted tender follows its EOI's shortlist
-        release["relatedProcesses"] = [{"id": "1", "relationship": ["prior"], "title": exercise.parent.title_en,
+               "tender": _tender(exercise, notice)}
+    if exercise.parent is not None:  # a restricted tender follows on from its EOI, which chose who is invited
+        release["relatedProcesses"] = [{"id": "1", "relationship": ["planning"], "title": exercise.parent.title_en,
                                         "scheme": "ocid", "identifier": _ocid(exercise.parent)}]
-    decision = approved_decision(exercise)  # the shortlist or award the exercise ended in (its tender is complete)
     changes = [exercise.published_at, exercise.closed_at, exercise.opened_at,
-               *((decision.approved_at, decision.final_at) if decision else ()),
-               *_award_and_contracts(exercise, decision, release)]
-    # (an exercise cancelled before its publication has no public change but its creation)
-    release["date"] = max((_when(moment) for moment in changes if moment is not None), default=_when(exercise.created_at))
-    release["id"] = f"{ocid}-{re.sub(r'[^0-9T]', '', release['date'][:19])}Z"  # e.g. ...-20080102T010000Z
+               *(a.issued_at for a in exercise.addenda), notice["issued_at"] if notice else None,
+               _cancelled_at(exercise) if exercise.state == ExerciseState.cancelled else None,
+               *_award_and_contracts(exercise, notice, release)]
+    latest = max((_utc(moment) for moment in changes if moment is not None), default=_utc(exercise.created_at))
+    release["date"] = _when(latest)
+    release["id"] = f"{ocid}-{latest:%Y%m%dT%H%M%SZ}"
     return release
 
 

@@ -17,6 +17,7 @@ from app.auth.forms import ConfirmForm
 from app.auth.models import Role
 from app.auth.permissions import role_required
 from app.boundary import commit, on_refusal
+from app.public_cache import public_page
 from app.documents.service import download_name, read_verified
 from app.errors import require
 from app.extensions import db
@@ -478,15 +479,15 @@ def report_refile(report_id: int):
 # --- public open data (OCDS) -----------------------------------------------------------------------
 
 @bp.get("/open-data/releases.json")
+@public_page(lambda now: None)  # built once per public content version; only a commit changes it, not the clock
 def open_data():
     """Every published exercise as an OCDS compiled release, for anyone (what the public pages show, as data)."""
-    response = jsonify(release_package())
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
+    return jsonify(release_package())
 
 
 @bp.get("/open-data")
 def open_data_page():
+    """What the open data holds and where to download it."""
     return render_template("contracts/open_data.html")
 
 

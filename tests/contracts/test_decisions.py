@@ -291,3 +291,46 @@ def test_a_tender_that_nobody_passed_is_not_awarded(app):
     sign_off(panel, chair)
     refusal = _refused(dec.record_decision, tender, actor=officer, submission_ids=[bids[0].id], justification="x")
     assert "No tender passed the technical evaluation" in refusal.message and "cancel the tender" in refusal.message
+
+
+def test_an_award_goes_only_to_a_tender_that_passed_even_after_the_price_opening(app):
+    from scoring.models import Panel
+    from scoring.operations import confirm_price_opening, start_price_opening
+    from tests.factories import OPENING_PASSPHRASE, create_opened_tender
+    tender, (failed, passed), officer, second = create_opened_tender(prices=(Decimal("50"), Decimal("90")))
+    panel, chair, members, _ = create_panel(tender, officer, members=1)
+    c1, c2 = technical_criteria_of(tender)
+    for user in (chair, *members):
+        declare_all(panel, user)
+        score_and_submit(panel, user, failed, values={c1.id: 1, c2.id: 9})  # below criterion 1's pass mark
+        score_and_submit(panel, user, passed, values={c1.id: 7, c2.id: 7})
+    sign_off(panel, chair)
+    start_price_opening(panel, actor=officer, passphrase=OPENING_PASSPHRASE)
+    db.session.commit()
+    confirm_price_opening(db.session.get(Panel, panel.id), actor=second, passphrase=OPENING_PASSPHRASE)
+    db.session.commit()
+    refusal = _refused(dec.record_decision, tender, actor=officer, submission_ids=[failed.id], justification="Cheapest.")
+    assert "did not pass the technical evaluation" in refusal.message and refusal.field == "submissions"
+    decision = dec.record_decision(tender, actor=officer, submission_ids=[passed.id], justification="Best value.")
+    approver = create_staff(Role.approver)
+    dec.return_decision(decision, actor=approver, reason="Explain the price difference.")
+    db.session.commit()
+    refusal = _refused(dec.resubmit_decision, decision, actor=officer, submission_ids=[failed.id], justification="x")
+    assert "did not pass the technical evaluation" in refusal.message
+
+
+def test_a_decision_waiting_on_a_cancelled_exercise_is_neither_approved_nor_resubmitted(eoi):
+    from eoi.operations import cancel_exercise
+    first, _failed, best = eoi["submissions"]
+    waiting = dec.record_decision(eoi["exercise"], actor=eoi["officer"], submission_ids=[best.id, first.id],
+                                  justification="The panel's recommendation.")
+    db.session.commit()
+    assert dec.approval_refusal(eoi["approver"], waiting) is None  # positive control: approvable until cancelled
+    cancel_exercise(eoi["exercise"], actor=eoi["officer"], reason="The programme was re-scoped.")
+    db.session.commit()
+    assert "cancelled" in str(dec.approval_refusal(eoi["approver"], waiting))
+    assert "cancelled" in _refused(dec.approve_decision, waiting, actor=eoi["approver"]).message
+    db.session.refresh(waiting)
+    assert waiting.state == DecisionState.submitted
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(dec.Decision).where(
+        dec.Decision.state == DecisionState.approved)) == 0

@@ -18,6 +18,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
 from app.auth.models import Vendor
+from app.db import now_utc, simulated_time
 from app.extensions import db
 from contracts.open_data import _amount
 from eoi.models import Exercise
@@ -69,8 +70,8 @@ def test_the_demo_as_open_data_validates_and_names_only_the_awarded_company(app,
     others = [name for name in db.session.scalars(sa.select(Vendor.name_en))
               if name != "Harbour Digital Services Limited"]
     assert len(others) == 11 and not [name for name in others if name in text]
-    # each release is dated by its latest public change, its id follows that date
-    assert awarded["date"] == "2008-01-02T01:00:00+00:00" and awarded["id"].endswith("20080102T010000Z")
+    # each release is dated by its latest public change (here the contract's variation), its id follows that date
+    assert awarded["date"] == "2008-08-20T02:00:00+00:00" and awarded["id"].endswith("20080820T020000Z")
 
 
 def test_before_the_opening_nothing_of_the_proposals_is_published(app, client):
@@ -99,3 +100,47 @@ def test_the_open_data_page_explains_it_in_both_languages(app, client):
     client.get("/language/zh_Hant?next=/contracts/open-data")
     chinese = client.get("/contracts/open-data").get_data(as_text=True)
     assert "開放數據" in chinese and "Open data" not in chinese
+
+
+def test_the_award_and_the_count_wait_for_the_notice_and_a_cancellation_shows(app, client, monkeypatch):
+    """An approved award whose letters are not issued yet is not open data (nor how many tendered); once the letters
+    go out the award appears, pending in its standstill, under a new release id; a cancellation changes both."""
+    import contracts.letters
+    from contracts import decisions as dec
+    from contracts.letters import LettersRefused, issue_letters
+    from eoi.operations import cancel_exercise
+    from eoi.states import ExerciseKind
+    from tests.contracts.test_decisions import _evaluated
+    e = _evaluated(ExerciseKind.tender)
+    first, failed, best = e["submissions"]
+    decision = dec.record_decision(e["exercise"], actor=e["officer"], submission_ids=[best.id],
+                                   justification="Highest technical score.")
+    with monkeypatch.context() as patch:  # as if the letters could not be issued at the approval
+        patch.setattr(contracts.letters, "issue_letters", lambda *a, **k: (_ for _ in ()).throw(LettersRefused("later")))
+        dec.approve_decision(decision, actor=e["approver"])
+    db.session.commit()
+    names = [s.vendor.name_en for s in e["submissions"]]
+    package, text = _package(client)
+    (before,) = package["releases"]
+    assert "awards" not in before and "numberOfTenderers" not in before["tender"]
+    assert not [name for name in names if name in text]
+
+    with simulated_time(now_utc() + timedelta(minutes=5)):  # later than the opening, to the second
+        issue_letters(e["exercise"], dec.decision_outcomes(decision), actor=e["officer"], decision=decision,
+                      reference=f"{e['exercise'].reference}/L")
+        db.session.commit()
+    package, text = _package(client)
+    assert _errors(package) == []
+    (after,) = package["releases"]
+    (award,) = after["awards"]
+    assert award["status"] == "pending" and [s["name"] for s in award["suppliers"]] == [best.vendor.name_en]
+    assert after["tender"]["numberOfTenderers"] == 3 and after["id"] != before["id"]
+    assert first.vendor.name_en not in text and failed.vendor.name_en not in text
+
+    with simulated_time(now_utc() + timedelta(minutes=10)):
+        cancel_exercise(e["exercise"], actor=e["officer"], reason="The service is brought in-house.")
+        db.session.commit()
+    package, _text = _package(client)
+    (cancelled,) = package["releases"]
+    assert cancelled["tender"]["status"] == "cancelled" and cancelled["awards"][0]["status"] == "cancelled"
+    assert cancelled["id"] != after["id"] and _errors(package) == []
