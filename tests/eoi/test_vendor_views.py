@@ -325,9 +325,14 @@ def test_receipt_page_says_being_prepared_until_the_pdf_is_ready(login, vendor):
     client = login(vendor)
     _ready_to_submit(client, exercise, vendor)
     _submit(client, exercise, vendor)
-    doc = db.session.get(Document, db.session.scalar(sa.select(SubmissionVersion.receipt_document_id)))
-    doc.status, doc.sha256 = DocumentStatus.queued, None
+    doc_id = db.session.scalar(sa.select(SubmissionVersion.receipt_document_id))
+    # a real worker would otherwise finish its render after the reset below and mark it ready again
+    assert wait_for(lambda: db.session.scalar(sa.select(Document).where(Document.id == doc_id,
+                                                                       Document.status == DocumentStatus.ready)))
+    db.session.execute(sa.update(Document).where(Document.id == doc_id)
+                       .values(status=DocumentStatus.queued, sha256=None))  # as if its render were still waiting
     db.session.commit()
+    doc = db.session.get(Document, doc_id)
     page = client.get(_url(exercise, "/receipt")).get_data(as_text=True)
     assert "Being prepared" in page and f"/documents/{doc.id}" not in page
 
