@@ -25,6 +25,7 @@ from eoi.queries import public_exercises, standing_submissions
 from eoi.states import ExerciseKind, ExerciseState
 
 OCDS_VERSION = "1.1"
+CHINESE = "zh-Hant"  # OCDS's multilingual fields take a BCP 47 suffix: title_zh-Hant beside the English title
 _TENDER_STATUS = {ExerciseState.decided: "complete", ExerciseState.concluded: "complete",
                   ExerciseState.cancelled: "cancelled"}  # otherwise (published to evaluating) "active"
 _AWARD_STATUS = {DecisionState.approved: "pending", DecisionState.final: "active"}  # pending: in its standstill
@@ -51,6 +52,11 @@ def _amount(value: Decimal) -> int | float:
     return number
 
 
+def _texts(field: str, english: str, chinese: str | None) -> dict:
+    """A text field in English, with its Traditional Chinese twin when one was written."""
+    return {field: english} | ({f"{field}_{CHINESE}": chinese} if chinese else {})
+
+
 def _ocid(exercise: Exercise) -> str:
     return f"{current_app.config['OCDS_OCID_PREFIX']}-{exercise.reference.replace('/', '-')}"
 
@@ -60,7 +66,7 @@ def _buyer() -> dict:
 
 
 def _party(vendor) -> dict:
-    return {"id": f"vendor-{vendor.id}", "name": vendor.name_en, "roles": ["supplier"]}
+    return {"id": f"vendor-{vendor.id}", **_texts("name", vendor.name_en, vendor.name_zh), "roles": ["supplier"]}
 
 
 def _documents(exercise: Exercise) -> list[dict]:
@@ -70,7 +76,7 @@ def _documents(exercise: Exercise) -> list[dict]:
         if d.superseded:
             continue
         published = max(filter(None, (_utc(d.created_at), exercise.published_at and _utc(exercise.published_at))))
-        document = {"id": f"document-{d.id}", "title": d.title, "datePublished": _when(published),
+        document = {"id": f"document-{d.id}", **_texts("title", d.title, d.title_zh), "datePublished": _when(published),
                     "documentType": "clarifications" if d.addendum_id else "biddingDocuments",
                     "format": d.file.content_type}
         if not exercise.is_restricted:
@@ -83,8 +89,8 @@ def _documents(exercise: Exercise) -> list[dict]:
 def _tender(exercise: Exercise, notice: dict | None) -> dict:
     tender = {
         "id": exercise.reference,
-        "title": exercise.title_en,
-        "description": exercise.description_en,
+        **_texts("title", exercise.title_en, exercise.title_zh),
+        **_texts("description", exercise.description_en, exercise.description_zh),
         "status": _TENDER_STATUS.get(exercise.state, "active"),
         "procuringEntity": _buyer(),
         "procurementMethod": "open" if exercise.kind == ExerciseKind.eoi else "selective",
@@ -94,7 +100,8 @@ def _tender(exercise: Exercise, notice: dict | None) -> dict:
         "submissionMethod": ["electronicSubmission"],
         "tenderPeriod": {"startDate": _when(exercise.published_at or exercise.publication_at),
                          "endDate": _when(exercise.closes_at)},
-        "items": [{"id": cluster.code, "description": cluster.name_en} for cluster in exercise.clusters],
+        "items": [{"id": cluster.code, **_texts("description", cluster.name_en, cluster.name_zh)}
+                  for cluster in exercise.clusters],
         "documents": _documents(exercise),
     }
     if exercise.clarification_deadline:
@@ -112,14 +119,15 @@ def _award_and_contracts(exercise: Exercise, notice: dict | None, release: dict)
         return []
     award_id = f"award-{decision.id}"
     status = "cancelled" if exercise.state == ExerciseState.cancelled else _AWARD_STATUS[decision.state]
-    release["awards"] = [{"id": award_id, "title": exercise.title_en, "status": status,
+    release["awards"] = [{"id": award_id, **_texts("title", exercise.title_en, exercise.title_zh), "status": status,
                           "date": _when(notice["issued_at"]),
+                          # a reference carries no translations in OCDS: the Chinese name is the party's
                           "suppliers": [{"id": f"vendor-{v.id}", "name": v.name_en} for v in notice["vendors"]]}]
     release["parties"].extend(_party(v) for v in notice["vendors"])
     contracts = [c for c in contracts_from(decision) if c.state in _CONTRACT_STATUS]  # signed ones: not drafts
     if contracts:
         release["contracts"] = [{
-            "id": contract.reference, "awardID": award_id, "title": contract.title_en,
+            "id": contract.reference, "awardID": award_id, **_texts("title", contract.title_en, contract.title_zh),
             "status": _CONTRACT_STATUS[contract.state],
             "period": {"startDate": f"{contract.starts_on.isoformat()}T00:00:00+08:00",  # whole days, Hong Kong time
                        "endDate": f"{contract.ends_on.isoformat()}T23:59:59+08:00"},

@@ -36,6 +36,17 @@ def _errors(package: dict) -> list[str]:
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(package)]
 
 
+def _strings(value):
+    """Every string in a JSON document (Chinese arrives \\u-escaped in the text)."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
 def _package(client) -> tuple[dict, str]:
     response = client.get(URL)
     assert response.status_code == 200 and response.mimetype == "application/json"
@@ -66,10 +77,22 @@ def test_the_demo_as_open_data_validates_and_names_only_the_awarded_company(app,
     (contract,) = awarded["contracts"]
     assert contract["awardID"] == award["id"] and contract["value"] == {"amount": 47680000, "currency": "HKD"}
     assert contract["period"]["startDate"].startswith("2008-01-01") and contract["status"] == "active"
-    # no other company is named anywhere: the shortlist, the bidders and the losers stay off the open data
-    others = [name for name in db.session.scalars(sa.select(Vendor.name_en))
-              if name != "Harbour Digital Services Limited"]
-    assert len(others) == 11 and not [name for name in others if name in text]
+    # the Chinese texts beside the English ones, under OCDS's language-suffixed fields
+    exercise = db.session.scalar(sa.select(Exercise).where(Exercise.reference == "OSP/T/BT/2006"))
+    harbour = db.session.scalar(sa.select(Vendor).where(Vendor.name_en == "Harbour Digital Services Limited"))
+    assert awarded["tender"]["title_zh-Hant"] == award["title_zh-Hant"] == exercise.title_zh != exercise.title_en
+    assert awarded["tender"]["items"][0]["description_zh-Hant"] == exercise.clusters[0].name_zh
+    assert contract["title_zh-Hant"] and "title_zh-Hant" not in awarded["relatedProcesses"][0]
+    suppliers = [p for p in awarded["parties"] if p["roles"] == ["supplier"]]
+    assert suppliers == [{"id": f"vendor-{harbour.id}", "name": harbour.name_en, "name_zh-Hant": harbour.name_zh,
+                          "roles": ["supplier"]}]
+    # no other company is named anywhere, in either language: the shortlist, the bidders and the losers stay off
+    names = set(_strings(package))
+    others = [(vendor.name_en, vendor.name_zh) for vendor in db.session.scalars(sa.select(Vendor))
+              if vendor.id != harbour.id]
+    assert len(others) == 11 and not names & {name for pair in others for name in pair if name}
+    assert not [english for english, _ in others if english in text]  # nor inside a longer text
+    assert harbour.name_zh in names  # positive control: a Chinese name would be found
     # each release is dated by its latest public change (here the contract's variation), its id follows that date
     assert awarded["date"] == "2008-08-20T02:00:00+00:00" and awarded["id"].endswith("20080820T020000Z")
 
