@@ -84,6 +84,11 @@ def test_officer_records_approver_approves_vendor_challenges(tender, login):
     assert _post(approver, f"/contracts/decisions/{decision.id}/approve", page=detail).status_code == 302
     db.session.refresh(decision)
     assert decision.state == DecisionState.approved
+    # the standstill reads as one phrase in each language (the comma is the language's own)
+    assert re.search(r"10 days, until \d+ \w{3} \d{4}, \d\d:\d\d",
+                     approver.get(f"/contracts/decisions/{decision.id}").get_data(as_text=True))
+    assert re.search(r"10 日，至 \d{4}年\d+月\d+日",
+                     evaluator_client.get(f"/contracts/decisions/{decision.id}").get_data(as_text=True))
     # vendors: the loser sees its outcome and challenges; another company gets 404
     loser = login(_vendor_user(first))
     mine = loser.get("/contracts/decisions/mine").get_data(as_text=True)

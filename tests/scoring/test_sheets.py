@@ -142,3 +142,16 @@ def test_sheet_page_shows_the_proposal_beside_the_form(sheet_world, login):
     panel, member, assignment, c1, c2 = sheet_world
     text = login(member).get(f"/scoring/assignments/{assignment.id}").get_data(as_text=True)
     assert "Our approach." in text and 'id="score-sheet"' in text and "js/scoresheet.js" in text
+
+
+def test_each_criterion_states_its_weight_scale_and_pass_mark_as_one_phrase_in_chinese(app, login):
+    exercise, submissions, officer = create_opened_exercise(vendors=1, criteria=((60, 10, 6), (40, 5)))
+    panel, chair, members, _ = create_panel(exercise, officer)
+    declare_all(panel, members[0])
+    assignment = assignment_for(seat_of(members[0], panel), submissions[0])
+    client = login(members[0])
+    english = client.get(f"/scoring/assignments/{assignment.id}").get_data(as_text=True)
+    assert "weight 60%, scale 0 to 10, pass mark 6" in english and "weight 40%, scale 0 to 5<" in english
+    client.get("/language/zh_Hant")
+    chinese = client.get(f"/scoring/assignments/{assignment.id}").get_data(as_text=True)
+    assert "比重 60%，評分尺度 0 至 10，及格分數 6" in chinese and "比重 40%，評分尺度 0 至 5<" in chinese
