@@ -43,6 +43,9 @@ def test_vendor_home_lists_proposals_addenda_reconfirmations_and_unread_notifica
     assert "Submitted before an addendum: not re-confirmed" in page
     assert "Addenda to acknowledge" in page and "Addendum no. 1" in page
     assert "Re-confirm your proposal for OSP-EOI-HOME" in page and "Unread notifications" in page
+    # a notification links within the site as served, not to the address the mail was built for
+    assert f'<a href="/exercises/{exercise.id}/submission">Re-confirm your proposal' in page
+    assert 'href="http' not in page
 
 
 def test_an_addendum_that_changes_requirements_tells_each_affected_vendor_with_the_deadline(login):
