@@ -7,6 +7,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_currency, format_decimal
 from flask import Flask, current_app, has_request_context, request, session
@@ -169,6 +170,11 @@ def number(value: Decimal | int | None) -> str:
     return text
 
 
+def list_separator() -> str:
+    """Between the items of an inline list, from CLDR's list pattern: ", " in English, "、" in Chinese."""
+    return Locale.parse(page_language()).list_patterns["standard"]["middle"].replace("{0}", "").replace("{1}", "")
+
+
 def html_lang() -> str:
     return "zh-Hant" if str(get_locale()) == "zh_Hant" else "en"
 
@@ -187,6 +193,7 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["filesizeformat"] = file_size  # Jinja's own counts in 1000s (21.0 MB for a 20 MB limit)
     app.jinja_env.filters["reject_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     app.jinja_env.globals["html_lang"] = html_lang
+    app.jinja_env.globals["list_separator"] = list_separator
     app.jinja_env.globals["pdf_page_footer"] = pdf_page_footer
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     from app.hooks import hooks

@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     from eoi.cli import register_cli
     from eoi.documents import (build_opening_record, build_submission_receipt, opening_record_name,
                                submission_receipt_name)
+    from eoi.sealed import describe_damage
 
     if bp.name not in app.blueprints:
         app.register_blueprint(bp)
@@ -32,6 +33,7 @@ def init_app(app: Flask) -> None:
     register_audit_labels(registry)
     registry.add_home_panel("eoi.vendor", HomePanel(frozenset({Role.vendor}), "eoi/home/vendor.html", vendor_home))
     registry.add_home_panel("eoi.officer", HomePanel(frozenset({Role.officer}), "eoi/home/officer.html", officer_home))
+    app.add_template_filter(describe_damage, "damage")  # an opening's findings, worded in the reader's language
     register_cli(app)
 
 

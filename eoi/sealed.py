@@ -486,6 +486,37 @@ def reseal_for_opening(exercise) -> int:
     return count
 
 
+# What an opening can find wrong with a proposal. Stored as a code (with the file's id) in the opening's verification
+# and worded when shown, in the reader's language (a page, or the opening record in either language).
+DAMAGE = {
+    "technical_key": _l("the technical envelope's data key does not unwrap (altered or missing)"),
+    "price_key": _l("the price envelope's data key does not unwrap (altered or missing)"),
+    "manifest_integrity": _l("the manifest failed its integrity check"),
+    "manifest_hash": _l("the manifest does not match the SHA-256 on the receipt"),
+    "prices": _l("the price lines failed their integrity check or differ from the receipt"),
+    "answers_integrity": _l("an answer or a file name failed its integrity check"),
+    "answers": _l("the answers differ from the receipt"),
+    "file_missing": _l("file %(file)s is missing"),
+    "file_not_stored": _l("file %(file)s is missing from storage"),
+    "file_integrity": _l("file %(file)s failed its integrity check"),
+    "file_hash": _l("file %(file)s does not match its SHA-256 on the receipt"),
+}
+
+
+def _damage(code: str, **params) -> dict:
+    return {"code": code, **params}
+
+
+def describe_damage(problems: list) -> str:
+    """An opening's findings for one proposal as one phrase in the reader's language (an opening recorded before
+    the findings were coded holds English sentences: shown as they are)."""
+    from app.i18n import page_language
+    texts = [problem if isinstance(problem, str)
+             else str(DAMAGE[problem["code"]]) % {k: v for k, v in problem.items() if k != "code"}
+             for problem in problems]
+    return ("；" if page_language() == "zh_Hant" else "; ").join(texts)
+
+
 @dataclass
 class OpenedProposal:
     """What the opening found for one standing proposal (printed on the opening record)."""
@@ -494,7 +525,7 @@ class OpenedProposal:
     receipt_number: str
     files: int
     ok: bool
-    problems: list[str] = field(default_factory=list)
+    problems: list[dict] = field(default_factory=list)  # _damage(...) entries, worded by describe_damage
 
 
 def open_envelope(submission: Submission, envelope: str, private_key: bytes) -> OpenedProposal:
@@ -504,7 +535,7 @@ def open_envelope(submission: Submission, envelope: str, private_key: bytes) -> 
     receipt's manifest; for the last envelope, the manifest's own SHA-256. Never raises for damaged content: the
     problems are returned, so the opening record names the proposal. Idempotent (a resumed opening re-checks)."""
     version = submission.current_version
-    problems: list[str] = []
+    problems: list[dict] = []
     result = OpenedProposal(submission.id, submission.vendor.name_en, version.receipt_number if version else "", 0, False,
                             problems)
     sealed = json.loads(submission.sealed_keys or "{}")
@@ -512,7 +543,7 @@ def open_envelope(submission: Submission, envelope: str, private_key: bytes) -> 
         key = crypto.open_sealed(private_key, sealed[envelope],
                                  _aad("sealed", submission.id, envelope, sealed.get("generation", 1)))
     except (KeyError, SealBroken, ValueError):
-        problems.append(f"the {envelope} data key does not unwrap (altered or missing)")
+        problems.append(_damage(f"{envelope}_key"))
         return result
     opened = _unwrap(submission.opened_keys, "opened", submission)
     opened[envelope] = key
@@ -520,21 +551,21 @@ def open_envelope(submission: Submission, envelope: str, private_key: bytes) -> 
     try:
         manifest = _manifest_of(version, prices_required=envelope == PRICE)
     except DamagedContent:
-        problems.append("the manifest failed its integrity check")
+        problems.append(_damage("manifest_integrity"))
         return result
     if envelope == TECHNICAL:
         _check_technical(submission, key, manifest, result)
     if envelope == PRICE or not submission.exercise.has_price_envelope:
         if hashlib.sha256(_canonical({k: v for k, v in manifest.items() if k != "prices_sealed"}).encode()).hexdigest() \
                 != version.sha256:
-            problems.append("the manifest does not match the SHA-256 on the receipt")
+            problems.append(_damage("manifest_hash"))
     if envelope == PRICE:
         try:
             prices = {str(k): str(v) for k, v in _prices(submission).lines.items()}
         except DamagedContent:
             prices = None
         if prices != manifest["prices"]:
-            problems.append("the price lines failed their integrity check or differ from the receipt")
+            problems.append(_damage("prices"))
     result.ok = not problems
     return result
 
@@ -544,21 +575,21 @@ def _check_technical(submission: Submission, key: bytes, manifest: dict, result:
     try:
         content = _technical(submission)
     except DamagedContent:
-        problems.append("an answer or a file name failed its integrity check")
+        problems.append(_damage("answers_integrity"))
         return
     if {str(k): v for k, v in content.answers.items()} != manifest["answers"]:
-        problems.append("the answers differ from the receipt")
+        problems.append(_damage("answers"))
     stored = {f.file_id: f for f in content.files}
     for listed in manifest["files"]:
         result.files += 1
         item = stored.get(listed["id"])
         if item is None:
-            problems.append(f"file {listed['id']} is missing")
+            problems.append(_damage("file_missing", file=listed["id"]))
             continue
         found = _attachment(submission, item.id)
         path = stored_path(found[1].storage_key)
         if not path.is_file():
-            problems.append(f"file {listed['id']} is missing from storage")
+            problems.append(_damage("file_not_stored", file=listed["id"]))
             continue
         digest, size = hashlib.sha256(), 0
         try:
@@ -567,7 +598,7 @@ def _check_technical(submission: Submission, key: bytes, manifest: dict, result:
                     digest.update(chunk)
                     size += len(chunk)
         except (DamagedContent, SealBroken):
-            problems.append(f"file {listed['id']} failed its integrity check")
+            problems.append(_damage("file_integrity", file=listed["id"]))
             continue
         if digest.hexdigest() != listed["sha256"] or size != listed["size"] or listed["sha256"] != item.sha256:
-            problems.append(f"file {listed['id']} does not match its SHA-256 on the receipt")
+            problems.append(_damage("file_hash", file=listed["id"]))

@@ -16,7 +16,7 @@ from app.db import now_utc
 from app.documents.service import queue_document
 from app.errors import DomainError
 from app.extensions import db
-from app.i18n import hk_datetime, hk_datetime_precise
+from app.i18n import hk_datetime, hk_datetime_precise, list_separator
 from app.states import transition
 from app.storage import SavedUpload
 from eoi import sealed
@@ -317,7 +317,8 @@ def submit_submission(submission: Submission, *, actor: User, draft_version: int
     if draft_version != submission.draft_version:
         raise SubmissionError(_l("The proposal changed since you opened this page. Review it and submit again."))
     if missing := unacknowledged_addenda(submission.exercise, submission.vendor_id):
-        raise SubmissionError(_l("Acknowledge addendum no. %(n)s before submitting.", n=", ".join(str(a.number) for a in missing)))
+        raise SubmissionError(_l("Acknowledge addendum no. %(n)s before submitting.",
+                                 n=list_separator().join(str(a.number) for a in missing)))
     content, prices = _sealed_for_submit(submission)
     if problems := completeness_problems(submission, content=content, prices=prices):
         raise SubmissionError(_l("Your proposal is not complete: %(list)s", list=" ".join(problems)))
@@ -366,7 +367,8 @@ def reconfirm_submission(submission: Submission, *, actor: User) -> Submission:
     if submission.state != SubmissionState.submitted or not submission.needs_reconfirmation:
         raise SubmissionError(_l("Nothing to re-confirm."))
     if missing := unacknowledged_addenda(submission.exercise, submission.vendor_id):
-        raise SubmissionError(_l("Acknowledge addendum no. %(n)s first.", n=", ".join(str(a.number) for a in missing)))
+        raise SubmissionError(_l("Acknowledge addendum no. %(n)s first.",
+                                 n=list_separator().join(str(a.number) for a in missing)))
     submission.needs_reconfirmation = False
     record(actor, "submission.reconfirmed", submission)
     acknowledge_to_company(submission.vendor_id, "submission_reconfirmed", submission.exercise,

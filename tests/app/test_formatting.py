@@ -85,3 +85,28 @@ def test_the_public_criteria_table_shows_weights_as_percentages(client):
     page = client.get(f"/exercises/{exercise.id}").get_data(as_text=True)
     assert "70%" in page and "30%" in page
     assert "E+" not in page
+
+
+def test_inline_lists_are_separated_as_each_language_writes_them(app, client):
+    """"A, B" in English, "A、B" in Chinese (CLDR's list pattern), on pages and in refusals alike; no template
+    writes its own comma between list items."""
+    from app.extensions import db
+    from app.i18n import list_separator
+    from tests.factories import clusters, create_published_exercise
+    with app.test_request_context(), force_locale("zh_Hant"):
+        assert list_separator() == "、"
+    with app.test_request_context(), force_locale("en"):
+        assert list_separator() == ", "
+    exercise = create_published_exercise()
+    first, second = clusters()[:2]
+    exercise.clusters = [first, second]
+    db.session.commit()
+    english = client.get(f"/exercises/{exercise.id}").get_data(as_text=True)
+    assert f"{first.name_en}, {second.name_en}" in english
+    client.get(f"/language/zh_Hant?next=/exercises/{exercise.id}")
+    chinese = client.get(f"/exercises/{exercise.id}").get_data(as_text=True)
+    assert f"{first.name_zh}、{second.name_zh}" in chinese and f"{first.name_zh}, " not in chinese
+    hand_written = re.compile(r"loop\.last %\}[,;、] |join\([\"'][,;]")
+    offenders = [f"{path.relative_to(ROOT)}:{n}" for path in (ROOT / "templates").rglob("*.html")
+                 for n, line in enumerate(path.read_text().splitlines(), 1) if hand_written.search(line)]
+    assert not offenders, offenders

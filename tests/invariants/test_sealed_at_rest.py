@@ -329,7 +329,7 @@ def test_the_opening_decrypts_checks_and_then_officers_read_as_before(app, login
         assert "every tag and SHA-256 matches the receipt" in page
 
 
-def test_a_damaged_proposal_is_named_on_the_opening_record_never_skipped(app):
+def test_a_damaged_proposal_is_named_on_the_opening_record_never_skipped(app, login):
     other = create_vendor_user()
     exercise, submission, _draft, officers, _submitter = _world(also_invited=[other])
     intact = create_submission(exercise, other, answer="Intact proposal", price=Decimal("1"))
@@ -345,8 +345,22 @@ def test_a_damaged_proposal_is_named_on_the_opening_record_never_skipped(app):
         sa.select(Opening.verification).where(Opening.exercise_id == exercise.id)))}
     assert results[intact.vendor.name_en]["ok"]
     damaged = results[submission.vendor.name_en]
-    assert not damaged["ok"] and "failed its integrity check" in " ".join(damaged["problems"])
+    [problem] = damaged["problems"]
+    assert not damaged["ok"] and problem["code"] == "file_integrity"
     assert db.session.get(Exercise, exercise.id).state == ExerciseState.opened
+    # the finding is worded in the reader's language on the opening page
+    client = login(officers[2])
+    english = client.get(f"/manage/exercises/{exercise.id}/opening").get_data(as_text=True)
+    client.get("/language/zh_Hant")
+    chinese = client.get(f"/manage/exercises/{exercise.id}/opening").get_data(as_text=True)
+    assert f"Damaged:</strong> file {problem['file']} failed its integrity check" in english
+    assert f"已損壞：</strong> 檔案 {problem['file']} 未能通過完整性檢查" in chinese
+
+
+def test_an_opening_recorded_before_findings_were_coded_shows_its_english_sentences(app):
+    with app.test_request_context():
+        assert sealed.describe_damage(["file 3 is missing", {"code": "answers"}]) == (
+            "file 3 is missing; the answers differ from the receipt")
 
 
 def test_an_opening_interrupted_half_way_keeps_nothing_and_is_resumed(app, monkeypatch):
