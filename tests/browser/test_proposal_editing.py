@@ -225,6 +225,33 @@ def test_the_public_list_reads_as_cards_on_a_390_px_phone(new_page, locale):
     assert widths[0] <= widths[1], widths
 
 
+def test_a_card_cell_of_several_parts_keeps_them_together_beside_its_label(new_page):
+    """On a phone each row is a card and each cell a label beside its content: a price item's unit and its Chinese on
+    the next line both sit in the content column (the Chinese wrapped under the label, detached from its row)."""
+    from app.auth.models import Role
+    from tests.factories import create_staff
+    exercise = create_published_exercise(kind=ExerciseKind.tender, price_items=2, invited=(create_vendor_user(),))
+    exercise_id = exercise.id
+    create_staff(Role.officer, email="cards@gov.example")
+    page = new_page(viewport=PHONE)
+    sign_in(page, "cards@gov.example")
+    page.goto(f"/manage/exercises/{exercise_id}")
+    chinese = page.locator("td span[lang=zh-Hant]", has_text="年").first
+    expect(chinese).to_be_visible()
+    cell = chinese.locator("xpath=ancestor::td[1]")
+    label_right = cell.evaluate("td => td.getBoundingClientRect().left + td.getBoundingClientRect().width * 0.4")
+    english_left = cell.evaluate("""td => {
+        const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+        while (walker.nextNode()) if (walker.currentNode.textContent.trim() === "year") {
+            const range = document.createRange(); range.selectNodeContents(walker.currentNode);
+            return range.getBoundingClientRect().left; }
+    }""")
+    assert english_left >= label_right - 1, (english_left, label_right)
+    assert chinese.bounding_box()["x"] >= label_right - 1, (chinese.bounding_box(), label_right)
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], widths
+
+
 @pytest.mark.parametrize("locale", LANGUAGES)
 def test_submit_pressed_after_the_session_ended_loses_nothing_typed(new_page, locale):
     exercise_id, sections, _items = _vendor_with_draft(locale, email=f"ended-{locale}@edit.example")

@@ -15,6 +15,14 @@ document.addEventListener("DOMContentLoaded", () => {
       let column = 0;
       for (const cell of row.children) {
         if (cell.tagName === "TD" && !cell.hasAttribute("data-label") && heads[column]) cell.dataset.label = heads[column];
+        // A card's cell is a two-column grid (its label, then its content): content of several parts (a unit and its
+        // Chinese on the next line, a link and a size) goes in one box, or its later parts wrap under the label.
+        const parts = Array.from(cell.childNodes).filter((node) => node.nodeType === 1 || node.textContent.trim());
+        if (cell.tagName === "TD" && parts.length > 1) {
+          const box = document.createElement("div");
+          box.append(...cell.childNodes);
+          cell.append(box);
+        }
         column += cell.colSpan || 1;
       }
     });
