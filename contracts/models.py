@@ -159,6 +159,11 @@ class ContractFee(db.Model):
 
     contract: so.Mapped[Contract] = so.relationship(back_populates="fees")
 
+    @property
+    def from_variation(self) -> bool:
+        """A variation adds its value as a sum committed, with no rate (contracts.operations.vary_contract)."""
+        return self.added_in_version > 1
+
     def __repr__(self) -> str:
         return f"<ContractFee {self.contract_id}.{self.position} {self.kind.value}>"
 

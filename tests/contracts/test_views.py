@@ -156,3 +156,17 @@ def test_verify_page_is_for_any_document_and_asks_for_the_file_first_then_or_a_r
     assert "<h1>Verify a document</h1>" in page  # letters and performance reports are checked here too
     file_label, reference_label = page.index("The PDF file you received"), page.index("Or the reference printed")
     assert file_label < reference_label
+
+
+def test_a_variations_sum_is_shown_as_such_not_as_a_rate_of_zero(app, login):
+    contract = create_contract(state="active")
+    client = login(_officer(contract))
+    response = client.post(f"/contracts/{contract.id}/vary", data={
+        "reason": "Add the payment gateway", "extra_committed": "3200000", "description_en": "Gateway",
+        "description_zh": "閘道"})
+    assert response.status_code == 302
+    page = client.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    row = re.search(r"<tr><th scope=\"row\">Gateway</th>(.*?)</tr>", page).group(1)
+    assert "Sum added in version 2" in row and "<td>—</td>" in row and "HK$3,200,000.00" in row
+    own = re.search(r"<tr><th scope=\"row\">Annual service fee</th>(.*?)</tr>", page).group(1)
+    assert "Sum added" not in own and "<td>—</td>" not in own  # the contract's own fees keep their kind and rate
