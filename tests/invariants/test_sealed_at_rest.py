@@ -33,7 +33,7 @@ from eoi.models import Exercise, Opening, OpeningKey, OpeningKeyShare, Submissio
 from eoi.operations.common import ExerciseError
 from eoi.states import ExerciseKind, ExerciseState, OpeningEnvelope
 from tests.factories import (OPENING_PASSPHRASE, PASSWORD, create_draft, create_published, create_staff,
-                             create_submission, create_vendor_user)
+                             create_submission, create_vendor_user, wait_for)
 
 ANSWER = "Okapi-Lantern submitted approach 6620"
 DRAFT_ANSWER = "Okapi-Lantern unsubmitted draft 6621"
@@ -143,8 +143,15 @@ def test_stored_receipts_mails_notifications_and_audit_hold_no_file_name_or_answ
     size and SHA-256, never by name (the receipt page shows the names to the vendor while they can be decrypted).
     The acknowledgement mail, the notification rows and the audit details carry no name or answer either."""
     exercise, submission, _draft, _officers, submitter = _world()
-    text = _rendered_text()
     version = submission.current_version
+    # a real worker renders the receipt and writes the mail after the commit: read them once they are there
+    from app.documents.models import Document, DocumentStatus
+    from app.notifications import Notification
+    receipt_id, email = version.receipt_document_id, submitter.email
+    assert wait_for(lambda: db.session.get(Document, receipt_id).status == DocumentStatus.ready and not db.session.scalar(
+        sa.select(sa.func.count()).select_from(Notification).where(Notification.to_email == email,
+                                                                   Notification.sent_at.is_(None))))
+    text = _rendered_text()
     assert version.receipt_number in text, "positive control: the receipt was rendered, the mail written"
     assert hashlib.sha256(FILE_BODY).hexdigest() in text, "the receipt lists the file by its SHA-256"
     assert _found_squashed(MARKERS, text) == []
