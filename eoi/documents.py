@@ -14,14 +14,14 @@ def build_submission_receipt(doc: Document) -> DocumentSpec:
     stored in clear under STORAGE_DIR, and a file name is sealed content (issue 9, property 1; docs/sealing.md). The
     vendor's receipt page shows the names against the same numbers while the server can decrypt them."""
     version = db.session.get(SubmissionVersion, doc.subject_id)
-    manifest = sealed.manifest_for_system(version, purpose="submission receipt")
+    listing = sealed.receipt_listing(version)  # in clear: renders after closing too
     exercise = version.submission.exercise
     positions = {s.id: s.position for s in exercise.sections}
     files = [{"number": n, "section": positions.get(f.get("section_id")), "size": f["size"], "sha256": f["sha256"]}
-             for n, f in enumerate(manifest["files"], start=1)]
+             for n, f in enumerate(listing["files"], start=1)]
     return DocumentSpec("pdf/submission_receipt.html", {
         "version": version, "submission": version.submission, "exercise": exercise,
-        "files": files, "answer_count": len(manifest["answers"]), "priced": bool(manifest["prices"]),
+        "files": files, "answer_count": listing["answer_count"], "priced": listing["priced"],
     })
 
 

@@ -50,6 +50,7 @@ class DamagedContent(SealedContent):
 
 
 TECHNICAL, PRICE = "technical", "price"
+RECEIPT = "receipt"  # the version manifest's part in clear: what the receipt PDF lists
 ENVELOPES = (TECHNICAL, PRICE)
 
 
@@ -456,7 +457,24 @@ def freeze_manifest(version: SubmissionVersion, submission: Submission, *, conte
                                     _aad("manifest", submission.id, version.number, TECHNICAL)),
              PRICE: crypto.seal(keys[PRICE], _canonical(manifest["prices"]).encode(),
                                 _aad("manifest", submission.id, version.number, PRICE)) if manifest["prices"] else None}
+    parts[RECEIPT] = _receipt_listing(manifest)
     version.manifest, version.sha256 = json.dumps(parts), hashlib.sha256(plain.encode()).hexdigest()
+
+
+def _receipt_listing(manifest: dict) -> dict:
+    """What the receipt PDF prints, which is stored in clear anyway: each file's section, size and SHA-256 (never
+    its name), how many answers, whether priced. Kept in clear beside the sealed parts, so a receipt still renders
+    after closing has destroyed the keys (a submission in the last seconds, its render queued behind others)."""
+    return {"files": [{"section_id": f["section_id"], "size": f["size"], "sha256": f["sha256"]}
+                      for f in manifest["files"]],
+            "answer_count": len(manifest["answers"]), "priced": bool(manifest["prices"])}
+
+
+def receipt_listing(version: SubmissionVersion) -> dict:
+    """The receipt's listing of a version: kept in clear since it was frozen, or (a version frozen before that) read
+    from its sealed manifest."""
+    parts = _manifest_parts(version)
+    return parts[RECEIPT] if RECEIPT in parts else _receipt_listing(_manifest_of(version))
 
 
 # --- the key lifecycle: closing, re-keying, opening (called by eoi.operations.opening and .sealing) ---------------

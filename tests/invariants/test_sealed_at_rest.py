@@ -163,6 +163,37 @@ def test_stored_receipts_mails_notifications_and_audit_hold_no_file_name_or_answ
     assert FILE_NAME in page and hashlib.sha256(FILE_BODY).hexdigest() in page
 
 
+def test_a_receipt_whose_render_waits_past_the_closing_still_renders(app):
+    """A proposal submitted in the last seconds: its receipt's render may run after closing has destroyed the keys.
+    The receipt lists what it prints from the version's listing kept in clear (files by section, size and SHA-256,
+    never by name), so it renders then too, and says the same as it would have before closing."""
+    from app.documents.models import Document, DocumentStatus
+    from app.documents.tasks import render_document
+    exercise, submission, _draft, _officers, _submitter = _world()
+    version = submission.current_version
+    receipt_id = version.receipt_document_id
+    before = sealed._receipt_listing(sealed._manifest_of(version))
+    assert sealed.receipt_listing(version) == before and before["files"][0]["sha256"] == hashlib.sha256(
+        FILE_BODY).hexdigest() and before["answer_count"] == 1 and before["priced"]
+    assert wait_for(lambda: db.session.get(Document, receipt_id).status == DocumentStatus.ready)
+    db.session.execute(sa.update(Document).where(Document.id == receipt_id)
+                       .values(status=DocumentStatus.queued, sha256=None))  # as if its render were still waiting
+    db.session.commit()
+    _close(exercise)
+    with pytest.raises(sealed.SealedContent):  # positive control: nobody can read the manifest now
+        sealed.manifest_for_system(version, purpose="test")
+    db.session.rollback()  # end this read: the render writes from its own session
+    render_document.apply(args=(receipt_id,))
+    db.session.expire_all()
+    doc = db.session.get(Document, receipt_id)
+    assert doc.status == DocumentStatus.ready, doc.failure_reason
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=(
+        Path(current_app.config["STORAGE_DIR"]) / "documents" / doc.storage_key).read_bytes(),
+        capture_output=True).stdout.decode()
+    assert version.receipt_number in text and _found_squashed([hashlib.sha256(FILE_BODY).hexdigest()], text)
+    assert _found_squashed(MARKERS, text) == []
+
+
 def test_the_vendor_reads_its_own_draft_and_submission_before_closing(app):
     exercise, submission, draft, _officers, submitter = _world()
     content = sealed.technical_content_for(submitter, submission)
