@@ -340,7 +340,13 @@ def version_manifest_for(user, version: SubmissionVersion) -> dict:
     """What one submitted version contained (answers, files with hashes, prices), under the same seal."""
     _require_technical(user, version.submission)
     if _key(version.submission, TECHNICAL) is None:  # the vendor's own, between closing and opening
-        files = _sealed_placeholder(version.submission).files
+        parts = _manifest_parts(version)
+        if RECEIPT in parts:  # this version's own files (a draft edited after submitting may hold others)
+            name = str(_l("(sealed until the opening)"))
+            return {"answers": {}, "prices": {}, "sealed": True, "files": [
+                {"id": f["id"], "name": name, "size": f["size"], "sha256": f["sha256"], "section_id": f["section_id"]}
+                for f in parts[RECEIPT]["files"]]}
+        files = _sealed_placeholder(version.submission).files  # a version frozen before the listing was kept
         return {"answers": {}, "prices": {}, "sealed": True, "files": [
             {"id": f.file_id, "name": f.name, "size": f.size, "sha256": f.sha256, "section_id": f.section_id}
             for f in files]}
@@ -465,7 +471,7 @@ def _receipt_listing(manifest: dict) -> dict:
     """What the receipt PDF prints, which is stored in clear anyway: each file's section, size and SHA-256 (never
     its name), how many answers, whether priced. Kept in clear beside the sealed parts, so a receipt still renders
     after closing has destroyed the keys (a submission in the last seconds, its render queued behind others)."""
-    return {"files": [{"section_id": f["section_id"], "size": f["size"], "sha256": f["sha256"]}
+    return {"files": [{"id": f["id"], "section_id": f["section_id"], "size": f["size"], "sha256": f["sha256"]}
                       for f in manifest["files"]],
             "answer_count": len(manifest["answers"]), "priced": bool(manifest["prices"])}
 

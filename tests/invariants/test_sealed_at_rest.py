@@ -220,6 +220,23 @@ def test_between_closing_and_opening_the_vendor_sees_its_files_by_size_and_hash_
     assert receipt.status_code == 200 and hashlib.sha256(FILE_BODY).hexdigest() in receipt.get_data(as_text=True)
 
 
+def test_between_closing_and_opening_the_receipt_page_lists_the_versions_files_not_a_later_draft(app, login):
+    """A vendor that withdrew, changed its draft's files and did not submit again: its receipt page (of the version
+    it withdrew) lists that version's file, not the draft's replacement."""
+    exercise, submission, _draft, _officers, submitter = _world()
+    later = b"%PDF-1.4 a replacement never submitted 7731"
+    [submitted] = sealed.technical_content_for(submitter, submission).files
+    ops.withdraw_submission(submission, actor=submitter)
+    ops.remove_submission_file(submission, submitted.id, actor=submitter)
+    ops.add_submission_file(submission, sealed.receive_file(io.BytesIO(later), "later.pdf", max_bytes=10**6),
+                            actor=submitter, section=None)
+    db.session.commit()
+    _close(exercise)
+    page = login(submitter).get(f"/exercises/{exercise.id}/submission/receipt").get_data(as_text=True)
+    assert hashlib.sha256(FILE_BODY).hexdigest() in page and hashlib.sha256(later).hexdigest() not in page
+    assert "(sealed until the opening)" in page
+
+
 # --- 2. after closing, no single party can read ---------------------------------------------------------------------
 
 def test_every_server_secret_after_closing_fails_one_passphrase_fails_two_succeed(app):
