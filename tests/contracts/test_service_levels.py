@@ -163,3 +163,18 @@ def test_the_officer_edits_a_pre_filled_kpi_on_its_page_and_bad_input_stays_at_t
     assert remove.status_code == 302
     db.session.expire_all()
     assert len(contract.kpis) == 2
+
+
+def test_a_committed_level_reads_with_its_unit_and_direction_for_the_officer(app, login):
+    officer = create_staff(Role.officer)
+    vendor = create_vendor_user()
+    exercise = _closed_tender(officer, [vendor], [{"Portal availability": "99.9", "Average page response time": "1.5",
+                                                   "User satisfaction": "85"}])
+    _open(exercise, officer)
+    submission = db.session.scalar(sa.select(Submission).where(Submission.exercise_id == exercise.id))
+    client = login(officer)
+    page = client.get(f"/manage/submissions/{submission.id}").get_data(as_text=True)
+    assert "At least 99.9\u00a0%" in page and "At most 1.5\u00a0s" in page and "At least 85\u00a0%" in page
+    client.get("/language/zh_Hant")
+    chinese = client.get(f"/manage/submissions/{submission.id}").get_data(as_text=True)
+    assert "不低於 99.9\u00a0%" in chinese and "不高於 1.5\u00a0s" in chinese
