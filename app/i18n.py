@@ -170,6 +170,11 @@ def number(value: Decimal | int | None) -> str:
     return text
 
 
+def sentences(parts) -> str:
+    """Sentences one after another: a space between them in English, none in Chinese (each ends with its 。)."""
+    return ("" if page_language() == "zh_Hant" else " ").join(str(part) for part in parts)
+
+
 def list_separator() -> str:
     """Between the items of an inline list, from CLDR's list pattern: ", " in English, "、" in Chinese."""
     return Locale.parse(page_language()).list_patterns["standard"]["middle"].replace("{0}", "").replace("{1}", "")

@@ -19,6 +19,7 @@ from app.db import now_utc
 from app.documents.service import queue_document
 from app.extensions import db
 from app.guards import ActionRefused, require_role, require_state
+from app.i18n import sentences
 from app.states import transition
 from contracts import rules
 from contracts.models import (Contract, ContractFee, ContractVersion, FeeKind, Kpi, KpiDirection, KpiReport,
@@ -292,7 +293,7 @@ def issue_contract(contract: Contract, *, actor: User, language: str = "en"):
     if contract.state in (ContractState.completed, ContractState.terminated):
         raise ContractRefused(_l("A closed contract is not issued again."))
     if problems := contract_problems(contract):
-        raise ContractRefused(" ".join(problems))
+        raise ContractRefused(sentences(problems))
     version = contract.current_version
     if version.document_id is not None:
         raise ContractRefused(_l("Version %(n)s was issued already.", n=version.number))

@@ -20,7 +20,7 @@ from app.db import now_utc
 from app.documents.service import queue_document
 from app.hooks import price_gate_from_areas
 from app.extensions import db
-from app.i18n import hk_datetime
+from app.i18n import hk_datetime, sentences
 from app.states import transition
 from eoi import crypto, sealed
 from eoi.models import Exercise, Opening, OpeningKey, OpeningKeyShare, OpeningOfficer
@@ -57,7 +57,7 @@ def set_opening_passphrase(actor: User, passphrase: str, *, confirm: str | None 
     passphrase, never the passphrase. A change re-encrypts the same private key, so shares already sealed stay valid."""
     require_officer(actor)
     if problems := opening_passphrase_problems(passphrase, passphrase if confirm is None else confirm, actor):
-        raise ExerciseError(" ".join(problems))
+        raise ExerciseError(sentences(problems))
     key = db.session.get(OpeningKey, actor.id)
     params = current_app.config["OPENING_KDF"]
     if key is None:
@@ -176,7 +176,7 @@ def name_opening_officers(exercise: Exercise, officers: Sequence[User], *, actor
     if exercise.opening_officers:
         raise ExerciseError(_l("The opening officers were named when the exercise was published."))
     if problems := opening_officer_problems(officers):
-        raise ExerciseError(" ".join(problems))
+        raise ExerciseError(sentences(problems))
     now = now_utc()
     named = [OpeningOfficer(exercise_id=exercise.id, user_id=u.id, named_by_id=actor.id, named_at=now)
              for u in sorted({u.id: u for u in officers}.values(), key=lambda u: u.id)]
@@ -207,7 +207,7 @@ def rekey_opening(exercise: Exercise, officers: Sequence[User], *, actor: User, 
             raise ExerciseError(_l("The opening passphrase of %(name)s was not correct.", name=officer.name)
                                 ).record_after_rollback(lambda officer=officer: record(officer, PASSWORD_FAILED, exercise))
     if problems := opening_officer_problems(officers):
-        raise ExerciseError(" ".join(problems))
+        raise ExerciseError(sentences(problems))
     before = [o.user_id for o in exercise.opening_officers]
     exercise.opening_officers.clear()
     db.session.flush()
@@ -273,7 +273,7 @@ def _require_openable(exercise: Exercise, envelope: OpeningEnvelope, actor: User
         raise _price_refused(exercise, actor, _l("The price envelopes can be opened only once, after the technical "
                                                  "opening."))
     if problems := price_gate_from_areas(exercise).problems:
-        raise _price_refused(exercise, actor, " ".join(problems))
+        raise _price_refused(exercise, actor, sentences(problems))
 
 
 def price_openable_submissions(exercise: Exercise) -> list:

@@ -12,6 +12,7 @@ from app.audit import record
 from app.auth.models import User, Vendor
 from app.db import now_utc
 from app.extensions import db
+from app.i18n import sentences
 from app.states import transition
 from app.hooks import publication_problems_from_areas
 from app.storage import SavedUpload, StoredFile
@@ -39,7 +40,7 @@ def addendum_rule_problems(fields: dict) -> list[str]:
 
 def _require_addendum_rule(fields: dict) -> None:
     if problems := addendum_rule_problems(fields):
-        raise ExerciseError(" ".join(problems))
+        raise ExerciseError(sentences(problems))
 
 
 def create_exercise(*, actor: User, **fields) -> Exercise:
@@ -109,7 +110,7 @@ def publish_exercise(exercise: Exercise, *, actor: User, opening_officers: Seque
     require_setup_open(exercise)
     problems = publication_problems(exercise) + opening_officer_problems(opening_officers)
     if problems:
-        raise ExerciseError(_l("The exercise cannot be published yet: %(list)s", list=" ".join(problems)))
+        raise ExerciseError(_l("The exercise cannot be published yet: %(list)s", list=sentences(problems)))
     name_opening_officers(exercise, opening_officers, actor=actor)
     if publishes_at_once(exercise):
         _make_public(exercise, actor=actor)

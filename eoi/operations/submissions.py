@@ -16,7 +16,7 @@ from app.db import now_utc
 from app.documents.service import queue_document
 from app.errors import DomainError
 from app.extensions import db
-from app.i18n import hk_datetime, hk_datetime_precise, list_separator
+from app.i18n import hk_datetime, hk_datetime_precise, list_separator, sentences
 from app.states import transition
 from app.storage import SavedUpload
 from eoi import sealed
@@ -321,7 +321,7 @@ def submit_submission(submission: Submission, *, actor: User, draft_version: int
                                  n=list_separator().join(str(a.number) for a in missing)))
     content, prices = _sealed_for_submit(submission)
     if problems := completeness_problems(submission, content=content, prices=prices):
-        raise SubmissionError(_l("Your proposal is not complete: %(list)s", list=" ".join(problems)))
+        raise SubmissionError(_l("Your proposal is not complete: %(list)s", list=sentences(problems)))
     # The current version is always the latest one (every submit makes the new version current; a withdrawal
     # keeps it), so its number is the count so far; the (submission, number) unique constraint backs this up.
     number = current.number + 1 if current else 1

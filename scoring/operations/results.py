@@ -14,6 +14,7 @@ from app.db import now_utc
 from app.documents.service import queue_document
 from app.guards import ActionRefused
 from app.hooks import PriceGate
+from app.i18n import sentences
 from app.states import transition
 from eoi.models import Exercise, Submission
 from eoi.operations import confirm_opening, start_opening
@@ -78,7 +79,7 @@ def sign_off_technical(panel: Panel, *, actor: User) -> Panel:
                               "is under evaluation."))
     if problems := sign_off_problems(panel):
         raise ResultsError(_l("The technical evaluation cannot be signed off yet: %(problems)s",
-                              problems=" ".join(problems)))
+                              problems=sentences(problems)))
     view = results_of(panel)
     compliant = [int(r.proposal) for r in view["results"] if r.passed]
     panel.signed_off_at, panel.signed_off_by_id = now_utc(), actor.id

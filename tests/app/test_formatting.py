@@ -91,12 +91,15 @@ def test_inline_lists_are_separated_as_each_language_writes_them(app, client):
     """"A, B" in English, "A、B" in Chinese (CLDR's list pattern), on pages and in refusals alike; no template
     writes its own comma between list items."""
     from app.extensions import db
-    from app.i18n import list_separator
+    from app.i18n import list_separator, sentences
     from tests.factories import clusters, create_published_exercise
     with app.test_request_context(), force_locale("zh_Hant"):
         assert list_separator() == "、"
     with app.test_request_context(), force_locale("en"):
         assert list_separator() == ", "
+        assert sentences(["One.", "Two."]) == "One. Two."
+    with app.test_request_context(), force_locale("zh_Hant"):
+        assert sentences(["一。", "二。"]) == "一。二。"  # no space between Chinese sentences
     exercise = create_published_exercise()
     first, second = clusters()[:2]
     exercise.clusters = [first, second]
