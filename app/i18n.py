@@ -199,6 +199,7 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["reject_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["list_separator"] = list_separator
+    app.jinja_env.globals["sentences"] = sentences
     app.jinja_env.globals["pdf_page_footer"] = pdf_page_footer
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     from app.hooks import hooks

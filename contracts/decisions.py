@@ -20,6 +20,7 @@ from app.auth.models import Role, User
 from app.db import now_utc
 from app.extensions import db
 from app.guards import require_role
+from app.i18n import list_separator
 from app.states import transition
 from contracts.models import Challenge, Decision, DecisionEntry
 from contracts.operations import ContractRefused
@@ -258,7 +259,7 @@ def _entries(exercise: Exercise, submission_ids, kind: DecisionKind) -> list[Dec
                                  name=standing[ids[0]].vendor.name_en), field="submissions")
     if declined := (set(ids) & declined_submission_ids(exercise)):
         raise DecisionRefused(_l("%(names)s declined or was rejected; propose the next-ranked tenderer.",
-                                 names=", ".join(standing[i].vendor.name_en for i in sorted(declined))),
+                                 names=list_separator().join(standing[i].vendor.name_en for i in sorted(declined))),
                               field="submissions")
     return [DecisionEntry(submission_id=i, position=n) for n, i in enumerate(ids, start=1)]
 

@@ -473,14 +473,20 @@ def _receipt_listing(manifest: dict) -> dict:
     after closing has destroyed the keys (a submission in the last seconds, its render queued behind others)."""
     return {"files": [{"id": f["id"], "section_id": f["section_id"], "size": f["size"], "sha256": f["sha256"]}
                       for f in manifest["files"]],
-            "answer_count": len(manifest["answers"]), "priced": bool(manifest["prices"])}
+            "answer_count": len(manifest["answers"]),
+            "priced": bool(manifest["prices"]) or bool(manifest.get("prices_sealed"))}
 
 
 def receipt_listing(version: SubmissionVersion) -> dict:
-    """The receipt's listing of a version: kept in clear since it was frozen, or (a version frozen before that) read
-    from its sealed manifest."""
-    parts = _manifest_parts(version)
-    return parts[RECEIPT] if RECEIPT in parts else _receipt_listing(_manifest_of(version))
+    """The receipt's listing of a version, from its sealed (authenticated) manifest while the server can read it;
+    after closing, from the copy kept in clear (which the opening checks against the manifest)."""
+    try:
+        return _receipt_listing(_manifest_of(version))
+    except SealedContent:
+        parts = _manifest_parts(version)
+        if RECEIPT not in parts:  # frozen before the listing was kept: readable again at the opening
+            raise
+        return parts[RECEIPT]
 
 
 # --- the key lifecycle: closing, re-keying, opening (called by eoi.operations.opening and .sealing) ---------------
@@ -520,6 +526,7 @@ DAMAGE = {
     "prices": _l("the price lines failed their integrity check or differ from the receipt"),
     "answers_integrity": _l("an answer or a file name failed its integrity check"),
     "answers": _l("the answers differ from the receipt"),
+    "receipt_listing": _l("the listing kept for its receipt differs from the sealed manifest"),
     "file_missing": _l("file %(file)s is missing"),
     "file_not_stored": _l("file %(file)s is missing from storage"),
     "file_integrity": _l("file %(file)s failed its integrity check"),
@@ -535,10 +542,15 @@ def describe_damage(problems: list) -> str:
     """An opening's findings for one proposal as one phrase in the reader's language (an opening recorded before
     the findings were coded holds English sentences: shown as they are)."""
     from app.i18n import page_language
-    texts = [problem if isinstance(problem, str)
-             else str(DAMAGE[problem["code"]]) % {k: v for k, v in problem.items() if k != "code"}
-             for problem in problems]
-    return ("；" if page_language() == "zh_Hant" else "; ").join(texts)
+    return ("；" if page_language() == "zh_Hant" else "; ").join(_damage_text(problem) for problem in problems)
+
+
+def _damage_text(problem: str | dict) -> str:
+    if isinstance(problem, str):
+        return problem
+    if problem.get("code") not in DAMAGE:  # recorded by a version that knew more codes: shown as recorded
+        return str(problem.get("code"))
+    return str(DAMAGE[problem["code"]]) % {k: v for k, v in problem.items() if k != "code"}
 
 
 @dataclass
@@ -579,6 +591,9 @@ def open_envelope(submission: Submission, envelope: str, private_key: bytes) -> 
         return result
     if envelope == TECHNICAL:
         _check_technical(submission, key, manifest, result)
+        kept = _manifest_parts(version).get(RECEIPT)
+        if kept is not None and kept != _receipt_listing(manifest):  # what the receipt printed after closing
+            problems.append(_damage("receipt_listing"))
     if envelope == PRICE or not submission.exercise.has_price_envelope:
         if hashlib.sha256(_canonical({k: v for k, v in manifest.items() if k != "prices_sealed"}).encode()).hexdigest() \
                 != version.sha256:

@@ -12,7 +12,7 @@ from app.audit import record
 from app.auth.models import User, Vendor
 from app.db import now_utc
 from app.extensions import db
-from app.i18n import sentences
+from app.i18n import list_separator, sentences
 from app.states import transition
 from app.hooks import publication_problems_from_areas
 from app.storage import SavedUpload, StoredFile
@@ -220,7 +220,7 @@ def invite_vendors(exercise: Exercise, vendors: list[Vendor], *, actor: User) ->
     require_setup_open(exercise)
     if unverified := [v for v in vendors if v.verified_at is None]:
         raise ExerciseError(_l("Only companies whose registration is verified can be invited: %(names)s.",
-                               names=", ".join(v.name_en for v in unverified)))
+                               names=list_separator().join(v.name_en for v in unverified)))
     have = {i.vendor_id for i in exercise.invitations}
     added = [Invitation(exercise=exercise, vendor=v) for v in vendors if v.id not in have]
     db.session.add_all(added)

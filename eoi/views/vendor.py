@@ -21,7 +21,7 @@ from app.errors import too_large_response
 from app.extensions import db
 from app.held_forms import form_fields_without_files, keeps_typed_text, take
 from app.boundary import commit, on_refusal
-from app.i18n import file_size, hk_datetime, hk_time, safe_next_url
+from app.i18n import file_size, hk_datetime, hk_time, safe_next_url, sentences
 from app.storage import UploadRejected
 from app.notifications import mark_all_read
 from eoi import bp, queries
@@ -460,7 +460,7 @@ def _proposal_action(exercise_id: int, action: str, act=None):
     if not valid:
         if autosave:
             problems = _error_summary(draft, prices, None)
-            return jsonify(ok=False, status=400, error=_("Not saved: %(problems)s", problems=" ".join(
+            return jsonify(ok=False, status=400, error=_("Not saved: %(problems)s", problems=sentences(
                 text for _target, text in problems))), 400
         return _render_edit(submission, draft_form=draft, price_form=prices, status=400)
     result = save_on_screen(submission, actor=_user(), answers=draft.answers(),

@@ -194,6 +194,23 @@ def test_a_receipt_whose_render_waits_past_the_closing_still_renders(app):
     assert _found_squashed(MARKERS, text) == []
 
 
+def test_a_changed_receipt_listing_is_named_at_the_opening(app):
+    """The listing kept in clear for the receipt is checked at the opening against the sealed manifest: a size
+    changed in the database is a damaged proposal on the opening record, not a quiet difference."""
+    exercise, submission, _draft, officers, _submitter = _world()
+    version_id = submission.current_version.id
+    stored = json.loads(db.session.scalar(sa.text("SELECT manifest FROM submission_versions WHERE id = :i"),
+                                          {"i": version_id}))
+    stored["receipt"]["files"][0]["size"] += 1
+    db.session.execute(sa.text("UPDATE submission_versions SET manifest = :m WHERE id = :i"),
+                       {"m": json.dumps(stored), "i": version_id})
+    db.session.commit()
+    with _after_closing(exercise):
+        _open(exercise, officers[0], officers[1])
+    [checked] = json.loads(db.session.scalar(sa.select(Opening.verification).where(Opening.exercise_id == exercise.id)))
+    assert not checked["ok"] and checked["problems"] == [{"code": "receipt_listing"}]
+
+
 def test_the_vendor_reads_its_own_draft_and_submission_before_closing(app):
     exercise, submission, draft, _officers, submitter = _world()
     content = sealed.technical_content_for(submitter, submission)
