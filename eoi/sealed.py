@@ -216,10 +216,14 @@ def _prices(submission: Submission) -> PriceContent:
         key, line.sealed_amount, _aad("price", submission.id, line.price_item_id))) for line in rows})
 
 
+def _sealed_name() -> str:
+    return str(_l("(sealed until the opening)"))
+
+
 def _sealed_placeholder(submission: Submission) -> TechnicalContent:
     """What the vendor sees of its own proposal between closing and opening, when no one (the server included) can
     decrypt it: no answers; its files by size and SHA-256 only (the receipt lists their names)."""
-    name = str(_l("(sealed until the opening)"))
+    name = _sealed_name()
     return TechnicalContent({}, [SealedFile(item.id, item.section_id, name, stored.content_type, stored.size,
                                             stored.sha256, stored.uploaded_at, stored.id)
                                  for item, stored in _attachments(submission)], sealed=True)
@@ -341,15 +345,13 @@ def version_manifest_for(user, version: SubmissionVersion) -> dict:
     _require_technical(user, version.submission)
     if _key(version.submission, TECHNICAL) is None:  # the vendor's own, between closing and opening
         parts = _manifest_parts(version)
-        if RECEIPT in parts:  # this version's own files (a draft edited after submitting may hold others)
-            name = str(_l("(sealed until the opening)"))
-            return {"answers": {}, "prices": {}, "sealed": True, "files": [
-                {"id": f["id"], "name": name, "size": f["size"], "sha256": f["sha256"], "section_id": f["section_id"]}
-                for f in parts[RECEIPT]["files"]]}
-        files = _sealed_placeholder(version.submission).files  # a version frozen before the listing was kept
-        return {"answers": {}, "prices": {}, "sealed": True, "files": [
-            {"id": f.file_id, "name": f.name, "size": f.size, "sha256": f.sha256, "section_id": f.section_id}
-            for f in files]}
+        if RECEIPT in parts:  # this version's own files (a draft changed since may hold others)
+            listed = parts[RECEIPT]["files"]
+        else:  # a version frozen before the listing was kept: the proposal's files now
+            listed = [{"id": f.file_id, "size": f.size, "sha256": f.sha256, "section_id": f.section_id}
+                      for f in _sealed_placeholder(version.submission).files]
+        return {"answers": {}, "prices": {}, "sealed": True,
+                "files": [listed_file | {"name": _sealed_name()} for listed_file in listed]}
     manifest = _manifest_of(version)
     if not can_read_price(user, version.submission):
         manifest["prices"] = {}
